@@ -1,0 +1,3 @@
+from ganshot.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,125 @@
+"""The ``ganshot`` command line: one command, subcommands, light start-up.
+
+Each subcommand imports the heavy floors (torch, training) only inside its own
+handler, so ``ganshot --help`` is instant and ``ganshot serve`` never imports
+training code. A :class:`GanshotError` ends with one line on stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ganshot.engine.errors import GanshotError
+
+__all__ = ["main", "build_parser"]
+
+DEFAULT_SAMPLE_RATE = 16000
+DEFAULT_NUM_SAMPLES = 16384
+
+
+def _cmd_dataset_soundfont(args) -> int:
+    from ganshot.training.dataset_soundfont import build_soundfont_dataset
+
+    build_soundfont_dataset(
+        args.out,
+        sf2_path=args.sf2,
+        sample_rate=args.sample_rate,
+        num_samples=args.num_samples,
+        seed=args.seed,
+        velocities=tuple(args.velocities),
+        variations=args.variations,
+        notes=tuple(args.notes) if args.notes else None,
+        max_kits=args.max_kits,
+    )
+    return 0
+
+
+def _cmd_dataset_folder(args) -> int:
+    from ganshot.training.dataset_folder import build_folder_dataset
+
+    build_folder_dataset(args.input, args.out, sample_rate=args.sample_rate, num_samples=args.num_samples)
+    return 0
+
+
+def _cmd_train(args) -> int:
+    from ganshot.training.train import train
+
+    train(
+        args.config,
+        data_dir=args.data,
+        run_dir=args.out,
+        resume=args.resume,
+        overrides=args.set or [],
+        max_steps=args.steps,
+    )
+    return 0
+
+
+def _cmd_export(args) -> int:
+    from ganshot.training.export import export_run
+
+    export_run(args.run_dir, args.out, name=args.name)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    parser = argparse.ArgumentParser(prog="ganshot", description="Generated one-shots, played live.", formatter_class=fmt)
+    from ganshot import __version__
+
+    parser.add_argument("--version", action="version", version=f"ganshot {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    dataset = sub.add_parser("dataset", help="build a training dataset (FLAC + manifest.json)", formatter_class=fmt)
+    dsub = dataset.add_subparsers(dest="source", metavar="SOURCE")
+    dsub.required = True
+
+    sf = dsub.add_parser("soundfont", help="render GM drum kits of a SoundFont with FluidSynth", formatter_class=fmt)
+    sf.add_argument("--sf2", default=None, help="SoundFont file (default: FluidR3_GM.sf2 from fluid-soundfont-gm)")
+    sf.add_argument("-o", "--out", required=True, help="output dataset folder")
+    sf.add_argument("--sample-rate", type=int, default=DEFAULT_SAMPLE_RATE, help="Hz")
+    sf.add_argument("--num-samples", type=int, default=DEFAULT_NUM_SAMPLES, help="length of each one-shot in samples")
+    sf.add_argument("--seed", type=int, default=0, help="seed for the small detune/gain variations")
+    sf.add_argument("--velocities", type=int, nargs="+", default=[50, 90, 127], help="MIDI velocities per note")
+    sf.add_argument("--variations", type=int, default=2, help="seeded detune/gain variants per note and velocity")
+    sf.add_argument("--notes", type=int, nargs="+", default=None, help="only these GM notes (default 35-81)")
+    sf.add_argument("--max-kits", type=int, default=None, help="only the first N drum kits (bank 128)")
+    sf.set_defaults(handler=_cmd_dataset_soundfont)
+
+    folder = dsub.add_parser("folder", help="prepare a folder of your own one-shots", formatter_class=fmt)
+    folder.add_argument("input", help="folder of wav/flac/aiff/ogg/mp3 files; subfolder names become classes")
+    folder.add_argument("-o", "--out", required=True, help="output dataset folder")
+    folder.add_argument("--sample-rate", type=int, default=DEFAULT_SAMPLE_RATE, help="Hz")
+    folder.add_argument("--num-samples", type=int, default=DEFAULT_NUM_SAMPLES, help="length of each one-shot in samples")
+    folder.set_defaults(handler=_cmd_dataset_folder)
+
+    train = sub.add_parser("train", help="train a WaveGAN with WGAN-GP", formatter_class=fmt)
+    train.add_argument("config", help="config name (wavegan_16k, ...) or path to a TOML file")
+    train.add_argument("--data", required=True, help="dataset folder (with manifest.json)")
+    train.add_argument("--out", required=True, help="run folder (config, checkpoints, TensorBoard logs)")
+    train.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
+    train.add_argument("--steps", type=int, default=None, help="stop after this many generator steps (overrides config)")
+    train.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config value, e.g. --set model.d=16")
+    train.set_defaults(handler=_cmd_train)
+
+    export = sub.add_parser("export", help="export a run to a model bundle (ONNX + safetensors)", formatter_class=fmt)
+    export.add_argument("run_dir", help="training run folder")
+    export.add_argument("-o", "--out", required=True, help="bundle folder to write")
+    export.add_argument("--name", default=None, help="model name (default: the run folder's name)")
+    export.set_defaults(handler=_cmd_export)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except GanshotError as err:
+        print(f"ganshot: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ganshot: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,174 @@
+"""Dataset manifest: the versioned index of a one-shot dataset folder.
+
+``DIR/manifest.json``::
+
+    {"format": "ganshot-dataset", "version": 1,
+     "sample_rate": 16000, "num_samples": 16384,
+     "classes": ["kick", "snare", ...],          # index order used for labels
+     "source": {...},                             # how it was built (free-form)
+     "items": [{"path": "audio/kick/00001.flac", "class": "kick",
+                "kit": "Standard", "note": 36, "velocity": 100}, ...]}
+
+Paths are relative to DIR and may not leave it. ``note``/``velocity``/``kit``
+may be null for a user's own files.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from ganshot.engine._atomic import atomic_write_text
+from ganshot.engine.errors import FormatError
+
+__all__ = [
+    "MANIFEST_FORMAT",
+    "MANIFEST_VERSION",
+    "MANIFEST_NAME",
+    "ManifestItem",
+    "Manifest",
+    "load_manifest",
+    "save_manifest",
+]
+
+MANIFEST_FORMAT = "ganshot-dataset"
+MANIFEST_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+
+
+@dataclass
+class ManifestItem:
+    path: str
+    label: str  # stored as "class" in the file
+    kit: str | None = None
+    note: int | None = None
+    velocity: int | None = None
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "class": self.label, "kit": self.kit, "note": self.note, "velocity": self.velocity}
+
+
+@dataclass
+class Manifest:
+    sample_rate: int
+    num_samples: int
+    classes: list[str]
+    items: list[ManifestItem] = field(default_factory=list)
+    source: dict = field(default_factory=dict)
+
+    def class_counts(self) -> dict[str, int]:
+        counts = {name: 0 for name in self.classes}
+        for item in self.items:
+            counts[item.label] = counts.get(item.label, 0) + 1
+        return counts
+
+    def summary(self) -> dict:
+        """A small dict for model bundles: sizes and per-class counts."""
+        return {
+            "sample_rate": self.sample_rate,
+            "num_samples": self.num_samples,
+            "num_items": len(self.items),
+            "class_counts": self.class_counts(),
+            "source": self.source,
+        }
+
+    def to_json(self) -> dict:
+        return {
+            "format": MANIFEST_FORMAT,
+            "version": MANIFEST_VERSION,
+            "sample_rate": self.sample_rate,
+            "num_samples": self.num_samples,
+            "classes": list(self.classes),
+            "source": self.source,
+            "items": [item.to_json() for item in self.items],
+        }
+
+
+def _check_int(value, name: str, where: str, low: int, high: int, optional: bool = False):
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise FormatError(f"{where}: {name} must be an integer in [{low}, {high}], got {value!r}")
+    return value
+
+
+def _check_rel_path(value, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise FormatError(f"{where}: path must be a non-empty string")
+    pure = PurePosixPath(value)
+    if pure.is_absolute() or ".." in pure.parts or "\\" in value:
+        raise FormatError(f"{where}: path {value!r} must be relative and stay inside the dataset folder")
+    return value
+
+
+def parse_manifest(data: dict, where: str = "manifest") -> Manifest:
+    """Validate a decoded manifest dict; raises FormatError naming the problem."""
+    if not isinstance(data, dict):
+        raise FormatError(f"{where}: top level must be a JSON object")
+    if data.get("format") != MANIFEST_FORMAT:
+        raise FormatError(f"{where}: format is {data.get('format')!r}, expected {MANIFEST_FORMAT!r}")
+    if data.get("version") != MANIFEST_VERSION:
+        raise FormatError(f"{where}: unknown version {data.get('version')!r} (this ganshot reads version {MANIFEST_VERSION})")
+    sample_rate = _check_int(data.get("sample_rate"), "sample_rate", where, 1000, 384000)
+    num_samples = _check_int(data.get("num_samples"), "num_samples", where, 16, 1 << 22)
+    classes = data.get("classes")
+    if not isinstance(classes, list) or not all(isinstance(c, str) and c for c in classes):
+        raise FormatError(f"{where}: classes must be a list of non-empty strings")
+    if len(set(classes)) != len(classes):
+        raise FormatError(f"{where}: classes has duplicates")
+    raw_items = data.get("items")
+    if not isinstance(raw_items, list):
+        raise FormatError(f"{where}: items must be a list")
+    known = set(classes)
+    items = []
+    for index, raw in enumerate(raw_items):
+        at = f"{where}: items[{index}]"
+        if not isinstance(raw, dict):
+            raise FormatError(f"{at} must be an object")
+        label = raw.get("class")
+        if label not in known:
+            raise FormatError(f"{at}: class {label!r} is not in classes")
+        kit = raw.get("kit")
+        if kit is not None and not isinstance(kit, str):
+            raise FormatError(f"{at}: kit must be a string or null")
+        items.append(
+            ManifestItem(
+                path=_check_rel_path(raw.get("path"), at),
+                label=label,
+                kit=kit,
+                note=_check_int(raw.get("note"), "note", at, 0, 127, optional=True),
+                velocity=_check_int(raw.get("velocity"), "velocity", at, 0, 127, optional=True),
+            )
+        )
+    source = data.get("source", {})
+    if not isinstance(source, dict):
+        raise FormatError(f"{where}: source must be an object")
+    return Manifest(sample_rate, num_samples, list(classes), items, source)
+
+
+def load_manifest(root: str | Path) -> Manifest:
+    """Load and validate ``root/manifest.json``."""
+    path = Path(root) / MANIFEST_NAME
+    if not path.is_file():
+        raise FormatError(f"{path}: no dataset manifest here (build one with `ganshot dataset ...`)")
+    if path.stat().st_size > MAX_MANIFEST_BYTES:
+        raise FormatError(f"{path}: manifest is larger than {MAX_MANIFEST_BYTES} bytes")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as err:
+        raise FormatError(f"{path}: not valid JSON ({err})") from None
+    return parse_manifest(data, where=str(path))
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"non-finite number {name} is not allowed")
+
+
+def save_manifest(root: str | Path, manifest: Manifest) -> Path:
+    """Write ``root/manifest.json`` atomically."""
+    text = json.dumps(manifest.to_json(), indent=1, allow_nan=False)
+    return atomic_write_text(Path(root) / MANIFEST_NAME, text + "\n")
+
+
