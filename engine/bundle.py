@@ -1,0 +1,366 @@
+"""Model bundles: the one place the on-disk model format is defined.
+
+A bundle is a folder::
+
+    BUNDLE/model.json             # the contract below, written last
+    BUNDLE/generator.onnx         # z[B, latent_dim] (+ label int64[B]) -> audio[B, num_samples]
+    BUNDLE/generator.safetensors  # the generator's state_dict (for torch users)
+    BUNDLE/README.md, *.png       # optional
+
+``model.json``::
+
+    {"format": "ganshot-model", "version": 1, "name": "drums",
+     "architecture": "wavegan", "hyperparameters": {...GeneratorSpec...},
+     "sample_rate": 16000, "num_samples": 16384, "latent_dim": 100,
+     "classes": ["kick", ...], "conditional": true, "latent_distribution": "normal",
+     "onnx": {"input": "z", "label_input": "label", "output": "audio", "opset": 17},
+     "dataset": {...summary...}, "training": {"step": 1000, "config": {...}},
+     "directions": null, "created_utc": "...", "ganshot_version": "0.1.0",
+     "files": {"generator.onnx": {"sha256": "...", "bytes": 123}, ...}}
+
+:func:`load_bundle` refuses, with one-line :class:`FormatError` /
+:class:`IntegrityError` messages, anything it does not fully understand: unknown
+format or version, missing or ill-typed fields, non-finite numbers, oversized
+JSON, hash mismatches, missing files, path-like file names, links, and every
+pickle-capable file (see :mod:`._filecheck`). :func:`write_bundle` builds the
+bundle in a temporary sibling folder, validates it with the same loader, then
+swaps it into place (the previous bundle is kept as ``BUNDLE.bak``).
+
+This module imports neither torch nor onnx nor onnxruntime.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._atomic import _fsync_dir, sha256_file
+from ._filecheck import PICKLE_EXTENSIONS, check_file
+from .errors import FormatError, IntegrityError, UserInputError
+
+__all__ = [
+    "BUNDLE_FORMAT",
+    "BUNDLE_VERSION",
+    "MODEL_JSON",
+    "ONNX_NAME",
+    "SAFETENSORS_NAME",
+    "ModelBundle",
+    "load_bundle",
+    "parse_model_json",
+    "write_bundle",
+]
+
+BUNDLE_FORMAT = "ganshot-model"
+BUNDLE_VERSION = 1
+MODEL_JSON = "model.json"
+ONNX_NAME = "generator.onnx"
+SAFETENSORS_NAME = "generator.safetensors"
+ARCHITECTURES = ("wavegan",)
+LATENT_DISTRIBUTIONS = ("normal", "uniform")  # z ~ N(0, 1) or U(-1, 1), as the model was trained
+ALLOWED_EXTENSIONS = (".onnx", ".safetensors", ".md", ".png", ".txt")
+MAX_MODEL_JSON_BYTES = 4 * 1024 * 1024
+MAX_BUNDLE_ENTRIES = 256
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class ModelBundle:
+    """A loaded, validated, hash-checked bundle (paths only; nothing is executed)."""
+
+    path: Path
+    name: str
+    sample_rate: int
+    num_samples: int
+    latent_dim: int
+    classes: tuple[str, ...]
+    conditional: bool
+    hyperparameters: dict = field(repr=False, compare=False)
+    meta: dict = field(repr=False, compare=False)
+    files: dict = field(repr=False, compare=False)  # file name -> absolute Path
+    sha256: str = field(repr=False, default="")  # of model.json: a cache key for the whole bundle
+
+    @property
+    def onnx_path(self) -> Path:
+        return self.files[ONNX_NAME]
+
+    @property
+    def safetensors_path(self) -> Path:
+        return self.files[SAFETENSORS_NAME]
+
+    @property
+    def onnx_io(self) -> dict:
+        """``{"input": "z", "label_input": "label" | None, "output": "audio", "opset": 17}``."""
+        return dict(self.meta["onnx"])
+
+    @property
+    def directions(self):
+        """Reserved latent directions (``None`` until a bundle carries them)."""
+        return self.meta.get("directions")
+
+    @property
+    def latent_distribution(self) -> str:
+        """How the model was trained to see ``z``: "normal" N(0, 1) or "uniform" U(-1, 1)."""
+        return self.meta.get("latent_distribution", "normal")
+
+    @property
+    def duration_s(self) -> float:
+        return self.num_samples / self.sample_rate
+
+
+def _check_name(name, where: str) -> str:
+    """A listed file name must be plain (no separators, no '..') with an allowed extension."""
+    if not isinstance(name, str) or not _PLAIN_NAME.fullmatch(name) or ".." in name:
+        raise FormatError(
+            f"{where}: file name {name!r:.80} is not a plain file name (path separators, '..' and hidden names are refused)"
+        )
+    suffix = os.path.splitext(name)[1].lower()
+    if suffix in PICKLE_EXTENSIONS:
+        raise FormatError(
+            f"{where}: file {name!r} is a pickle-capable file type ({suffix}); ganshot never loads pickles"
+        )
+    if suffix not in ALLOWED_EXTENSIONS:
+        allowed = ", ".join(ALLOWED_EXTENSIONS)
+        raise FormatError(f"{where}: file {name!r} has an extension bundles may not hold (allowed: {allowed})")
+    return name
+
+
+def _int(data: dict, key: str, where: str, low: int, high: int) -> int:
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise FormatError(f"{where}: {key} must be an integer in [{low}, {high}], got {value!r:.80}")
+    return value
+
+
+def _typed(data: dict, key: str, types, where: str, what: str):
+    if key not in data:
+        raise FormatError(f"{where}: missing field {key!r}")
+    value = data[key]
+    if not isinstance(value, types) or (isinstance(value, bool) and types is not bool):
+        raise FormatError(f"{where}: field {key!r} must be {what}, got {type(value).__name__}")
+    return value
+
+
+def parse_model_json(data, where: str = MODEL_JSON) -> dict:
+    """Validate a decoded model.json dict; returns it, or raises FormatError naming the problem."""
+    if not isinstance(data, dict):
+        raise FormatError(f"{where}: top level must be a JSON object")
+    if data.get("format") != BUNDLE_FORMAT:
+        raise FormatError(f"{where}: format is {data.get('format')!r:.60}, expected {BUNDLE_FORMAT!r}")
+    version = data.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > BUNDLE_VERSION:
+        raise FormatError(
+            f"{where}: version {version} is newer than this ganshot reads ({BUNDLE_VERSION}); upgrade ganshot"
+        )
+    if version != BUNDLE_VERSION or isinstance(version, bool):
+        raise FormatError(f"{where}: unknown version {version!r:.40} (this ganshot reads version {BUNDLE_VERSION})")
+    name = _typed(data, "name", str, where, "a string")
+    if not name.strip() or len(name) > 200 or any(c in name for c in "\r\n\0"):
+        raise FormatError(f"{where}: name must be one non-empty line of at most 200 characters")
+    arch = _typed(data, "architecture", str, where, "a string")
+    if arch not in ARCHITECTURES:
+        raise FormatError(f"{where}: architecture {arch!r:.60} is not one this ganshot knows ({', '.join(ARCHITECTURES)})")
+    hyper = _typed(data, "hyperparameters", dict, where, "an object")
+    sample_rate = _int(data, "sample_rate", where, 1000, 384000)
+    num_samples = _int(data, "num_samples", where, 16, 1 << 22)
+    latent_dim = _int(data, "latent_dim", where, 1, 65536)
+    for key, value in (("latent_dim", latent_dim), ("num_samples", num_samples)):
+        if key in hyper and hyper[key] != value:
+            raise FormatError(f"{where}: hyperparameters.{key} is {hyper[key]!r} but {key} is {value}")
+    classes = _typed(data, "classes", list, where, "a list")
+    if not all(isinstance(c, str) and c and len(c) <= 100 for c in classes) or len(set(classes)) != len(classes):
+        raise FormatError(f"{where}: classes must be a list of distinct non-empty strings")
+    conditional = _typed(data, "conditional", bool, where, "true or false")
+    if conditional and not classes:
+        raise FormatError(f"{where}: a conditional model needs classes")
+    if conditional and "num_classes" in hyper and hyper["num_classes"] != len(classes):
+        raise FormatError(
+            f"{where}: hyperparameters.num_classes is {hyper['num_classes']!r} but there are {len(classes)} classes"
+        )
+    if data.get("latent_distribution", "normal") not in LATENT_DISTRIBUTIONS:
+        raise FormatError(f"{where}: latent_distribution must be one of {', '.join(LATENT_DISTRIBUTIONS)}")
+    onnx = _typed(data, "onnx", dict, where, "an object")
+    for key in ("input", "output"):
+        if not isinstance(onnx.get(key), str) or not onnx[key]:
+            raise FormatError(f"{where}: onnx.{key} must be a non-empty string")
+    label_input = onnx.get("label_input")
+    if conditional != isinstance(label_input, str) or label_input == "":
+        raise FormatError(f"{where}: onnx.label_input must be a name exactly when the model is conditional")
+    _int(onnx, "opset", f"{where}: onnx", 7, 100)
+    for key in ("dataset", "training", "directions"):
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            raise FormatError(f"{where}: field {key!r} must be an object or null")
+    for key in ("created_utc", "ganshot_version"):
+        _typed(data, key, str, where, "a string")
+    files = _typed(data, "files", dict, where, "an object")
+    for fname, entry in files.items():
+        _check_name(fname, where)  # .json is not an allowed extension, so model.json cannot be listed
+        digest = entry.get("sha256") if isinstance(entry, dict) else None
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            raise FormatError(f"{where}: files[{fname!r}].sha256 must be 64 lowercase hex digits")
+        _int(entry, "bytes", f"{where}: files[{fname!r}]", 0, 1 << 40)
+    for required in (ONNX_NAME, SAFETENSORS_NAME):
+        if required not in files:
+            raise FormatError(f"{where}: files does not list {required}")
+    return data
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"non-finite number {text} is not allowed")
+    return value
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"non-finite number {name} is not allowed")
+
+
+def _scan_tree(root: Path) -> None:
+    """Refuse links, pickle-capable files and oversized trees anywhere in the bundle folder."""
+    count = 0
+    for folder, dirs, names in os.walk(root, followlinks=False):
+        for entry in dirs + names:
+            count += 1
+            path = Path(folder) / entry
+            rel = path.relative_to(root).as_posix()
+            if count > MAX_BUNDLE_ENTRIES:
+                raise FormatError(f"{root}: more than {MAX_BUNDLE_ENTRIES} entries; this is not a model bundle")
+            if path.is_symlink():
+                raise FormatError(f"{root}: {rel} is a symbolic link; bundles may not contain links")
+        for entry in names:
+            path = Path(folder) / entry
+            if entry != MODEL_JSON or Path(folder) != root:
+                check_file(path, where=f"{root}: {path.relative_to(root).as_posix()}")
+
+
+def load_bundle(path: str | os.PathLike) -> ModelBundle:
+    """Load and validate the bundle folder ``path`` (checks every listed file's sha256)."""
+    root = Path(path)
+    if not root.is_dir():
+        raise FormatError(f"{root}: no model bundle folder here")
+    root = root.resolve()
+    meta_path = root / MODEL_JSON
+    if meta_path.is_symlink():
+        raise FormatError(f"{meta_path}: is a symbolic link; bundles may not contain links")
+    if not meta_path.is_file():
+        raise FormatError(f"{meta_path}: missing; {root} is not a model bundle (make one with `ganshot export`)")
+    if meta_path.stat().st_size > MAX_MODEL_JSON_BYTES:
+        raise FormatError(f"{meta_path}: larger than {MAX_MODEL_JSON_BYTES} bytes; refusing to parse it")
+    raw = meta_path.read_bytes()
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_float=_finite_float, parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
+        detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise FormatError(f"{meta_path}: not valid JSON ({detail})") from None
+    meta = parse_model_json(data, where=str(meta_path))
+    files = {}
+    for fname, entry in meta["files"].items():
+        fpath = root / fname
+        if fpath.is_symlink():
+            raise FormatError(f"{fpath}: is a symbolic link; bundles may not contain links")
+        if not fpath.is_file():
+            raise IntegrityError(f"{fpath}: listed in {MODEL_JSON} but missing")
+        size = fpath.stat().st_size
+        if size != entry["bytes"]:
+            raise IntegrityError(f"{fpath}: is {size} bytes, {MODEL_JSON} records {entry['bytes']}")
+        digest = sha256_file(fpath)
+        if digest != entry["sha256"]:
+            recorded = entry["sha256"]
+            raise IntegrityError(f"{fpath}: sha256 mismatch (file {digest[:12]}…, {MODEL_JSON} {recorded[:12]}…)")
+        files[fname] = fpath
+    _scan_tree(root)  # after the hashes, so tampering reads as IntegrityError
+    return ModelBundle(
+        path=root,
+        name=meta["name"],
+        sample_rate=meta["sample_rate"],
+        num_samples=meta["num_samples"],
+        latent_dim=meta["latent_dim"],
+        classes=tuple(meta["classes"]),
+        conditional=meta["conditional"],
+        hyperparameters=copy.deepcopy(meta["hyperparameters"]),
+        meta=meta,
+        files=files,
+        sha256=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def _copy_synced(src: Path, dst: Path) -> None:
+    with open(src, "rb") as fin, open(dst, "xb") as fout:
+        shutil.copyfileobj(fin, fout, 1 << 20)
+        fout.flush()
+        os.fsync(fout.fileno())
+
+
+def _is_bundle_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink() and (path / MODEL_JSON).is_file()
+
+
+def write_bundle(bundle_dir: str | os.PathLike, meta: dict, files: dict) -> Path:
+    """Write a bundle atomically; returns its path.
+
+    ``meta`` is model.json without ``files`` (``format``, ``version``,
+    ``created_utc``, ``ganshot_version`` and ``directions`` are filled in when
+    absent); ``files`` maps plain bundle file names to source paths. The bundle is
+    built and validated in a temporary sibling folder, then swapped in; an existing
+    bundle is kept as ``BUNDLE.bak``. Refuses to replace a folder that is not a bundle.
+    """
+    final = Path(bundle_dir)
+    if final.exists() and (final.is_symlink() or not final.is_dir()):
+        raise UserInputError(f"{final}: exists and is not a folder; refusing to replace it")
+    if final.is_dir() and any(final.iterdir()) and not _is_bundle_dir(final):
+        raise UserInputError(f"{final}: exists, is not empty and is not a model bundle; refusing to replace it")
+    backup = final.with_name(final.name + ".bak")
+    if backup.exists() and not _is_bundle_dir(backup):
+        raise UserInputError(f"{backup}: exists and is not a model bundle backup; move it away first")
+    for fname in files:
+        _check_name(fname, "write_bundle")
+    from ganshot import __version__  # the top package is a light module (version string only)
+
+    meta = copy.deepcopy(meta)
+    meta.setdefault("format", BUNDLE_FORMAT)
+    meta.setdefault("version", BUNDLE_VERSION)
+    meta.setdefault("directions", None)
+    meta.setdefault("created_utc", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    meta.setdefault("ganshot_version", __version__)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    try:
+        listed = {}
+        for fname, src in files.items():
+            _copy_synced(Path(src), tmp / fname)
+            listed[fname] = {"sha256": sha256_file(tmp / fname), "bytes": (tmp / fname).stat().st_size}
+        meta["files"] = listed
+        parse_model_json(meta, where=f"{final / MODEL_JSON} (being written)")
+        try:
+            text = json.dumps(meta, indent=2, allow_nan=False) + "\n"
+        except (TypeError, ValueError) as err:  # a non-finite number or a non-JSON value in meta
+            raise FormatError(f"{final / MODEL_JSON}: cannot write the model description ({err})") from None
+        with open(tmp / MODEL_JSON, "x", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        _fsync_dir(tmp)
+        load_bundle(tmp)  # the same checks a reader will run
+        if final.is_dir():
+            if _is_bundle_dir(final):
+                if backup.exists():
+                    shutil.rmtree(backup)
+                os.rename(final, backup)
+            else:
+                final.rmdir()  # empty folder
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _fsync_dir(final.parent)
+    return final
