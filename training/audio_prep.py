@@ -1,0 +1,154 @@
+"""Turn any recorded hit into a training one-shot (pure numpy + soxr).
+
+Both dataset builders (SoundFont renders and a user's folder) pass every hit
+through :func:`prepare_one_shot`, so all datasets share one contract:
+
+    audio (frames,) or (frames, channels), float, any rate
+      -> mono (mean of channels)
+      -> resampled to ``sample_rate`` (soxr, high quality)
+      -> leading silence trimmed: starts ``pre_roll_ms`` before the first sample
+         within ``threshold_db`` of the peak
+      -> cropped to ``num_samples`` (raised-cosine fade over the last ``fade_ms``)
+         or zero-padded
+      -> peak normalised to ``peak_db`` dBFS
+    -> float32 array of shape (num_samples,)
+
+Hits that cannot make a one-shot raise :class:`Rejected`; its ``reason`` is one
+of :data:`REASONS` (``"empty"``, ``"non-finite"``, ``"silent"``, ``"too short"``)
+and ``str(err)`` adds the measured detail. Builders skip those hits and count
+the reasons.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import soxr
+
+from ganshot.engine.errors import UserInputError
+
+__all__ = [
+    "REASONS",
+    "Rejected",
+    "db_to_gain",
+    "gain_to_db",
+    "to_mono",
+    "resample",
+    "prepare_one_shot",
+]
+
+REASONS = ("empty", "non-finite", "silent", "too short")
+_MAX_CHANNELS = 64
+
+
+class Rejected(UserInputError):
+    """A hit that cannot become a one-shot; ``reason`` is one of :data:`REASONS`."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        if reason not in REASONS:
+            raise ValueError(f"unknown rejection reason {reason!r}")
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{reason} ({detail})" if detail else reason)
+
+
+def db_to_gain(gain_db: float) -> float:
+    """Amplitude factor for ``gain_db`` decibels."""
+    return float(10.0 ** (gain_db / 20.0))
+
+
+def gain_to_db(gain: float) -> float:
+    """Decibels of amplitude factor ``gain`` (-inf for 0)."""
+    with np.errstate(divide="ignore"):
+        return float(20.0 * np.log10(gain))
+
+
+def to_mono(audio) -> np.ndarray:
+    """(frames,) or (frames, channels) float audio -> (frames,) float64, the mean of channels."""
+    audio = np.asarray(audio)
+    if not np.issubdtype(audio.dtype, np.floating):
+        raise UserInputError(f"expected float audio in [-1, 1], got dtype {audio.dtype}")
+    if audio.ndim == 1:
+        return audio.astype(np.float64, copy=False)
+    if audio.ndim != 2 or audio.shape[1] > _MAX_CHANNELS:
+        raise UserInputError(f"expected audio shaped (frames,) or (frames, channels<= {_MAX_CHANNELS}), got {audio.shape}")
+    if audio.shape[1] == 0:
+        return np.zeros(audio.shape[0])
+    return audio.astype(np.float64, copy=False).mean(axis=1)
+
+
+def resample(mono: np.ndarray, sample_rate_in: int, sample_rate: int) -> np.ndarray:
+    """Resample (frames,) audio from ``sample_rate_in`` to ``sample_rate`` Hz (soxr HQ)."""
+    if sample_rate_in == sample_rate or mono.size == 0:
+        return mono
+    return soxr.resample(mono, sample_rate_in, sample_rate, quality="HQ")
+
+
+def _check_rate(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1000 <= value <= 384000:
+        raise UserInputError(f"{name} must be an integer number of Hz in [1000, 384000], got {value!r}")
+    return int(value)
+
+
+def prepare_one_shot(
+    audio,
+    sample_rate_in: int,
+    sample_rate: int = 16000,
+    num_samples: int = 16384,
+    *,
+    threshold_db: float = -40.0,
+    pre_roll_ms: float = 1.0,
+    fade_ms: float = 10.0,
+    peak_db: float | None = -1.0,
+    silence_db: float = -60.0,
+    min_sound_ms: float = 10.0,
+) -> np.ndarray:
+    """One hit -> a (num_samples,) float32 one-shot at ``sample_rate`` Hz.
+
+    audio: (frames,) or (frames, channels) float array at ``sample_rate_in`` Hz.
+    threshold_db: onset/sound threshold relative to the hit's peak.
+    pre_roll_ms: kept before the onset so the attack is not clipped.
+    fade_ms: raised-cosine fade-out length applied only when the hit is cropped.
+    peak_db: output peak in dBFS; None leaves the level alone.
+    silence_db: a hit whose input peak is below this (dBFS) is "silent".
+    min_sound_ms: a hit whose sound (onset to last sample above the threshold)
+        is shorter than this is "too short".
+
+    Raises :class:`Rejected` (reason empty / non-finite / silent / too short) and
+    UserInputError for bad arguments.
+    """
+    sample_rate_in = _check_rate(sample_rate_in, "sample_rate_in")
+    sample_rate = _check_rate(sample_rate, "sample_rate")
+    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
+        raise UserInputError(f"num_samples must be a positive integer, got {num_samples!r}")
+    mono = to_mono(audio)
+    if mono.size == 0:
+        raise Rejected("empty", "no samples")
+    finite = np.isfinite(mono)
+    if not finite.all():
+        raise Rejected("non-finite", f"{int(mono.size - finite.sum())} NaN/Inf samples")
+    peak_in = float(np.max(np.abs(mono)))
+    if peak_in == 0.0 or gain_to_db(peak_in) < silence_db:
+        raise Rejected("silent", f"peak {gain_to_db(peak_in):.1f} dBFS < {silence_db:g} dBFS")
+
+    mono = resample(mono, sample_rate_in, sample_rate)
+    magnitude = np.abs(mono)
+    peak = float(magnitude.max()) if mono.size else 0.0
+    loud = np.flatnonzero(magnitude >= peak * db_to_gain(threshold_db)) if peak > 0 else np.array([], dtype=np.intp)
+    sound_ms = 0.0 if loud.size == 0 else (loud[-1] - loud[0] + 1) * 1000.0 / sample_rate
+    if sound_ms < min_sound_ms:
+        raise Rejected("too short", f"{sound_ms:.1f} ms of sound < {min_sound_ms:g} ms")
+
+    start = max(0, int(loud[0]) - int(round(pre_roll_ms * sample_rate / 1000.0)))
+    hit = mono[start : start + num_samples]
+    out = np.zeros(num_samples, dtype=np.float64)
+    out[: hit.size] = hit
+    if mono.size - start > num_samples:  # cropped: fade the tail so it does not click
+        fade = min(num_samples, int(round(fade_ms * sample_rate / 1000.0)))
+        if fade > 0:
+            ramp = 0.5 * (1.0 + np.cos(np.pi * (np.arange(1, fade + 1) / fade)))  # 1 -> 0
+            out[-fade:] *= ramp
+    if peak_db is not None:
+        out_peak = float(np.max(np.abs(out)))
+        if out_peak > 0:
+            out *= db_to_gain(peak_db) / out_peak
+    return out.astype(np.float32)

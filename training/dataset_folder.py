@@ -1,0 +1,153 @@
+"""Build a one-shot dataset from a folder of the user's own samples.
+
+Layout read (subfolder names become classes)::
+
+    in_dir/kick/808.wav          -> class "kick"
+    in_dir/kick/acoustic/a.flac  -> class "kick" (deeper folders keep the first level)
+    in_dir/loose.aiff            -> class "unlabelled"
+
+Files ending in .wav .flac .aif .aiff .ogg .mp3 (any case) are read with
+soundfile (libsndfile; mp3 with libsndfile >= 1.1) from a read-only handle, so
+the originals are never modified; names starting with "." (AppleDouble "._x.wav",
+hidden folders) are ignored. Each file goes through
+:func:`ganshot.training.audio_prep.prepare_one_shot` and is written as::
+
+    out_dir/audio/<class-slug>/<index>_<name-slug>.flac   (16-bit mono FLAC)
+    out_dir/manifest.json                                 (written last)
+
+Files that cannot be used (unreadable, empty, non-finite, silent, too short)
+are skipped; the list of (relative path, reason) is printed, returned, and kept
+in the manifest's ``source.skipped``. Only the first 60 s of a long file are read.
+``out_dir`` follows the rule of :mod:`ganshot.training._dataset_out` (new, empty
+or an earlier dataset, replaced whole) and may not lie inside ``in_dir`` (nor
+``in_dir`` inside it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+import soundfile as sf
+from tqdm import tqdm
+
+from ganshot.engine.errors import UserInputError
+from ganshot.training._dataset_out import check_out_dir, slug, staged_dataset, write_flac
+from ganshot.training.audio_prep import Rejected, prepare_one_shot
+from ganshot.training.manifest import Manifest, ManifestItem, save_manifest
+
+__all__ = ["AUDIO_EXTENSIONS", "UNLABELLED", "MAX_READ_S", "find_audio_files", "read_audio", "build_folder_dataset"]
+
+AUDIO_EXTENSIONS = (".wav", ".flac", ".aif", ".aiff", ".ogg", ".mp3")
+UNLABELLED = "unlabelled"
+MAX_READ_S = 60.0
+
+
+def find_audio_files(in_dir: Path) -> list[Path]:
+    """Audio files under ``in_dir`` (recursive, sorted, dot-names skipped), as paths relative to it."""
+    found = []
+    for folder, subdirs, files in os.walk(in_dir):
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+        for name in sorted(files):
+            if not name.startswith(".") and name.lower().endswith(AUDIO_EXTENSIONS):
+                found.append((Path(folder) / name).relative_to(in_dir))
+    return found
+
+
+def read_audio(path: Path, max_seconds: float = MAX_READ_S):
+    """Read up to ``max_seconds`` of ``path`` -> ((frames, channels) float32, sample_rate).
+
+    The file is opened read-only; raises Rejected("empty") for a 0-byte file and
+    soundfile/OS errors for unreadable ones.
+    """
+    with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            raise Rejected("empty", "0-byte file")
+        with sf.SoundFile(handle) as snd:
+            frames = min(snd.frames, int(max_seconds * snd.samplerate)) if snd.frames > 0 else -1
+            return snd.read(frames, dtype="float32", always_2d=True), snd.samplerate
+
+
+def _label_of(rel: Path) -> str:
+    return rel.parts[0] if len(rel.parts) > 1 else UNLABELLED
+
+
+def _check_paths(in_dir, out_dir) -> tuple[Path, Path]:
+    src = Path(in_dir).expanduser().resolve()
+    if not src.is_dir():
+        raise UserInputError(f"{src}: input folder not found")
+    out = Path(out_dir).expanduser().resolve()
+    if out == src or out.is_relative_to(src):
+        raise UserInputError(f"{out}: the output folder may not be inside the input folder {src}")
+    if src.is_relative_to(out):
+        raise UserInputError(f"{src}: the input folder may not be inside the output folder {out}")
+    return src, check_out_dir(out)
+
+
+def build_folder_dataset(
+    in_dir, out_dir, sample_rate: int = 16000, num_samples: int = 16384, progress: bool = True
+) -> tuple[Manifest, list[tuple[str, str]]]:
+    """Prepare every audio file under ``in_dir`` into a dataset folder ``out_dir``.
+
+    sample_rate (Hz) and num_samples: the one-shot contract (each file becomes
+    a (num_samples,) hit at sample_rate). progress: show a bar and print the
+    per-class counts and the skipped files at the end.
+    Returns (manifest, skipped) with skipped = [(path relative to in_dir, reason)].
+    Raises UserInputError when in_dir is missing, holds no audio files, or none
+    of them can be used.
+    """
+    src, out = _check_paths(in_dir, out_dir)
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or not 1000 <= sample_rate <= 384000:
+        raise UserInputError(f"sample_rate must be an integer number of Hz in 1000..384000, got {sample_rate!r}")
+    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or not 16 <= num_samples <= 1 << 22:
+        raise UserInputError(f"num_samples must be an integer in 16..{1 << 22}, got {num_samples!r}")
+    files = find_audio_files(src)
+    if not files:
+        raise UserInputError(f"{src}: no audio files ({' '.join(AUDIO_EXTENSIONS)}) found")
+
+    items: list[ManifestItem] = []
+    skipped: list[tuple[str, str]] = []
+    with staged_dataset(out) as stage:
+        for index, rel in enumerate(tqdm(files, desc="files", unit="file", disable=not progress)):
+            label = _label_of(rel)
+            try:
+                audio, rate = read_audio(src / rel)
+                hit = prepare_one_shot(audio, rate, sample_rate, num_samples)
+            except Rejected as err:
+                skipped.append((rel.as_posix(), str(err)))
+                continue
+            except UserInputError as err:  # e.g. more channels than a one-shot can be made of
+                skipped.append((rel.as_posix(), f"unusable ({err})"))
+                continue
+            except (sf.LibsndfileError, RuntimeError, OSError, ValueError, TypeError) as err:
+                detail = " ".join(str(err).split()).split(">: ", 1)[-1] or type(err).__name__  # drop the handle repr
+                skipped.append((rel.as_posix(), f"unreadable ({detail})"))
+                continue
+            out_rel = f"audio/{slug(label, 'class')}/{index:05d}_{slug(rel.stem, 'sample')}.flac"
+            write_flac(stage / out_rel, hit, sample_rate)
+            items.append(ManifestItem(path=out_rel, label=label))
+        if not items:
+            reasons = Counter(reason.split(" (")[0] for _, reason in skipped)
+            raise UserInputError(f"{src}: none of the {len(files)} audio files could be used ({dict(reasons)})")
+        manifest = Manifest(
+            sample_rate=sample_rate,
+            num_samples=num_samples,
+            classes=sorted({item.label for item in items}),
+            items=items,
+            source={"kind": "folder", "input": str(src), "num_files": len(files), "skipped": [list(s) for s in skipped]},
+        )
+        save_manifest(stage, manifest)
+    if progress:
+        _print_summary(manifest, skipped)
+    return manifest, skipped
+
+
+def _print_summary(manifest: Manifest, skipped: list[tuple[str, str]]) -> None:
+    counts = manifest.class_counts()
+    width = max(len(label) for label in counts)
+    for label, count in counts.items():
+        print(f"  {label:<{width}}  {count}")
+    print(f"{len(manifest.items)} one-shots, {len(skipped)} files skipped")
+    for rel, reason in skipped:
+        print(f"  skipped {rel}: {reason}")

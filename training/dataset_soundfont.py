@@ -1,0 +1,341 @@
+"""Build a one-shot dataset by rendering the GM drum kits of a SoundFont with FluidSynth.
+
+For each drum-kit preset (bank 128) one MIDI file is written (mido) and rendered
+by the real ``fluidsynth`` command, dry (reverb and chorus off), as float WAV::
+
+    t = 0        program change (selects the kit), pitch-bend range = 2 semitones
+    each slot    pitch bend (detune) + note on   -- the onset, known to the tick
+                 note off + CC120 all-sound-off  -- num_samples + 100 ms later
+                 50 ms of silence before the next slot
+
+Each kit is rendered in two passes: first the plain hits (variation 0) of every
+note and velocity, then the variations of the hits that were kept. Each slot is
+sliced at its onset, passed through
+:func:`ganshot.training.audio_prep.prepare_one_shot` (trim, crop/pad, peak
+normalise) and written as 16-bit FLAC::
+
+    out_dir/manifest.json
+    out_dir/audio/<class>/<program>-<kit-slug>_n<note>_v<velocity>_<variation>.flac
+
+Variations: variation 0 is the plain hit; variations 1.. are detuned by up to
++-30 cents (pitch bend) and re-levelled by up to +-1.5 dB around a -2.5 dBFS
+reference peak (so no file peaks above -1 dBFS). Each hit's variation is drawn
+from a generator seeded by (seed, bank, program, note, velocity, variation), so a
+seed gives identical files whatever subset of kits/notes is built.
+
+Kits whose GS layout is not GM percussion (program 48 "Orchestra": timpani on the
+tom/hat keys; 56 "SFX") are left out, since their notes would get wrong labels.
+Hits the kit does not map come out silent and are skipped and counted, and so
+are duplicates: a plain hit whose first 250 ms differ by less than -26 dB from a
+hit already kept for the same note (FluidR3's 30 GM kits share most samples with
+"Standard", and its velocity layers mostly change only the level, which peak
+normalisation removes). A duplicate's variations are not rendered.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import mido
+import numpy as np
+import soundfile as sf
+from tqdm import tqdm
+
+from ganshot.engine._atomic import sha256_file
+from ganshot.engine.errors import GanshotError, UserInputError
+from ganshot.training import gm_drums
+from ganshot.training._dataset_out import slug, staged_dataset, write_flac
+from ganshot.training.audio_prep import Rejected, prepare_one_shot
+from ganshot.training.manifest import Manifest, ManifestItem, save_manifest
+from ganshot.training.sf2 import DRUM_BANK, Preset, drum_kits, read_presets
+
+__all__ = ["DEFAULT_SF2", "NON_GM_KIT_PROGRAMS", "build_soundfont_dataset", "kit_midi", "render_midi", "hit_variation"]
+
+DEFAULT_SF2 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+#: GS drum-kit programs whose key layout is not GM percussion.
+NON_GM_KIT_PROGRAMS = {48: "Orchestra", 56: "SFX"}
+DETUNE_CENTS = 30.0
+GAIN_DB = 1.5
+REFERENCE_PEAK_DB = -2.5
+BEND_RANGE_SEMITONES = 2
+TICKS_PER_SECOND = 960  # 480 ticks per beat at the default 120 bpm
+LEAD_IN_S = 0.1
+TAIL_S = 0.1  # rendered after num_samples before the note is cut
+GAP_S = 0.05  # silence after CC120, so the next slot starts clean
+PRE_SLICE_S = 0.005  # slice a little before the nominal onset
+FLUIDSYNTH_TIMEOUT_S = 900
+DEDUPE_WINDOW_S = 0.25
+DEDUPE_REL_DIFF = 0.05  # -26 dB: FluidR3's shared samples differ by < 0.01, distinct ones by > 0.07
+
+
+def hit_variation(seed: int, kit: Preset, note: int, velocity: int, variation: int) -> tuple[float, float]:
+    """(detune_cents, gain_db) of one hit; (0, 0) for variation 0."""
+    if variation == 0:
+        return 0.0, 0.0
+    rng = np.random.default_rng([seed, kit.bank, kit.program, note, velocity, variation])
+    return float(rng.uniform(-DETUNE_CENTS, DETUNE_CENTS)), float(rng.uniform(-GAIN_DB, GAIN_DB))
+
+
+def _bend_value(detune_cents: float) -> int:
+    value = int(round(detune_cents / (100.0 * BEND_RANGE_SEMITONES) * 8192))
+    return max(-8192, min(8191, value))
+
+
+def kit_midi(program: int, hits: list[tuple[int, int, float]], sample_rate: int, num_samples: int) -> tuple[mido.MidiFile, list[int]]:
+    """A MIDI file playing ``hits`` = [(note, velocity, detune_cents)] on the drum channel.
+
+    Returns the file and each hit's nominal onset in samples at ``sample_rate``.
+    """
+    ch = gm_drums.DRUM_CHANNEL
+    hold_ticks = int(np.ceil((num_samples / sample_rate + TAIL_S) * TICKS_PER_SECOND))
+    gap_ticks = int(round(GAP_S * TICKS_PER_SECOND))
+    track = mido.MidiTrack()
+    track.append(mido.MetaMessage("set_tempo", tempo=500000, time=0))
+    track.append(mido.Message("program_change", channel=ch, program=program, time=0))
+    for control, value in ((101, 0), (100, 0), (6, BEND_RANGE_SEMITONES), (38, 0), (101, 127), (100, 127)):
+        track.append(mido.Message("control_change", channel=ch, control=control, value=value, time=0))
+    onsets = []
+    tick = 0
+    wait = int(round(LEAD_IN_S * TICKS_PER_SECOND))
+    for note, velocity, detune_cents in hits:
+        tick += wait
+        onsets.append(int(tick * sample_rate // TICKS_PER_SECOND))
+        track.append(mido.Message("pitchwheel", channel=ch, pitch=_bend_value(detune_cents), time=wait))
+        track.append(mido.Message("note_on", channel=ch, note=note, velocity=velocity, time=0))
+        track.append(mido.Message("note_off", channel=ch, note=note, velocity=0, time=hold_ticks))
+        track.append(mido.Message("control_change", channel=ch, control=120, value=0, time=0))
+        tick += hold_ticks
+        wait = gap_ticks
+    track.append(mido.MetaMessage("end_of_track", time=gap_ticks))
+    midi = mido.MidiFile(type=0, ticks_per_beat=TICKS_PER_SECOND // 2)
+    midi.tracks.append(track)
+    return midi, onsets
+
+
+def _fluidsynth() -> str:
+    exe = shutil.which("fluidsynth")
+    if exe is None:
+        raise GanshotError("the `fluidsynth` command is missing; install it with `apt-get install fluidsynth`")
+    return exe
+
+
+def render_midi(midi_path: Path, sf2_path: Path, wav_path: Path, sample_rate: int) -> np.ndarray:
+    """Render ``midi_path`` with fluidsynth (dry, gain 1) -> (frames, 2) float32 at ``sample_rate``."""
+    cmd = [_fluidsynth(), "-ni", "-q", "-g", "1.0", "-R", "0", "-C", "0", "-r", str(sample_rate),
+           "-O", "float", "-T", "wav", "-F", str(wav_path), str(sf2_path), str(midi_path)]  # fmt: skip
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=FLUIDSYNTH_TIMEOUT_S, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise GanshotError(f"fluidsynth took longer than {FLUIDSYNTH_TIMEOUT_S} s rendering {midi_path.name}") from None
+    if done.returncode != 0 or not wav_path.is_file():
+        last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise GanshotError(f"fluidsynth failed (exit {done.returncode}): {last[0]}")
+    audio, rate = sf.read(wav_path, dtype="float32", always_2d=True)
+    if rate != sample_rate:
+        raise GanshotError(f"fluidsynth rendered at {rate} Hz instead of {sample_rate} Hz")
+    return audio
+
+
+class _KitRenderer:
+    """Renders a list of hits of one kit in one fluidsynth run and prepares each slot."""
+
+    def __init__(self, sf2: Path, scratch: Path, sample_rate: int, num_samples: int):
+        self.sf2, self.scratch, self.sample_rate, self.num_samples = sf2, scratch, sample_rate, num_samples
+
+    def __call__(self, kit: Preset, hits: list[tuple[int, int, float, float]]) -> list:
+        """hits = [(note, velocity, detune_cents, peak_db)] -> [(num_samples,) float32 or Rejected]."""
+        sr, n = self.sample_rate, self.num_samples
+        midi, onsets = kit_midi(kit.program, [(note, vel, cents) for note, vel, cents, _ in hits], sr, n)
+        midi_path, wav_path = self.scratch / "kit.mid", self.scratch / "kit.wav"
+        midi.save(midi_path)
+        mono = render_midi(midi_path, self.sf2, wav_path, sr).mean(axis=1)
+        wav_path.unlink()
+        pre = int(round(PRE_SLICE_S * sr))
+        span = n + int(TAIL_S * sr)
+        mono = np.concatenate([mono, np.zeros(span, dtype=mono.dtype)])  # a short render never cuts a slice
+        out = []
+        for (_, _, _, peak_db), onset in zip(hits, onsets):
+            try:
+                out.append(prepare_one_shot(mono[max(0, onset - pre) : onset + span], sr, sr, n, peak_db=peak_db))
+            except Rejected as err:
+                out.append(err)
+        return out
+
+
+class _Fingerprints:
+    """Remembers the first 250 ms of each kept plain hit, per note, to spot duplicates.
+
+    Many kits of a GM SoundFont share samples (in FluidR3 most notes of the 30
+    kits are the "Standard" sample) and velocity often changes only the level,
+    which peak normalisation removes; such copies add no information but would
+    weigh the shared samples many times over.
+    """
+
+    def __init__(self, sample_rate: int, num_samples: int):
+        self.length = min(num_samples, int(DEDUPE_WINDOW_S * sample_rate))
+        self.by_note: dict[int, list[np.ndarray]] = {}
+
+    def is_duplicate(self, note: int, hit: np.ndarray) -> bool:
+        """True if ``hit`` is within -26 dB of a remembered hit of ``note``; else remember it."""
+        head = hit[: self.length].astype(np.float64)
+        for other in self.by_note.get(note, []):
+            if np.linalg.norm(head - other) <= DEDUPE_REL_DIFF * np.linalg.norm(other):
+                return True
+        self.by_note.setdefault(note, []).append(head)
+        return False
+
+
+def _build_kit(kit: Preset, render: _KitRenderer, notes, velocities, variations: int, seed: int, seen, skipped: Counter):
+    """Yield (relative path, (num_samples,) float32 hit, ManifestItem) for one kit; count skips."""
+    kit_slug = f"{kit.program:03d}-{slug(kit.name, 'kit')}"
+
+    def entry(note, velocity, variation, hit):
+        label = gm_drums.note_class(note)
+        rel = f"audio/{label}/{kit_slug}_n{note}_v{velocity}_{variation}.flac"
+        return rel, hit, ManifestItem(path=rel, label=label, kit=kit.name, note=note, velocity=velocity)
+
+    # pass 1: the plain hits, so that silent and duplicate ones are not rendered again
+    plain = [(note, velocity, 0.0, REFERENCE_PEAK_DB) for note in notes for velocity in velocities]
+    kept = []
+    for (note, velocity, _, _), hit in zip(plain, render(kit, plain)):
+        if isinstance(hit, Rejected):
+            skipped[hit.reason] += variations
+        elif seen is not None and seen.is_duplicate(note, hit):
+            skipped["duplicate"] += variations
+        else:
+            kept.append((note, velocity))
+            yield entry(note, velocity, 0, hit)
+    # pass 2: the seeded detune/gain variations of the kept hits
+    varied = []
+    for note, velocity in kept:
+        for variation in range(1, variations):
+            detune_cents, gain_db = hit_variation(seed, kit, note, velocity, variation)
+            varied.append((note, velocity, variation, detune_cents, REFERENCE_PEAK_DB + gain_db))
+    hits = render(kit, [(n, v, cents, peak_db) for n, v, _, cents, peak_db in varied]) if varied else []
+    for (note, velocity, variation, _, _), hit in zip(varied, hits):
+        if isinstance(hit, Rejected):
+            skipped[hit.reason] += 1
+        else:
+            yield entry(note, velocity, variation, hit)
+
+
+def _check_args(sample_rate, num_samples, seed, velocities, variations, notes, max_kits):
+    def is_int(v):
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    if not is_int(sample_rate) or not 8000 <= sample_rate <= 96000:
+        raise UserInputError(f"sample_rate must be 8000..96000 Hz (FluidSynth's range), got {sample_rate!r}")
+    if not is_int(num_samples) or not 256 <= num_samples <= 1 << 20:
+        raise UserInputError(f"num_samples must be an integer in 256..{1 << 20}, got {num_samples!r}")
+    if not is_int(seed) or seed < 0:
+        raise UserInputError(f"seed must be a non-negative integer, got {seed!r}")
+    velocities = tuple(velocities)
+    if not velocities or not all(is_int(v) and 1 <= v <= 127 for v in velocities):
+        raise UserInputError(f"velocities must be one or more integers in 1..127, got {velocities!r}")
+    if not is_int(variations) or not 1 <= variations <= 32:
+        raise UserInputError(f"variations must be an integer in 1..32, got {variations!r}")
+    if notes is None:
+        notes = range(gm_drums.MIN_NOTE, gm_drums.MAX_NOTE + 1)
+    notes = tuple(sorted(set(notes)))
+    if not notes:
+        raise UserInputError("notes is empty")
+    for note in notes:
+        gm_drums.note_class(note)  # raises for notes outside 35..81
+    if max_kits is not None and (not is_int(max_kits) or max_kits < 1):
+        raise UserInputError(f"max_kits must be a positive integer, got {max_kits!r}")
+    return tuple(sorted(set(velocities))), notes
+
+
+def build_soundfont_dataset(
+    out_dir,
+    sf2_path=None,
+    sample_rate: int = 16000,
+    num_samples: int = 16384,
+    seed: int = 0,
+    velocities=(50, 90, 127),
+    variations: int = 2,
+    notes=None,
+    max_kits: int | None = None,
+    progress: bool = True,
+    dedupe: bool = True,
+) -> Manifest:
+    """Render every GM drum kit of ``sf2_path`` into a dataset folder ``out_dir``.
+
+    sf2_path: SoundFont (default FluidR3_GM.sf2 from the Debian package
+        fluid-soundfont-gm). notes: GM notes 35..81 (default all). velocities:
+        MIDI velocities 1..127 (duplicates dropped, ascending). variations: hits per (kit, note, velocity), the
+        first plain. max_kits: only the first N GM kits by program number.
+    progress: show a progress bar and print the per-class counts at the end.
+    dedupe: skip plain hits that sound the same as one already kept for the
+        same note (shared samples across kits, level-only velocity layers).
+
+    ``out_dir`` must be new, empty, or an existing ganshot dataset, which is then
+    replaced as a whole once the build succeeded; nothing is left behind on failure.
+    Returns the manifest written to ``out_dir/manifest.json`` (classes: those with
+    at least one hit, in :data:`gm_drums.CLASSES` order).
+    """
+    velocities, notes = _check_args(sample_rate, num_samples, seed, velocities, variations, notes, max_kits)
+    sf2 = Path(sf2_path).expanduser() if sf2_path is not None else DEFAULT_SF2
+    if not sf2.is_file():
+        hint = " (install the Debian package fluid-soundfont-gm)" if sf2_path is None else ""
+        raise GanshotError(f"{sf2}: SoundFont not found{hint}")
+    _fluidsynth()
+    all_kits = drum_kits(read_presets(sf2))
+    kits = [k for k in all_kits if k.program not in NON_GM_KIT_PROGRAMS]
+    excluded = [k for k in all_kits if k.program in NON_GM_KIT_PROGRAMS]
+    if max_kits is not None:
+        kits = kits[:max_kits]
+    if not kits:
+        raise GanshotError(f"{sf2}: no GM drum kits (presets in bank {DRUM_BANK})")
+
+    items: list[ManifestItem] = []
+    skipped: Counter = Counter()
+    seen = _Fingerprints(sample_rate, num_samples) if dedupe else None
+    with staged_dataset(out_dir) as stage, tempfile.TemporaryDirectory(prefix="ganshot-render-") as scratch:
+        render = _KitRenderer(sf2, Path(scratch), sample_rate, num_samples)
+        for kit in tqdm(kits, desc="drum kits", unit="kit", disable=not progress):
+            for rel, hit, item in _build_kit(kit, render, notes, velocities, variations, seed, seen, skipped):
+                write_flac(stage / rel, hit, sample_rate)
+                items.append(item)
+        if not items:
+            raise GanshotError(f"{sf2}: every rendered hit was rejected ({dict(skipped)}); nothing to build")
+        present = {item.label for item in items}
+        manifest = Manifest(
+            sample_rate=sample_rate,
+            num_samples=num_samples,
+            classes=[c for c in gm_drums.CLASSES if c in present],
+            items=items,
+            source={
+                "kind": "soundfont",
+                "sf2": sf2.name,
+                "sf2_sha256": sha256_file(sf2),
+                "seed": seed,
+                "velocities": list(velocities),
+                "variations": variations,
+                "notes": list(notes),
+                "detune_cents": DETUNE_CENTS,
+                "gain_db": GAIN_DB,
+                "reference_peak_db": REFERENCE_PEAK_DB,
+                "kits": [{"program": k.program, "name": k.name} for k in kits],
+                "excluded_kits": [{"program": k.program, "name": k.name, "why": "not a GM layout"} for k in excluded],
+                "dedupe": dedupe,
+                "skipped": dict(sorted(skipped.items())),
+            },
+        )
+        save_manifest(stage, manifest)
+    if progress:
+        _print_summary(manifest, skipped)
+    return manifest
+
+
+def _print_summary(manifest: Manifest, skipped: Counter) -> None:
+    counts = manifest.class_counts()
+    width = max(len(c) for c in counts)
+    for label, count in counts.items():
+        print(f"  {label:<{width}}  {count}")
+    detail = ", ".join(f"{reason} {n}" for reason, n in sorted(skipped.items()))
+    print(f"{len(manifest.items)} one-shots, {sum(skipped.values())} hits skipped" + (f" ({detail})" if detail else ""))
