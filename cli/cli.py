@@ -123,3 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ganshot: interrupted", file=sys.stderr)
         return 130
+
+
+if __name__ == "__main__":  # `torchrun -m ganshot.cli ...` as well as `python -m ganshot`
+    raise SystemExit(main())

@@ -155,9 +155,8 @@ class WaveGANGenerator(nn.Module):
                     padding=padding, output_padding=output_padding,
                 )
             )
-        self.post_filter = (
-            nn.Conv1d(1, 1, spec.post_filter_length, bias=False) if spec.post_filter_length > 0 else None
-        )
+        taps = spec.post_filter_length
+        self.post_filter = nn.Conv1d(1, 1, taps, padding=taps // 2, bias=False) if taps > 0 else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -192,8 +191,11 @@ class WaveGANGenerator(nn.Module):
         if self.output_length != self.spec.num_samples:
             x = x[:, :, : self.spec.num_samples]
         if self.post_filter is not None:
-            taps = self.spec.post_filter_length
-            x = self.post_filter(F.pad(x, ((taps - 1) // 2, taps // 2)))  # "same", like TF
+            x = self.post_filter(x)
+            if self.spec.post_filter_length % 2 == 0:
+                # Even taps: padding taps/2 on both sides gives one extra sample; dropping the
+                # first matches TF "same" (pad (taps-1)//2 left, taps//2 right).
+                x = x[:, :, 1:]
         return x.reshape(-1, self.spec.num_samples)
 
     def __repr__(self) -> str:

@@ -1,0 +1,235 @@
+"""The training state object and its files in a run folder.
+
+Run folder layout::
+
+    RUN/config.toml                      exact resolved config (ganshot.training.config)
+    RUN/run.json                         {"format": "ganshot-run", "version": 1, "dataset": manifest
+                                          summary, "classes": [...], "generator": GeneratorSpec dict,
+                                          "latent_distribution": "normal", "sample_rate": 16000}
+    RUN/tb/                              TensorBoard events
+    RUN/checkpoints/step_0001000/
+        generator.safetensors            G weights; metadata: format, version, spec (JSON), step
+        discriminator.safetensors        D weights; metadata: format, version, params (JSON), step
+        state.pt                         {"format", "version", "step", "seed", "world_size",
+                                          "opt_g", "opt_d"}: torch.load(weights_only=True) safe
+
+A checkpoint folder is written as ``checkpoints/.tmp-step_XXXXXXX-PID`` (each file
+fsynced) and renamed into place, so a folder named ``step_*`` is always complete; only
+the newest ``keep`` are kept. Randomness is re-derived from ``(seed, rank, step)`` at
+every step (see ``train.py``), so ``seed`` and ``step`` are the whole RNG state.
+
+:func:`load_generator` is what the exporter calls.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+
+from ganshot.engine._atomic import _fsync_dir, atomic_write_text
+from ganshot.engine.errors import FormatError, UserInputError
+from ganshot.engine.wavegan import GeneratorSpec, WaveGANGenerator
+
+from .config import Config, load_config
+
+__all__ = [
+    "TrainState",
+    "save_checkpoint",
+    "load_checkpoint",
+    "list_checkpoints",
+    "load_generator",
+    "write_run_info",
+    "load_run_info",
+    "CONFIG_FILE",
+    "RUN_INFO_FILE",
+    "CHECKPOINT_DIR",
+]
+
+CONFIG_FILE = "config.toml"
+RUN_INFO_FILE = "run.json"
+CHECKPOINT_DIR = "checkpoints"
+GENERATOR_FILE = "generator.safetensors"
+DISCRIMINATOR_FILE = "discriminator.safetensors"
+STATE_FILE = "state.pt"
+STATE_FORMAT, STATE_VERSION = "ganshot-train-state", 1
+GENERATOR_FORMAT = "ganshot-wavegan-generator"
+DISCRIMINATOR_FORMAT = "ganshot-wavegan-discriminator"
+RUN_FORMAT, RUN_VERSION = "ganshot-run", 1
+_STEP_DIR = re.compile(r"^step_(\d{7,})$")
+
+
+def _unwrap(module: torch.nn.Module) -> torch.nn.Module:
+    return getattr(module, "module", module)  # DistributedDataParallel keeps the model in .module
+
+
+@dataclass
+class TrainState:
+    """Everything the loop needs: models, optimisers, step and seed, saved and resumed as a whole.
+
+    ``generator``/``discriminator`` may be DDP-wrapped; files always hold the bare modules.
+    """
+
+    generator: torch.nn.Module
+    discriminator: torch.nn.Module
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    step: int = 0
+    seed: int = 0
+    world_size: int = 1
+
+    def tensors(self) -> tuple[dict, dict]:
+        """CPU copies of the G and D weights (bare module names, no ``module.`` prefix)."""
+        g = {k: v.detach().cpu().contiguous() for k, v in _unwrap(self.generator).state_dict().items()}
+        d = {k: v.detach().cpu().contiguous() for k, v in _unwrap(self.discriminator).state_dict().items()}
+        return g, d
+
+    def extra_state(self) -> dict:
+        return {
+            "format": STATE_FORMAT,
+            "version": STATE_VERSION,
+            "step": self.step,
+            "seed": self.seed,
+            "world_size": self.world_size,
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+        }
+
+
+def checkpoint_dir(run_dir: str | Path, step: int) -> Path:
+    return Path(run_dir) / CHECKPOINT_DIR / f"step_{step:07d}"
+
+
+def list_checkpoints(run_dir: str | Path) -> list[tuple[int, Path]]:
+    """``[(step, folder), ...]`` of complete checkpoints, oldest first."""
+    root = Path(run_dir) / CHECKPOINT_DIR
+    if not root.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in root.iterdir() if p.is_dir() and (m := _STEP_DIR.match(p.name))]
+    return sorted(found)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def save_checkpoint(run_dir: str | Path, state: TrainState, spec: GeneratorSpec, disc_params: dict, keep: int) -> Path:
+    """Write ``checkpoints/step_XXXXXXX/`` atomically and keep only the newest ``keep``; returns it."""
+    final = checkpoint_dir(run_dir, state.step)
+    if final.is_dir():
+        return final  # this step is already saved (e.g. periodic save, then the end of the run)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.parent / f".tmp-{final.name}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        g, d = state.tensors()
+        step = str(state.step)
+        save_file(g, tmp / GENERATOR_FILE, metadata={
+            "format": GENERATOR_FORMAT, "version": "1", "spec": json.dumps(spec.to_dict()), "step": step})
+        save_file(d, tmp / DISCRIMINATOR_FILE, metadata={
+            "format": DISCRIMINATOR_FORMAT, "version": "1", "params": json.dumps(disc_params), "step": step})
+        torch.save(state.extra_state(), tmp / STATE_FILE)
+        for name in (GENERATOR_FILE, DISCRIMINATOR_FILE, STATE_FILE):
+            _fsync_file(tmp / name)
+        _fsync_dir(tmp)
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _fsync_dir(final.parent)
+    for _, old in list_checkpoints(run_dir)[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def _read_state(folder: Path) -> dict:
+    try:
+        extra = torch.load(folder / STATE_FILE, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise FormatError(f"{folder}: {STATE_FILE} is missing") from None
+    except Exception as err:  # the weights-only unpickler refuses anything else
+        raise FormatError(f"{folder / STATE_FILE}: not a ganshot training state ({type(err).__name__})") from None
+    if not isinstance(extra, dict) or extra.get("format") != STATE_FORMAT:
+        raise FormatError(f"{folder / STATE_FILE}: not a ganshot training state")
+    if extra.get("version") != STATE_VERSION:
+        raise FormatError(f"{folder / STATE_FILE}: unknown state version {extra.get('version')!r}")
+    return extra
+
+
+def load_checkpoint(folder: str | Path, state: TrainState) -> TrainState:
+    """Load a checkpoint folder into ``state`` (models, optimisers, step, seed) in place."""
+    folder = Path(folder)
+    extra = _read_state(folder)
+    _unwrap(state.generator).load_state_dict(load_file(folder / GENERATOR_FILE))
+    _unwrap(state.discriminator).load_state_dict(load_file(folder / DISCRIMINATOR_FILE))
+    state.opt_g.load_state_dict(extra["opt_g"])
+    state.opt_d.load_state_dict(extra["opt_d"])
+    state.step, state.seed = int(extra["step"]), int(extra["seed"])
+    return state
+
+
+def _generator_spec(path: Path) -> GeneratorSpec:
+    if not path.is_file():
+        raise FormatError(f"{path}: generator weights are missing")
+    with safe_open(path, framework="pt") as handle:
+        meta = handle.metadata() or {}
+    if meta.get("format") != GENERATOR_FORMAT or meta.get("version") != "1":
+        raise FormatError(f"{path}: not a ganshot WaveGAN generator (format {meta.get('format')!r})")
+    try:
+        return GeneratorSpec.from_dict(json.loads(meta["spec"]))
+    except (KeyError, ValueError):
+        raise FormatError(f"{path}: generator spec metadata is missing or not JSON") from None
+
+
+def load_generator(run_dir: str | Path, step: int | None = None) -> tuple[WaveGANGenerator, Config, int]:
+    """The run's generator at ``step`` (newest when None), in eval mode on the CPU.
+
+    Returns ``(generator, config, step)``; ``config`` is the run's ``config.toml``.
+    """
+    run_dir = Path(run_dir)
+    found = list_checkpoints(run_dir)
+    if not found:
+        raise FormatError(f"{run_dir}: no checkpoints in this run folder (train first)")
+    if step is None:
+        step, folder = found[-1]
+    else:
+        folder = dict(found).get(step)
+        if folder is None:
+            raise UserInputError(f"{run_dir}: no checkpoint at step {step} (have {', '.join(str(s) for s, _ in found)})")
+    config = load_config(run_dir / CONFIG_FILE)
+    spec = _generator_spec(folder / GENERATOR_FILE)
+    generator = WaveGANGenerator(spec)
+    generator.load_state_dict(load_file(folder / GENERATOR_FILE))
+    return generator.eval(), config, step
+
+
+def write_run_info(run_dir: str | Path, info: dict) -> Path:
+    """Write ``run.json`` (format and version added) atomically."""
+    data = {"format": RUN_FORMAT, "version": RUN_VERSION, **info}
+    return atomic_write_text(Path(run_dir) / RUN_INFO_FILE, json.dumps(data, indent=1, allow_nan=False) + "\n")
+
+
+def load_run_info(run_dir: str | Path) -> dict:
+    """Read and check ``run.json``; raises FormatError when missing or of another format/version."""
+    path = Path(run_dir) / RUN_INFO_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FormatError(f"{path}: missing (not a ganshot run folder?)") from None
+    except (UnicodeDecodeError, ValueError) as err:
+        raise FormatError(f"{path}: not valid JSON ({err})") from None
+    if not isinstance(data, dict) or data.get("format") != RUN_FORMAT or data.get("version") != RUN_VERSION:
+        raise FormatError(f"{path}: not a ganshot run description (format/version unknown)")
+    return data

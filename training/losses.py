@@ -1,0 +1,88 @@
+"""WGAN-GP losses (Gulrajani et al. 2017) for a critic ``D(audio[B, N], labels[B] | None) -> score[B]``.
+
+* critic loss      ``E[D(fake)] - E[D(real)] + λ · E[(‖∇ D(x̂)‖₂ - 1)²]``
+* generator loss   ``-E[D(fake)]``
+* Wasserstein estimate ``E[D(real)] - E[D(fake)]`` (what the critic loss tries to raise)
+
+``x̂ = α·real + (1-α)·fake`` with one ``α ~ U(0, 1)`` per example. The penalty needs a
+double backward through D; it is computed in float32 with autocast off (bf16 gradients
+are too coarse for a norm-1 constraint) while the plain scores may run under autocast.
+
+With DistributedDataParallel pass the DDP-wrapped critic: both forwards go through it and
+a single ``loss.backward()`` then reduces the gradient of the whole loss, penalty included
+(``tests/training/test_ddp.py`` checks it against a manual all-reduce).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Callable
+
+import torch
+
+__all__ = ["critic_loss", "generator_loss", "gradient_penalty", "wasserstein_estimate"]
+
+Critic = Callable[..., torch.Tensor]
+
+
+def _autocast_off(device_type: str):
+    try:
+        return torch.autocast(device_type=device_type, enabled=False)
+    except RuntimeError:  # pragma: no cover - device types without autocast
+        return contextlib.nullcontext()
+
+
+def gradient_penalty(
+    critic: Critic,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    labels: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """``E[(‖∇ₓ D(x̂)‖₂ - 1)²]`` on random interpolates, float32, differentiable (scalar)."""
+    real = real.detach().float()
+    fake = fake.detach().float()
+    alpha = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), device=real.device)
+    interp = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    with _autocast_off(real.device.type):
+        scores = critic(interp, labels).float()
+        (grad,) = torch.autograd.grad(scores.sum(), interp, create_graph=True)
+    norm = grad.flatten(1).norm(2, dim=1)
+    return ((norm - 1) ** 2).mean()
+
+
+def wasserstein_estimate(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """``E[D(real)] - E[D(fake)]`` (scalar, float32)."""
+    return real_scores.float().mean() - fake_scores.float().mean()
+
+
+def critic_loss(
+    critic: Critic,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    labels: torch.Tensor | None = None,
+    gp_lambda: float = 10.0,
+    autocast=None,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Critic (discriminator) loss on float[B, N] real and fake audio.
+
+    ``autocast`` is an optional context manager factory for the score forward (mixed
+    precision); the penalty always runs in float32. Returns ``(loss, stats)`` with stats
+    ``{"critic_loss", "wasserstein", "gradient_penalty"}`` as detached scalar tensors
+    (no device sync until the caller reads them).
+    """
+    fake = fake.detach()
+    batch = real.shape[0]
+    both_labels = None if labels is None else torch.cat([labels, labels])
+    with autocast() if autocast is not None else contextlib.nullcontext():
+        scores = critic(torch.cat([real, fake.to(real.dtype)]), both_labels).float()
+    real_scores, fake_scores = scores[:batch], scores[batch:]
+    wasserstein = wasserstein_estimate(real_scores, fake_scores)
+    penalty = gradient_penalty(critic, real, fake, labels) if gp_lambda > 0 else scores.new_zeros(())
+    loss = -wasserstein + gp_lambda * penalty
+    stats = {"critic_loss": loss.detach(), "wasserstein": wasserstein.detach(), "gradient_penalty": penalty.detach()}
+    return loss, stats
+
+
+def generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
+    """``-E[D(G(z))]`` from the critic's scores float[B] on generated audio (scalar)."""
+    return -fake_scores.float().mean()
