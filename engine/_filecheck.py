@@ -23,12 +23,12 @@ they are never loaded by ganshot in any case.
 
 from __future__ import annotations
 
-import json
 import math
 import mmap
 import struct
 from pathlib import Path
 
+from ._strict_json import loads_strict
 from .errors import FormatError
 
 __all__ = ["PICKLE_EXTENSIONS", "check_file", "check_safetensors", "check_onnx_self_contained", "check_onnx_bytes"]
@@ -75,17 +75,6 @@ def check_file(path: Path, where: str | None = None) -> None:
         check_onnx_self_contained(path, where)
 
 
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"non-finite number {text}")
-    return value
-
-
-def _refuse_constant(name: str):
-    raise ValueError(f"non-finite number {name}")
-
-
 def check_safetensors(path: Path, where: str | None = None) -> None:
     """Check that ``path`` is structurally a safetensors file (header + exact offsets)."""
     where = where or str(path)
@@ -100,7 +89,7 @@ def check_safetensors(path: Path, where: str | None = None) -> None:
             raise FormatError(f"{where}: not a safetensors file ({problem})")
         raw = handle.read(header_bytes)
     try:
-        header = json.loads(raw.decode("utf-8"), parse_float=_finite_float, parse_constant=_refuse_constant)
+        header = loads_strict(raw)
     except (UnicodeDecodeError, ValueError, RecursionError) as err:
         problem = _magic_problem(head) or f"header is not JSON: {err}"
         raise FormatError(f"{where}: not a safetensors file ({problem})") from None

@@ -34,7 +34,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import math
 import os
 import re
 import shutil
@@ -45,6 +44,7 @@ from pathlib import Path
 
 from ._atomic import _fsync_dir, sha256_file
 from ._filecheck import PICKLE_EXTENSIONS, check_file
+from ._strict_json import read_json_file
 from .errors import FormatError, IntegrityError, UserInputError
 
 __all__ = [
@@ -214,17 +214,6 @@ def parse_model_json(data, where: str = MODEL_JSON) -> dict:
     return data
 
 
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"non-finite number {text} is not allowed")
-    return value
-
-
-def _refuse_constant(name: str):
-    raise ValueError(f"non-finite number {name} is not allowed")
-
-
 def _scan_tree(root: Path) -> None:
     """Refuse links, pickle-capable files and oversized trees anywhere in the bundle folder."""
     count = 0
@@ -254,14 +243,7 @@ def load_bundle(path: str | os.PathLike) -> ModelBundle:
         raise FormatError(f"{meta_path}: is a symbolic link; bundles may not contain links")
     if not meta_path.is_file():
         raise FormatError(f"{meta_path}: missing; {root} is not a model bundle (make one with `ganshot export`)")
-    if meta_path.stat().st_size > MAX_MODEL_JSON_BYTES:
-        raise FormatError(f"{meta_path}: larger than {MAX_MODEL_JSON_BYTES} bytes; refusing to parse it")
-    raw = meta_path.read_bytes()
-    try:
-        data = json.loads(raw.decode("utf-8"), parse_float=_finite_float, parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as err:
-        detail = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise FormatError(f"{meta_path}: not valid JSON ({detail})") from None
+    data, raw = read_json_file(meta_path, MAX_MODEL_JSON_BYTES, "model description", with_bytes=True)
     meta = parse_model_json(data, where=str(meta_path))
     files = {}
     for fname, entry in meta["files"].items():

@@ -35,6 +35,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from ganshot.engine._atomic import _fsync_dir, atomic_write_text
+from ganshot.engine._strict_json import read_json_file
 from ganshot.engine.errors import FormatError, UserInputError
 from ganshot.engine.wavegan import GeneratorSpec, WaveGANGenerator
 
@@ -55,6 +56,7 @@ __all__ = [
 
 CONFIG_FILE = "config.toml"
 RUN_INFO_FILE = "run.json"
+MAX_RUN_INFO_BYTES = 16 * 1024 * 1024
 CHECKPOINT_DIR = "checkpoints"
 GENERATOR_FILE = "generator.safetensors"
 DISCRIMINATOR_FILE = "discriminator.safetensors"
@@ -224,12 +226,7 @@ def write_run_info(run_dir: str | Path, info: dict) -> Path:
 def load_run_info(run_dir: str | Path) -> dict:
     """Read and check ``run.json``; raises FormatError when missing or of another format/version."""
     path = Path(run_dir) / RUN_INFO_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FormatError(f"{path}: missing (not a ganshot run folder?)") from None
-    except (UnicodeDecodeError, ValueError) as err:
-        raise FormatError(f"{path}: not valid JSON ({err})") from None
+    data = read_json_file(path, MAX_RUN_INFO_BYTES, "not a ganshot run folder?")
     if not isinstance(data, dict) or data.get("format") != RUN_FORMAT or data.get("version") != RUN_VERSION:
         raise FormatError(f"{path}: not a ganshot run description (format/version unknown)")
     return data

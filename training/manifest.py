@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ganshot.engine._atomic import atomic_write_text
+from ganshot.engine._strict_json import read_json_file
 from ganshot.engine.errors import FormatError
 
 __all__ = [
@@ -153,17 +154,8 @@ def load_manifest(root: str | Path) -> Manifest:
     path = Path(root) / MANIFEST_NAME
     if not path.is_file():
         raise FormatError(f"{path}: no dataset manifest here (build one with `ganshot dataset ...`)")
-    if path.stat().st_size > MAX_MANIFEST_BYTES:
-        raise FormatError(f"{path}: manifest is larger than {MAX_MANIFEST_BYTES} bytes")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as err:
-        raise FormatError(f"{path}: not valid JSON ({err})") from None
+    data = read_json_file(path, MAX_MANIFEST_BYTES, "dataset manifest")
     return parse_manifest(data, where=str(path))
-
-
-def _refuse_constant(name: str):
-    raise ValueError(f"non-finite number {name} is not allowed")
 
 
 def save_manifest(root: str | Path, manifest: Manifest) -> Path:
