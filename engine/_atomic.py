@@ -29,6 +29,24 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _replace_backup(path: Path) -> None:
+    """Copy ``path`` to ``path.bak`` atomically (a kill mid-copy never leaves a torn .bak)."""
+    backup = path.with_name(path.name + ".bak")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{backup.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        shutil.copy2(path, tmp_name)
+        with open(tmp_name, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, backup)
+    except BaseException:
+        try:
+            os.unlink(tmp_name)
+        except FileNotFoundError:
+            pass
+        raise
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, keep_backup: bool = False) -> Path:
     """Write ``data`` to ``path`` atomically; returns the path."""
     path = Path(path)
@@ -40,8 +58,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, keep_backup: bool =
             handle.flush()
             os.fsync(handle.fileno())
         if keep_backup and path.exists():
-            backup = path.with_name(path.name + ".bak")
-            shutil.copy2(path, backup)
+            _replace_backup(path)
         os.replace(tmp_name, path)
     except BaseException:
         try:

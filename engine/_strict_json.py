@@ -26,11 +26,20 @@ def _refuse_constant(name: str):
     raise ValueError(f"non-finite number {name} is not allowed")
 
 
+def _unique_keys(pairs):
+    data = {}
+    for key, value in pairs:
+        if key in data:
+            raise ValueError(f"duplicate key {key!r}")
+        data[key] = value
+    return data
+
+
 def loads_strict(text: str | bytes):
-    """``json.loads`` that raises ValueError on NaN/Infinity/overflowing numbers."""
+    """``json.loads`` that raises ValueError on NaN/Infinity/overflowing numbers and duplicate keys."""
     if isinstance(text, bytes):
         text = text.decode("utf-8")
-    return json.loads(text, parse_float=_finite_float, parse_constant=_refuse_constant)
+    return json.loads(text, parse_float=_finite_float, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
 
 
 def read_json_file(path: str | Path, max_bytes: int, what: str = "file", with_bytes: bool = False):

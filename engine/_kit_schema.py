@@ -1,0 +1,345 @@
+"""The kit format's tables and field rules: ranges, controller targets, pad/controller parsing.
+
+Everything a kit file may hold is spelled out here as data (named MIN/MAX
+constants, the :data:`TARGETS` table of controller destinations, the
+:data:`CURVES` a controller maps through), so the kit loader, the MIDI bridge
+and the docs read the same rules. :mod:`.kit` builds the :class:`~.kit.Kit` on
+top of these parsers and owns the file I/O.
+
+Parsers are pure: they read plain JSON-like values, return frozen dataclasses,
+and raise ``error(...)`` (:class:`FormatError` for files, :class:`UserInputError`
+for live edits) with one line that names the field, e.g.
+``kits/a.json: pads[3].gain_db must be a number in [-60, 12], got 99``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .errors import FormatError
+
+__all__ = [
+    "MIN_NOTE", "MAX_NOTE", "MIN_GAIN_DB", "MAX_GAIN_DB", "MIN_PAN", "MAX_PAN",
+    "MIN_PITCH_SEMITONES", "MAX_PITCH_SEMITONES", "MAX_CHOKE_GROUP", "MAX_SEED",
+    "MAX_ABS_Z", "MAX_LATENT_DIM", "MAX_DIRECTIONS", "MAX_PAD_NAME", "MAX_PADS",
+    "MAX_CONTROLLERS", "MIN_DIRECTION", "MAX_DIRECTION", "MAX_CHANNEL", "MAX_CC_NUMBER",
+    "CONTROLLER_TYPES", "CURVES", "TargetSpec", "Target", "TARGETS", "parse_target",
+    "Pad", "Controller", "parse_pad", "parse_controller", "pad_to_json", "controller_to_json",
+    "check_keys", "check_int", "check_number", "check_field_number", "check_str", "check_numbers",
+]
+
+MIN_NOTE, MAX_NOTE = 0, 127
+MIN_GAIN_DB, MAX_GAIN_DB = -60.0, 12.0
+MIN_PAN, MAX_PAN = -1.0, 1.0
+MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES = -24.0, 24.0
+MIN_DIRECTION, MAX_DIRECTION = -1.0, 1.0  # a direction coefficient
+MAX_CHOKE_GROUP = 16  # 0 = no choke group
+MAX_SEED = 2**63 - 1
+MAX_ABS_Z = 1000.0  # generators see N(0, 1) or U(-1, 1); anything past this is a typo
+MAX_LATENT_DIM = 65536  # the bundle format's own ceiling
+MAX_DIRECTIONS = 32
+MAX_PAD_NAME = 64
+MAX_PADS = 128
+MAX_CONTROLLERS = 512
+MAX_CHANNEL = 15  # 0-based MIDI channel
+MAX_CC_NUMBER = 127
+
+#: Controller message kinds a kit may map. The MIDI bridge adds rows as it learns more.
+CONTROLLER_TYPES: tuple[str, ...] = ("cc",)
+#: How a controller's 0..1 position bends before it is scaled to [min, max].
+CURVES: tuple[str, ...] = ("linear", "exp", "log")
+_CURVE_K = 4.0  # exp/log steepness: exp(0.5) ~ 0.12, log(0.5) ~ 0.88
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """One row of the target table: a dotted pattern and the value range it accepts.
+
+    ``{pad}`` is a 0-based index into the kit's pads, ``{direction}`` a 0-based
+    index into a pad's direction coefficients.
+    """
+
+    pattern: str
+    low: float
+    high: float
+    doc: str
+
+
+#: Every destination a controller may drive. Keep it a table: bridges extend it.
+TARGETS: tuple[TargetSpec, ...] = (
+    TargetSpec("master.gain_db", MIN_GAIN_DB, MAX_GAIN_DB, "the kit's master gain"),
+    TargetSpec("focused.gain_db", MIN_GAIN_DB, MAX_GAIN_DB, "gain of the pad last played or selected"),
+    TargetSpec("focused.pan", MIN_PAN, MAX_PAN, "pan of the focused pad"),
+    TargetSpec("focused.pitch_semitones", MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES, "pitch of the focused pad"),
+    TargetSpec("focused.direction.{direction}", MIN_DIRECTION, MAX_DIRECTION, "a latent direction of the focused pad"),
+    TargetSpec("pad.{pad}.gain_db", MIN_GAIN_DB, MAX_GAIN_DB, "gain of pads[pad]"),
+    TargetSpec("pad.{pad}.pan", MIN_PAN, MAX_PAN, "pan of pads[pad]"),
+    TargetSpec("pad.{pad}.pitch_semitones", MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES, "pitch of pads[pad]"),
+    TargetSpec("pad.{pad}.direction.{direction}", MIN_DIRECTION, MAX_DIRECTION, "a latent direction of pads[pad]"),
+)
+#: Placeholder -> inclusive index range.
+_PLACEHOLDERS = {"{pad}": (0, MAX_PADS - 1), "{direction}": (0, MAX_DIRECTIONS - 1)}
+
+
+@dataclass(frozen=True)
+class Target:
+    """A parsed controller target: its table row and the indices filled in (or None)."""
+
+    spec: TargetSpec
+    pad: int | None = None
+    direction: int | None = None
+
+
+def parse_target(text) -> Target | None:
+    """Match ``text`` (e.g. ``"pad.3.direction.0"``) against :data:`TARGETS`; None if nothing fits.
+
+    Indices are plain decimals without leading zeros, inside the placeholder's range.
+    """
+    if not isinstance(text, str) or len(text) > 200:
+        return None
+    parts = text.split(".")
+    for spec in TARGETS:
+        tokens = spec.pattern.split(".")
+        if len(tokens) != len(parts):
+            continue
+        found = {}
+        for token, part in zip(tokens, parts):
+            if token in _PLACEHOLDERS:
+                low, high = _PLACEHOLDERS[token]
+                if not (part.isascii() and part.isdigit()) or (len(part) > 1 and part[0] == "0"):
+                    break
+                if not low <= int(part) <= high:
+                    break
+                found[token[1:-1]] = int(part)
+            elif token != part:
+                break
+        else:
+            return Target(spec, **found)
+    return None
+
+
+@dataclass(frozen=True, repr=False)
+class Pad:
+    """One pad: the MIDI note it answers, what it plays (``z`` or ``seed``) and how.
+
+    ``z`` is a tuple of ``latent_dim`` floats, or None when the engine draws z
+    from ``seed`` (with :func:`ganshot.engine.latent.seeded_latent`, using the
+    bundle's latent distribution); exactly one of the two is set. ``directions``
+    are coefficients (each -1..1) for the model's latent directions, in order.
+    """
+
+    note: int
+    name: str = ""
+    z: tuple[float, ...] | None = None
+    seed: int | None = None
+    directions: tuple[float, ...] = ()
+    gain_db: float = 0.0
+    pan: float = 0.0
+    pitch_semitones: float = 0.0
+    choke_group: int = 0
+
+    def __repr__(self) -> str:
+        source = f"z=<{len(self.z)} floats>" if self.z is not None else f"seed={self.seed}"
+        return (
+            f"Pad(note={self.note}, name={self.name!r}, {source}, directions={self.directions}, "
+            f"gain_db={self.gain_db}, pan={self.pan}, pitch_semitones={self.pitch_semitones}, "
+            f"choke_group={self.choke_group})"
+        )
+
+
+@dataclass(frozen=True)
+class Controller:
+    """A MIDI controller mapped onto a target: CC ``number`` on ``channel`` (None = any)."""
+
+    number: int
+    target: str
+    min: float
+    max: float
+    channel: int | None = None
+    curve: str = "linear"
+    type: str = "cc"
+
+    @property
+    def parsed_target(self) -> Target | None:
+        """The :class:`Target` this controller drives (None only for an unvalidated object)."""
+        return parse_target(self.target)
+
+    def value_for(self, position: float) -> float:
+        """Map a controller position (0..1; a CC value is ``cc / 127``) through the curve to [min, max]."""
+        x = min(1.0, max(0.0, float(position)))
+        if self.curve == "exp":
+            x = math.expm1(_CURVE_K * x) / math.expm1(_CURVE_K)
+        elif self.curve == "log":
+            x = math.log1p(math.expm1(_CURVE_K) * x) / _CURVE_K
+        return self.min + (self.max - self.min) * x
+
+
+# -- field checkers: each names the field and the rule in one line --------------------------
+
+_MISSING = object()
+
+
+def check_keys(obj, allowed, path: str, where: str, error=FormatError) -> dict:
+    """``obj`` must be a JSON object whose keys are all in ``allowed``."""
+    if not isinstance(obj, dict):
+        raise error(f"{where}: {path} must be an object, got {_type_name(obj)}")
+    for key in obj:
+        if key not in allowed:
+            raise error(f"{where}: {path} has an unknown key {key!r:.60} (allowed: {', '.join(allowed)})")
+    return obj
+
+
+def _type_name(value) -> str:
+    return {bool: "true/false", type(None): "null", dict: "an object", list: "a list", str: "a string"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _get(obj: dict, key: str, path: str, where: str, default, error):
+    if key in obj:
+        return obj[key]
+    if default is _MISSING:
+        raise error(f"{where}: {path} is missing field {key!r}")
+    return default
+
+
+def check_int(obj, key, path, where, low, high, default=_MISSING, error=FormatError) -> int:
+    """An integer (bool is not one) in [low, high]."""
+    value = _get(obj, key, path, where, default, error)
+    field = f"{path}.{key}" if path else key
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise error(f"{where}: {field} must be an integer in [{low}, {high}], got {value!r:.60}")
+    return value
+
+
+def check_number(value, field, where, low, high, error=FormatError) -> float:
+    """A finite int or float (bool is not one) in [low, high], returned as float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise error(f"{where}: {field} must be a number, got {_type_name(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise error(f"{where}: {field} must be a finite number, got {value!r}")
+    if not low <= value <= high:  # exact for huge ints too, before float() could overflow
+        raise error(f"{where}: {field} must be a number in [{low:g}, {high:g}], got {value!r:.60}")
+    return float(value)
+
+
+def check_field_number(obj, key, path, where, low, high, default=_MISSING, error=FormatError) -> float:
+    value = _get(obj, key, path, where, default, error)
+    return check_number(value, f"{path}.{key}" if path else key, where, low, high, error)
+
+
+def check_str(obj, key, path, where, max_len, default=_MISSING, error=FormatError, nonempty=False) -> str:
+    """One line of text: no control characters, at most ``max_len`` characters."""
+    value = _get(obj, key, path, where, default, error)
+    field = f"{path}.{key}" if path else key
+    if not isinstance(value, str):
+        raise error(f"{where}: {field} must be a string, got {_type_name(value)}")
+    if len(value) > max_len or (nonempty and not value.strip()):
+        size = f"1 to {max_len}" if nonempty else f"at most {max_len}"
+        raise error(f"{where}: {field} must be {size} characters, got {len(value)}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise error(f"{where}: {field} must be one line without control characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, e.g. from a "\ud800" escape
+        raise error(f"{where}: {field} is not valid Unicode text (lone surrogate)") from None
+    return value
+
+
+def check_numbers(value, field, where, low, high, max_len, error=FormatError, min_len=0) -> tuple[float, ...]:
+    """A list of ``min_len..max_len`` numbers, each checked with :func:`check_number`."""
+    if not isinstance(value, (list, tuple)):
+        raise error(f"{where}: {field} must be a list of numbers, got {_type_name(value)}")
+    if not min_len <= len(value) <= max_len:
+        raise error(f"{where}: {field} must hold {min_len} to {max_len} values, got {len(value)}")
+    return tuple(check_number(v, f"{field}[{i}]", where, low, high, error) for i, v in enumerate(value))
+
+
+# -- pads and controllers -------------------------------------------------------------------
+
+PAD_KEYS = ("note", "name", "z", "seed", "directions", "gain_db", "pan", "pitch_semitones", "choke_group")
+CONTROLLER_KEYS = ("type", "channel", "number", "target", "min", "max", "curve")
+
+
+def parse_pad(data, path: str, where: str, error=FormatError) -> Pad:
+    """One entry of ``pads``; ``path`` is its place in the file, e.g. ``pads[3]``."""
+    check_keys(data, PAD_KEYS, path, where, error)
+    note = check_int(data, "note", path, where, MIN_NOTE, MAX_NOTE, error=error)
+    name = check_str(data, "name", path, where, MAX_PAD_NAME, default="", error=error)
+    has_z, has_seed = data.get("z") is not None, data.get("seed") is not None
+    if has_z == has_seed:
+        which = "both z and seed" if has_z else "neither z nor seed"
+        raise error(f"{where}: {path} has {which}; give exactly one")
+    z = seed = None
+    if has_z:
+        z = check_numbers(data["z"], f"{path}.z", where, -MAX_ABS_Z, MAX_ABS_Z, MAX_LATENT_DIM, error, min_len=1)
+    else:
+        seed = check_int(data, "seed", path, where, 0, MAX_SEED, error=error)
+    directions = check_numbers(
+        data.get("directions", []), f"{path}.directions", where, MIN_DIRECTION, MAX_DIRECTION, MAX_DIRECTIONS, error
+    )
+    return Pad(
+        note=note,
+        name=name,
+        z=z,
+        seed=seed,
+        directions=directions,
+        gain_db=check_field_number(data, "gain_db", path, where, MIN_GAIN_DB, MAX_GAIN_DB, 0.0, error),
+        pan=check_field_number(data, "pan", path, where, MIN_PAN, MAX_PAN, 0.0, error),
+        pitch_semitones=check_field_number(
+            data, "pitch_semitones", path, where, MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES, 0.0, error
+        ),
+        choke_group=check_int(data, "choke_group", path, where, 0, MAX_CHOKE_GROUP, 0, error),
+    )
+
+
+def parse_controller(data, path: str, where: str, error=FormatError) -> Controller:
+    """One entry of ``controllers``; ``min``/``max`` default to the target's full range."""
+    check_keys(data, CONTROLLER_KEYS, path, where, error)
+    kind = _get(data, "type", path, where, "cc", error)
+    if not isinstance(kind, str) or kind not in CONTROLLER_TYPES:
+        raise error(f"{where}: {path}.type must be one of {', '.join(CONTROLLER_TYPES)}, got {kind!r:.60}")
+    channel = data.get("channel")
+    if channel is not None:
+        channel = check_int(data, "channel", path, where, 0, MAX_CHANNEL, error=error)
+    number = check_int(data, "number", path, where, 0, MAX_CC_NUMBER, error=error)
+    text = check_str(data, "target", path, where, 200, error=error, nonempty=True)
+    target = parse_target(text)
+    if target is None:
+        known = ", ".join(spec.pattern for spec in TARGETS)
+        raise error(f"{where}: {path}.target {text!r:.60} is not a known target ({known})")
+    low, high = target.spec.low, target.spec.high
+    curve = _get(data, "curve", path, where, "linear", error)
+    if not isinstance(curve, str) or curve not in CURVES:
+        raise error(f"{where}: {path}.curve must be one of {', '.join(CURVES)}, got {curve!r:.60}")
+    return Controller(
+        type=kind,
+        channel=channel,
+        number=number,
+        target=text,
+        min=check_field_number(data, "min", path, where, low, high, low, error),
+        max=check_field_number(data, "max", path, where, low, high, high, error),
+        curve=curve,
+    )
+
+
+def pad_to_json(pad: Pad) -> dict:
+    """The JSON object for ``pad`` (every field written out; ``z`` or ``seed``, not both)."""
+    out = {"note": pad.note, "name": pad.name}
+    if pad.z is not None:
+        out["z"] = list(pad.z)
+    else:
+        out["seed"] = pad.seed
+    out.update(
+        directions=list(pad.directions),
+        gain_db=pad.gain_db,
+        pan=pad.pan,
+        pitch_semitones=pad.pitch_semitones,
+        choke_group=pad.choke_group,
+    )
+    return out
+
+
+def controller_to_json(ctl: Controller) -> dict:
+    return {key: getattr(ctl, key) for key in CONTROLLER_KEYS}

@@ -1,0 +1,374 @@
+"""Kit files: which sound each MIDI note plays, and which knob drives what.
+
+Cheat sheet::
+
+    from ganshot.engine.kit import load_kit, save_kit, check_model, resolve_model_path
+    kit = load_kit("presets/kits/808ish.json")                # validated, nothing executed
+    folder = resolve_model_path(kit, "presets/kits/808ish.json", "presets/models")
+    bundle = load_bundle(folder); check_model(kit, bundle)    # IntegrityError on another model
+    kit.pad_for_note(36)                                       # Pad | None, no allocation
+    kit = kit.with_pad(0, gain_db=-6.0)                        # a new, re-validated Kit
+    save_kit(kit, "presets/kits/808ish.json")                  # atomic, previous kept as .bak
+
+A kit file (UTF-8 JSON, at most :data:`MAX_KIT_BYTES`)::
+
+    {"format": "ganshot-kit", "version": 1, "name": "808ish",
+     "model": {"name": "drums-v0", "path": "drums-v0", "sha256": "<64 hex of model.json>"},
+     "pads": [{"note": 36, "name": "Kick", "seed": 7, "directions": [0.5],
+               "gain_db": 0.0, "pan": 0.0, "pitch_semitones": 0.0, "choke_group": 0},
+              {"note": 42, "name": "Hat", "z": [0.1, -1.2, ...latent_dim floats], "choke_group": 1}],
+     "controllers": [{"type": "cc", "channel": null, "number": 74,
+                      "target": "focused.direction.0", "min": -1.0, "max": 1.0, "curve": "linear"}],
+     "master_gain_db": 0.0}
+
+Field rules and the controller target table live in :mod:`._kit_schema`; every
+refusal is one :class:`FormatError` line naming the field (``pads[3].gain_db must
+be a number in [-60, 12], got 99``). ``pad.N`` in a target is the 0-based index
+into ``pads``; ``direction.J`` the 0-based index into a pad's ``directions``.
+``model.path`` is absolute, relative to the kit file's folder, or (a plain name)
+a bundle under the models root; null means ``models_root/model.name``.
+
+**Keeps-playing contract.** Loading is pure: :func:`load_kit` / :func:`parse_kit`
+build a brand-new :class:`Kit` or raise, and touch no existing object. Kits are
+frozen; :meth:`Kit.with_pad` returns a new kit. So the engine prepares a kit off
+the audio thread and swaps one reference; a failed load or edit leaves the kit that
+is playing exactly as it was. The dataclass constructors do not validate: build
+kits with :func:`parse_kit` (``parse_kit(kit_to_json(kit))`` checks a hand-built
+one); :meth:`Kit.with_pad` and :func:`save_kit` validate before they return.
+
+This module imports neither torch nor onnxruntime, nor ``ganshot.training``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._atomic import atomic_write_bytes, atomic_write_text
+from ._kit_schema import (
+    MAX_CONTROLLERS, MAX_GAIN_DB, MAX_NOTE, MAX_PADS, MIN_GAIN_DB, PAD_KEYS, Controller, Pad,
+    check_field_number, check_keys, check_str, controller_to_json, pad_to_json, parse_controller,
+    parse_pad,
+)
+from ._strict_json import loads_strict, read_json_file
+from .errors import FormatError, IntegrityError, UserInputError
+
+__all__ = [
+    "KIT_FORMAT", "KIT_VERSION", "MAX_KIT_BYTES", "Kit", "ModelRef", "Pad", "Controller",
+    "parse_kit", "load_kit", "save_kit", "kit_to_json", "check_latent_dim", "check_model",
+    "resolve_model_path",
+]
+
+KIT_FORMAT = "ganshot-kit"
+KIT_VERSION = 1
+MAX_KIT_BYTES = 4 * 1024 * 1024
+MAX_KIT_NAME = 200
+MAX_MODEL_PATH = 4096
+STALE_TEMP_S = 3600.0  # without a folder lock, only temp files this old are surely abandoned
+KIT_KEYS = ("format", "version", "name", "model", "pads", "controllers", "master_gain_db")
+MODEL_KEYS = ("name", "path", "sha256")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_NUMBER_ARRAY = re.compile(r"\[\n\s+([-+0-9.eE,\s]*?)\n\s*\]")  # indent only puts newlines outside strings
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """The model bundle a kit was made for: its name, sha256 of its model.json, where to find it."""
+
+    name: str
+    sha256: str
+    path: str | None = None
+
+    @classmethod
+    def of(cls, bundle, path: str | None = None) -> "ModelRef":
+        """A reference to a loaded :class:`~.bundle.ModelBundle`."""
+        return cls(name=bundle.name, sha256=bundle.sha256, path=path)
+
+
+@dataclass(frozen=True, repr=False)
+class Kit:
+    """A validated kit: pads (one per MIDI note), controller mappings, master gain. Immutable."""
+
+    name: str
+    model: ModelRef
+    pads: tuple[Pad, ...] = ()
+    controllers: tuple[Controller, ...] = ()
+    master_gain_db: float = 0.0
+    _pad_index: tuple[int, ...] = field(init=False, compare=False, repr=False)  # note -> index | -1
+
+    def __post_init__(self):
+        object.__setattr__(self, "pads", tuple(self.pads))
+        object.__setattr__(self, "controllers", tuple(self.controllers))
+        index = [-1] * (MAX_NOTE + 1)
+        for i, pad in enumerate(self.pads):
+            if isinstance(pad.note, int) and 0 <= pad.note <= MAX_NOTE and index[pad.note] < 0:
+                index[pad.note] = i
+        object.__setattr__(self, "_pad_index", tuple(index))
+
+    def __repr__(self) -> str:
+        return (
+            f"Kit(name={self.name!r}, model={self.model.name!r}, pads={len(self.pads)}, "
+            f"controllers={len(self.controllers)}, master_gain_db={self.master_gain_db})"
+        )
+
+    def index_for_note(self, note: int) -> int:
+        """Index into :attr:`pads` of the pad on MIDI ``note`` (0..127), or -1; never raises."""
+        if isinstance(note, int) and 0 <= note <= MAX_NOTE:
+            return self._pad_index[note]
+        return -1
+
+    def pad_for_note(self, note: int) -> Pad | None:
+        """The pad on MIDI ``note``, or None (also for notes outside 0..127); no allocation."""
+        i = self.index_for_note(note)
+        return self.pads[i] if i >= 0 else None
+
+    def with_pad(self, index: int, **changes) -> "Kit":
+        """A new kit with ``pads[index]`` changed; UserInputError (kit unchanged) if invalid.
+
+        Keys are :class:`Pad` fields. Setting ``z`` drops ``seed`` and vice versa;
+        numpy arrays and scalars are accepted.
+        """
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self.pads):
+            raise UserInputError(f"pad index {index!r:.40} is out of range (the kit has {len(self.pads)} pads)")
+        for key in changes:
+            if key not in PAD_KEYS:
+                raise UserInputError(f"pads[{index}] has no field {key!r:.60} (fields: {', '.join(PAD_KEYS)})")
+        data = pad_to_json(self.pads[index])
+        for key, other in (("z", "seed"), ("seed", "z")):
+            if changes.get(key) is not None:
+                data.pop(other, None)
+        for key, value in changes.items():
+            data[key] = value.tolist() if hasattr(value, "tolist") else value  # numpy -> Python
+            if isinstance(data[key], tuple):
+                data[key] = list(data[key])
+        where = f"kit {self.name!r:.60}"
+        pad = parse_pad(data, f"pads[{index}]", where, UserInputError)
+        other = self.index_for_note(pad.note)
+        if other not in (-1, index):
+            raise UserInputError(f"{where}: pads[{index}].note {pad.note} is already used by pads[{other}]")
+        pads = self.pads[:index] + (pad,) + self.pads[index + 1 :]
+        return dataclasses.replace(self, pads=pads)
+
+
+def _sequence(data: dict, key: str, where: str, max_len: int, error) -> list:
+    value = data.get(key, [])
+    if not isinstance(value, (list, tuple)):
+        raise error(f"{where}: {key} must be a list, got {type(value).__name__}")
+    if len(value) > max_len:
+        raise error(f"{where}: {key} holds {len(value)} entries, at most {max_len} allowed")
+    return value
+
+
+def _parse_model(data: dict, where: str, error) -> ModelRef:
+    if "model" not in data:
+        raise error(f"{where}: missing field 'model'")
+    model = check_keys(data["model"], MODEL_KEYS, "model", where, error)
+    name = check_str(model, "name", "model", where, MAX_KIT_NAME, error=error, nonempty=True)
+    path = model.get("path")
+    if path is not None:
+        path = check_str(model, "path", "model", where, MAX_MODEL_PATH, error=error, nonempty=True)
+    digest = model.get("sha256")
+    if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+        raise error(f"{where}: model.sha256 must be 64 lowercase hex digits, got {digest!r:.80}")
+    return ModelRef(name=name, sha256=digest, path=path)
+
+
+def parse_kit(data, where: str = "kit", error: type[Exception] = FormatError) -> Kit:
+    """Validate decoded kit JSON and build a new :class:`Kit`; raises ``error`` naming the field."""
+    if not isinstance(data, dict):
+        raise error(f"{where}: top level must be a JSON object, got {type(data).__name__}")
+    if data.get("format") != KIT_FORMAT:
+        raise error(f"{where}: format is {data.get('format')!r:.60}, expected {KIT_FORMAT!r}")
+    version = data.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > KIT_VERSION:
+        raise error(f"{where}: version {version} is newer than this ganshot reads ({KIT_VERSION}); upgrade ganshot")
+    if version != KIT_VERSION or isinstance(version, bool):
+        raise error(f"{where}: unknown version {version!r:.40} (this ganshot reads version {KIT_VERSION})")
+    check_keys(data, KIT_KEYS, "top level", where, error)
+    name = check_str(data, "name", "", where, MAX_KIT_NAME, error=error, nonempty=True)
+    model = _parse_model(data, where, error)
+    if "pads" not in data:
+        raise error(f"{where}: missing field 'pads'")
+    pads, seen = [], {}
+    for i, entry in enumerate(_sequence(data, "pads", where, MAX_PADS, error)):
+        pad = parse_pad(entry, f"pads[{i}]", where, error)
+        if pad.note in seen:
+            raise error(f"{where}: pads[{i}].note {pad.note} is already used by pads[{seen[pad.note]}]")
+        seen[pad.note] = i
+        pads.append(pad)
+    controllers = []
+    for i, entry in enumerate(_sequence(data, "controllers", where, MAX_CONTROLLERS, error)):
+        ctl = parse_controller(entry, f"controllers[{i}]", where, error)
+        pad_index = ctl.parsed_target.pad
+        if pad_index is not None and pad_index >= len(pads):
+            raise error(
+                f"{where}: controllers[{i}].target {ctl.target!r} names pads[{pad_index}] "
+                f"but the kit has {len(pads)} pads"
+            )
+        controllers.append(ctl)
+    master = check_field_number(data, "master_gain_db", "", where, MIN_GAIN_DB, MAX_GAIN_DB, 0.0, error)
+    return Kit(name=name, model=model, pads=tuple(pads), controllers=tuple(controllers), master_gain_db=master)
+
+
+def check_latent_dim(kit: Kit, latent_dim: int, where: str = "kit", error: type[Exception] = FormatError) -> None:
+    """Every pad's ``z`` must hold ``latent_dim`` values (seed pads always fit)."""
+    for i, pad in enumerate(kit.pads):
+        if pad.z is not None and len(pad.z) != latent_dim:
+            raise error(f"{where}: pads[{i}].z has {len(pad.z)} values, the model's latent size is {latent_dim}")
+
+
+def load_kit(path: str | os.PathLike, latent_dim: int | None = None) -> Kit:
+    """Read, strictly decode and validate the kit file ``path``; a new Kit or one-line FormatError.
+
+    With ``latent_dim``, every ``z`` must have that length. Files over
+    :data:`MAX_KIT_BYTES` are refused before they are read.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_file():  # a folder, FIFO or device: never read it
+        raise FormatError(f"{path}: not a regular file (kit)")
+    try:
+        data = read_json_file(path, MAX_KIT_BYTES, "kit file")
+    except OSError as err:
+        raise FormatError(f"{path}: cannot read the kit ({err.strerror or err})") from None
+    kit = parse_kit(data, where=str(path))
+    if latent_dim is not None:
+        check_latent_dim(kit, latent_dim, where=str(path))
+    return kit
+
+
+def kit_to_json(kit: Kit) -> dict:
+    """The kit as a JSON-ready dict, every field written out (what :func:`save_kit` writes)."""
+    return {
+        "format": KIT_FORMAT,
+        "version": KIT_VERSION,
+        "name": kit.name,
+        "model": {"name": kit.model.name, "path": kit.model.path, "sha256": kit.model.sha256},
+        "pads": [pad_to_json(pad) for pad in kit.pads],
+        "controllers": [controller_to_json(ctl) for ctl in kit.controllers],
+        "master_gain_db": kit.master_gain_db,
+    }
+
+
+def _kit_text(kit: Kit, where: str) -> str:
+    """Indented JSON with number lists on one line; validated by parsing it back."""
+    try:
+        text = json.dumps(kit_to_json(kit), indent=2, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as err:  # a non-finite or non-JSON value in a hand-built kit
+        raise UserInputError(f"{where}: cannot write the kit ({err})") from None
+    text = _NUMBER_ARRAY.sub(lambda m: "[" + re.sub(r"\s+", " ", m.group(1)) + "]", text) + "\n"
+    parse_kit(loads_strict(text), where=where, error=UserInputError)
+    return text
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path):
+    """Exclusive flock on the folder while saving; yields whether it is held (POSIX only)."""
+    try:
+        import fcntl
+        fd = os.open(folder, os.O_RDONLY)
+    except (ImportError, OSError):
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held = True
+        except OSError:  # e.g. a file system without flock
+            held = False
+        yield held
+    finally:
+        os.close(fd)  # releases the lock; the kernel also releases it if this process is killed
+
+
+def _remove_stale_temps(path: Path, locked: bool) -> int:
+    """Delete temp files earlier saves of ``path`` left when killed; returns how many.
+
+    Under the folder lock no other save is running, so every match is abandoned.
+    """
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.(bak\.)?[a-z0-9_]{{8}}\.tmp")
+    removed = 0
+    with os.scandir(path.parent) as entries:
+        for entry in entries:
+            if not pattern.fullmatch(entry.name) or not entry.is_file(follow_symlinks=False):
+                continue
+            with contextlib.suppress(OSError):
+                if locked or time.time() - entry.stat(follow_symlinks=False).st_mtime > STALE_TEMP_S:
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
+
+
+def save_kit(kit: Kit, path: str | os.PathLike) -> Path:
+    """Validate ``kit`` and write it to ``path`` atomically; returns the path written.
+
+    The previous file is kept as ``PATH.bak`` (itself written atomically). A process
+    killed at any moment leaves ``path`` as the old or the new kit, never torn; the
+    temp file it may leave (``.NAME.xxxxxxxx.tmp``) is deleted by the next save.
+    Symbolic links are followed, so a linked kit stays linked.
+    """
+    path = Path(path)
+    if path.is_symlink():
+        path = path.resolve()
+    if path.is_dir():
+        raise UserInputError(f"{path}: is a folder; give a kit file name")
+    text = _kit_text(kit, where=f"{path} (being written)")
+    if len(text.encode("utf-8")) > MAX_KIT_BYTES:
+        raise UserInputError(f"{path}: the kit would be larger than {MAX_KIT_BYTES} bytes; it could not be loaded")
+    if path.is_file() and path.stat().st_size > MAX_KIT_BYTES:
+        raise UserInputError(f"{path}: exists and is larger than any kit; refusing to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _folder_lock(path.parent) as locked:
+        _remove_stale_temps(path, locked)
+        if path.is_file():
+            atomic_write_bytes(path.with_name(path.name + ".bak"), path.read_bytes())
+        atomic_write_text(path, text)
+    return path
+
+
+def resolve_model_path(kit: Kit, kit_path: str | os.PathLike | None, models_root: str | os.PathLike) -> Path:
+    """The bundle folder ``kit.model`` points at (not loaded here); IntegrityError if none is there.
+
+    Absolute paths are used as they are; relative ones are tried against the kit
+    file's folder (the working folder when ``kit_path`` is None), then, for a plain
+    name, under ``models_root``. A null path means ``models_root / model.name``.
+    """
+    ref, root = kit.model, Path(models_root)
+    base = Path(kit_path).parent if kit_path is not None else Path.cwd()
+    if ref.path is None:
+        if not _PLAIN_NAME.fullmatch(ref.name) or ".." in ref.name:
+            raise UserInputError(
+                f"kit {kit.name!r:.60}: model.name {ref.name!r:.60} is not a plain folder name; set model.path"
+            )
+        candidates = [root / ref.name]
+    elif Path(ref.path).is_absolute():
+        candidates = [Path(ref.path)]
+    else:
+        candidates = [base / ref.path]
+        if _PLAIN_NAME.fullmatch(ref.path) and ".." not in ref.path:
+            candidates.append(root / ref.path)
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    looked = ", ".join(str(c) for c in candidates)
+    raise IntegrityError(f"kit {kit.name!r:.60}: model {ref.name!r:.60} not found (looked in {looked})")
+
+
+def check_model(kit: Kit, bundle) -> None:
+    """IntegrityError unless ``bundle`` (a ModelBundle) is the model the kit was made for.
+
+    Compares the sha256 of model.json, then every pad's ``z`` length with the
+    bundle's ``latent_dim`` (FormatError).
+    """
+    if bundle.sha256 != kit.model.sha256:
+        raise IntegrityError(
+            f"kit {kit.name!r:.60} was made for model {kit.model.name!r:.60} (sha256 {kit.model.sha256[:12]}…) "
+            f"but {bundle.name!r:.60} (sha256 {str(bundle.sha256)[:12]}…) is loaded"
+        )
+    check_latent_dim(kit, bundle.latent_dim, where=f"kit {kit.name!r:.60}")
