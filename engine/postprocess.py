@@ -1,0 +1,191 @@
+"""Clean-up of generated one-shots, resampling and pitch by resampling (numpy + soxr).
+
+Cheat sheet::
+
+    from ganshot.engine.postprocess import PostProcess, postprocess, resample, pitch_shift_by_resampling
+
+    post = PostProcess()                                   # DC off, 5 ms fade-out, peak <= -0.5 dBFS
+    audio, nonfinite = postprocess(audio, 48000, post)     # float32[N] or [B, N] -> same shape
+    audio48 = resample(audio16, 16000, 48000)              # soxr "HQ"; [N] or [B, N]
+    up = pitch_shift_by_resampling(audio, 12.0, 48000)     # an octave up: half as long
+
+:func:`postprocess` runs, on each row, vectorised over the batch:
+
+1. **NaN/Inf guard** — non-finite samples become 0; their count is returned so
+   callers can count and flag them.
+2. **DC removal** — the row's mean is subtracted. A one-shot is a finite buffer, so its
+   DC offset *is* its mean; a recursive high-pass would smear the offset into a slow
+   tail instead, and cannot be vectorised in numpy alone.
+3. **Fade-out** — the last ``fade_out_ms`` fall to exactly 0 along a raised-cosine
+   half ramp, so a clipped tail never clicks.
+4. **Peak limit** — a row whose peak exceeds ``peak_limit_db`` dBFS is scaled down
+   as a whole (no distortion); quieter rows are untouched.
+
+Pitch by resampling plays the buffer faster or slower, like a sampler: +12 semitones
+is half as long and an octave up. :class:`PostProcess` is a frozen dataclass: its hash
+and repr are part of the render cache key.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import UserInputError
+
+__all__ = [
+    "PostProcess",
+    "postprocess",
+    "resample",
+    "pitch_shift_by_resampling",
+    "pitch_ratio",
+    "fade_out_ramp",
+    "RESAMPLE_QUALITY",
+    "MIN_SAMPLE_RATE",
+    "MAX_SAMPLE_RATE",
+    "MIN_PITCH_SEMITONES",
+    "MAX_PITCH_SEMITONES",
+    "MAX_FADE_OUT_MS",
+    "MIN_PEAK_LIMIT_DB",
+    "MAX_PEAK_LIMIT_DB",
+]
+
+RESAMPLE_QUALITY = "HQ"
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 1000, 384000
+MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES = -48.0, 48.0
+MAX_FADE_OUT_MS = 1000.0
+MIN_PEAK_LIMIT_DB, MAX_PEAK_LIMIT_DB = -60.0, 0.0
+
+
+@dataclass(frozen=True)
+class PostProcess:
+    """Clean-up parameters (hashable; part of the render cache key).
+
+    ``remove_dc``: subtract each row's mean. ``fade_out_ms``: raised-cosine fade to 0
+    over the last milliseconds (0: none). ``peak_limit_db``: scale a row down so that
+    ``max|x| <= 10**(peak_limit_db/20)`` (None: no limit).
+    """
+
+    remove_dc: bool = True
+    fade_out_ms: float = 5.0
+    peak_limit_db: float | None = -0.5
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.remove_dc, bool):
+            raise UserInputError(f"remove_dc must be true or false, got {self.remove_dc!r:.40}")
+        fade = self.fade_out_ms
+        if isinstance(fade, bool) or not isinstance(fade, (int, float)) or not 0.0 <= fade <= MAX_FADE_OUT_MS:
+            raise UserInputError(f"fade_out_ms must be a number in [0, {MAX_FADE_OUT_MS:g}], got {fade!r:.40}")
+        limit = self.peak_limit_db
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, (int, float))
+            or not MIN_PEAK_LIMIT_DB <= limit <= MAX_PEAK_LIMIT_DB
+        ):  # fmt: skip
+            raise UserInputError(
+                f"peak_limit_db must be None or a number in [{MIN_PEAK_LIMIT_DB:g}, {MAX_PEAK_LIMIT_DB:g}], "
+                f"got {limit!r:.40}"
+            )
+        object.__setattr__(self, "fade_out_ms", float(fade))  # 5 and 5.0 make one cache key
+        if limit is not None:
+            object.__setattr__(self, "peak_limit_db", float(limit))
+
+
+def _check_rate(name: str, rate) -> float:
+    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.integer, np.floating)):
+        raise UserInputError(f"{name} must be a number of Hz, got {rate!r:.40}")
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:  # NaN fails here too
+        raise UserInputError(f"{name} must be in [{MIN_SAMPLE_RATE}, {MAX_SAMPLE_RATE}] Hz, got {rate!r:.40}")
+    return float(rate)
+
+
+def _check_audio(audio) -> np.ndarray:
+    audio = np.asarray(audio)
+    if not np.issubdtype(audio.dtype, np.floating):
+        raise UserInputError(f"audio must be a float array, got {audio.dtype}")
+    if audio.ndim not in (1, 2) or audio.shape[-1] < 1:
+        raise UserInputError(f"audio must have shape [N] or [B, N] with N >= 1, got {list(audio.shape)}")
+    return audio
+
+
+def fade_out_ramp(length: int) -> np.ndarray:
+    """float32[length] falling from just under 1 to exactly 0 (raised-cosine half ramp)."""
+    k = np.arange(1, length + 1, dtype=np.float64)
+    return (0.5 * (1.0 + np.cos(np.pi * k / length))).astype(np.float32)
+
+
+def postprocess(audio, sample_rate, params: PostProcess = PostProcess()) -> tuple[np.ndarray, int]:
+    """Clean ``audio`` float[N] or float[B, N] at ``sample_rate`` Hz; returns ``(new float32 array, nonfinite)``.
+
+    ``nonfinite`` is the number of NaN/Inf samples that were replaced by 0. The input is
+    never modified; the output is C-contiguous and shaped like the input.
+    """
+    if not isinstance(params, PostProcess):
+        raise UserInputError("params must be a PostProcess")
+    rate = _check_rate("sample_rate", sample_rate)
+    x = np.array(_check_audio(audio), dtype=np.float32, order="C", copy=True)
+    rows = x.reshape(-1, x.shape[-1])  # a view: edits land in x
+    bad = ~np.isfinite(rows)
+    nonfinite = int(np.count_nonzero(bad))
+    if nonfinite:
+        rows[bad] = 0.0
+    if params.remove_dc:
+        rows -= rows.mean(axis=1, keepdims=True, dtype=np.float64).astype(np.float32)
+    fade = min(int(round(params.fade_out_ms * rate / 1000.0)), rows.shape[1])
+    if fade > 0:
+        rows[:, -fade:] *= fade_out_ramp(fade)
+    if params.peak_limit_db is not None:
+        limit = 10.0 ** (params.peak_limit_db / 20.0)
+        peak = np.abs(rows).max(axis=1, keepdims=True)
+        rows *= np.minimum(1.0, limit / np.maximum(peak, 1e-30)).astype(np.float32)
+        np.clip(rows, -limit, limit, out=rows)  # float32 rounding of the scale may overshoot by an ulp
+    return x, nonfinite
+
+
+def resample(audio, from_rate, to_rate, quality: str = RESAMPLE_QUALITY) -> np.ndarray:
+    """Resample float[N] or float[B, N] from ``from_rate`` to ``to_rate`` Hz with soxr.
+
+    Rates may be fractional (pitch shifting uses that). The output has
+    ``round(N·to_rate/from_rate)`` samples per row (at least 1), float32 C-contiguous;
+    equal rates return a copy.
+    """
+    src, dst = _check_rate("from_rate", from_rate), _check_rate("to_rate", to_rate)
+    return _resample(_check_audio(audio), src, dst, quality)
+
+
+def _resample(audio: np.ndarray, src: float, dst: float, quality: str = RESAMPLE_QUALITY) -> np.ndarray:
+    import soxr
+
+    x = np.asarray(audio, dtype=np.float32)
+    if src == dst:
+        return np.array(x, dtype=np.float32, order="C", copy=True)
+    if x.ndim == 1:
+        return np.ascontiguousarray(soxr.resample(x, src, dst, quality=quality), dtype=np.float32)
+    frames = np.ascontiguousarray(x.T)  # soxr wants [frames, channels]
+    return np.ascontiguousarray(soxr.resample(frames, src, dst, quality=quality).T, dtype=np.float32)
+
+
+def pitch_ratio(pitch_semitones) -> float:
+    """Playback speed for ``pitch_semitones`` (``2 ** (s / 12)``), range-checked."""
+    if isinstance(pitch_semitones, bool) or not isinstance(pitch_semitones, (int, float, np.integer, np.floating)):
+        raise UserInputError(f"pitch_semitones must be a number, got {pitch_semitones!r:.40}")
+    if not MIN_PITCH_SEMITONES <= pitch_semitones <= MAX_PITCH_SEMITONES:
+        raise UserInputError(
+            f"pitch_semitones must be in [{MIN_PITCH_SEMITONES:g}, {MAX_PITCH_SEMITONES:g}], "
+            f"got {pitch_semitones!r:.40}"
+        )
+    return math.pow(2.0, float(pitch_semitones) / 12.0)
+
+
+def pitch_shift_by_resampling(audio, pitch_semitones, sample_rate, to_rate=None) -> np.ndarray:
+    """Play ``audio`` (float[N] or [B, N] at ``sample_rate`` Hz) ``pitch_semitones`` higher.
+
+    The buffer is treated as recorded at ``sample_rate·2**(s/12)`` and resampled to
+    ``sample_rate``: +12 gives ``N/2`` samples (an octave up), -12 gives ``2N``. With
+    ``to_rate``, the result is at ``to_rate`` Hz instead, in the same single soxr pass
+    (one resampling, not two).
+    """
+    rate = _check_rate("sample_rate", sample_rate)
+    out_rate = rate if to_rate is None else _check_rate("to_rate", to_rate)
+    return _resample(_check_audio(audio), rate * pitch_ratio(pitch_semitones), out_rate)
