@@ -109,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--out", required=True, help="bundle folder to write")
     export.add_argument("--name", default=None, help="model name (default: the run folder's name)")
     export.set_defaults(handler=_cmd_export)
+
+    from ganshot._engine_cli import add_engine_commands  # argparse only; handlers import lazily
+
+    add_engine_commands(sub, fmt)
     return parser
 
 

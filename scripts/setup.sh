@@ -6,11 +6,12 @@
 #     downloaded), then ganshot itself, editable, with its extras. ONNX Runtime
 #     comes as onnxruntime-gpu when `nvidia-smi` finds a GPU, onnxruntime otherwise,
 #     never both.
-# Re-running is cheap: pip runs only when pyproject.toml or the GPU choice changed.
+# Re-running is cheap: pip runs only when the packaging, the C mixer's sources or the
+# GPU choice changed (the install compiles engine/_cmixer.c with gcc through cffi).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(jackd2 libportaudio2 jack-capture liblo-tools puredata-core fluidsynth fluid-soundfont-gm libsndfile1)
+APT_PACKAGES=(gcc jackd2 libportaudio2 jack-capture liblo-tools puredata-core fluidsynth fluid-soundfont-gm libsndfile1)
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 
@@ -44,7 +45,7 @@ else
 fi
 
 stamp="$VENV/.ganshot-setup"
-want="$(sha256sum pyproject.toml | cut -d' ' -f1) $ORT_EXTRA"
+want="$(cat pyproject.toml setup.py engine/_mixer_build.py engine/_cmixer.c engine/_cmixer_state.h | sha256sum | cut -d' ' -f1) $ORT_EXTRA $(ls engine/_cmixer*.so 2>/dev/null | head -n1 || true)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     exit 0
 fi
@@ -57,6 +58,6 @@ if "$VENV/bin/python" -m pip show "$ORT_OTHER" >/dev/null 2>&1; then
     "${PIP[@]}" uninstall -y "$ORT_OTHER"
 fi
 "${PIP[@]}" install -e ".[train,dev,$ORT_EXTRA]" 2>&1 | grep -v "is ignored: it is neither" || true
-"$VENV/bin/python" -c "import ganshot.engine, onnxruntime, soundfile, soxr" || { echo "setup: ganshot did not install" >&2; exit 1; }
+"$VENV/bin/python" -c "import ganshot.engine._cmixer, onnxruntime, soundfile, soxr" || { echo "setup: ganshot did not install" >&2; exit 1; }
 echo "$want" > "$stamp"
 echo "setup: ready ($VENV, onnxruntime: $ORT_EXTRA)"

@@ -40,3 +40,29 @@ def make_dataset(tmp_path):
         return root
 
     return _make
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tmp_path_factory):
+    """A real exported bundle of a tiny random WaveGAN (latent 8, d=4, 2048 samples at 16 kHz)."""
+    import torch
+
+    from ganshot.engine.bundle import load_bundle
+    from ganshot.engine.wavegan import GeneratorSpec, WaveGANGenerator
+    from ganshot.training.export import export_generator
+
+    spec = GeneratorSpec(latent_dim=8, d=4, num_samples=2048)
+    torch.manual_seed(0)
+    root = tmp_path_factory.mktemp("tiny-bundle")
+    return load_bundle(export_generator(WaveGANGenerator(spec), spec, root / "tiny", name="tiny", sample_rate=16000))
+
+
+def kit_for(bundle, num_pads=4, **pad_changes):
+    """A valid Kit for ``bundle``: pads on notes 36.. with seeds 1.., choke group 1 on pads 2 and 3."""
+    from ganshot.engine.kit import Kit, ModelRef, Pad
+
+    pads = tuple(
+        Pad(note=36 + i, name=f"pad{i}", seed=i + 1, choke_group=1 if i in (2, 3) else 0, **pad_changes)
+        for i in range(num_pads)
+    )
+    return Kit(name="test", model=ModelRef.of(bundle), pads=pads)

@@ -1,0 +1,214 @@
+"""Handlers of the engine subcommands: serve, render, export-kit, explore.
+
+Imported only when one of them runs; none of them imports ganshot.training.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+
+from ganshot.engine.errors import UserInputError
+
+__all__ = ["cmd_serve", "cmd_render", "cmd_export_kit", "cmd_explore", "DEMO_PATTERN"]
+
+STATUS_INTERVAL_S = 0.5
+#: --demo: one bar of 16 sixteenth notes at 120 bpm, as (step, GM note, velocity 0..1).
+DEMO_PATTERN = tuple(
+    [(s, 36, 1.0) for s in (0, 6, 8)] + [(s, 38, 0.9) for s in (4, 12)]
+    + [(s, 42, 0.5 + 0.3 * (s % 4 == 0)) for s in range(0, 16, 2)] + [(14, 46, 0.7)]
+)
+DEMO_STEP_S = 0.125
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower() or "pad"
+
+
+def _engine(args, **kwargs):
+    from ganshot.engine.engine import Engine
+    from ganshot.engine.presets import load_model_and_kit
+
+    bundle, kit = load_model_and_kit(getattr(args, "kit", None), getattr(args, "model", None))
+    return Engine(bundle, kit, sample_rate=args.sample_rate, backend=getattr(args, "backend", "auto"), **kwargs)
+
+
+def _status_line(engine, device_name: str) -> str:
+    s = engine.status()
+    p50 = "-" if s["render_ms_p50"] != s["render_ms_p50"] else f"{s['render_ms_p50']:.1f}"
+    return (f"voices {s['voices']:2d} | underflows {s['underflows']} | late {s['late']} | render {p50} ms "
+            f"| {s['backend']} | {device_name} @ {s['sample_rate']} Hz")
+
+
+def cmd_serve(args) -> int:
+    from ganshot.engine.audio_stream import AudioStream, list_output_devices
+
+    if args.list_devices:
+        for dev in list_output_devices():
+            print(f"{dev['index']:3d}  {dev['name']}  ({dev['hostapi']}, {dev['channels']} out)")
+        return 0
+    engine = _engine(args)
+    try:
+        runtime = engine.runtime
+        figures = f" ({runtime.timings_summary})" if runtime.timings else ""
+        print(f"ganshot: model {engine.bundle.name}, kit {engine.kit.name!r} ({len(engine.kit.pads)} pads), "
+              f"backend {runtime.name}{figures}", file=sys.stderr)
+        stream = AudioStream(engine.mixer, device=args.device, sample_rate=args.sample_rate, block_size=args.block_size)
+        engine.stream = stream
+        recorder = None
+        if args.record:
+            from ganshot.engine.recorder import Recorder
+
+            recorder = Recorder(engine.mixer, args.record)
+        stream.start()
+        if recorder is not None:
+            recorder.start()
+        try:
+            _serve_loop(engine, stream, demo=args.demo, duration_s=args.duration)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stream.stop()
+            stream.close()
+            engine.stream = None
+            if recorder is not None:
+                recorder.close()
+                print(f"\nganshot: recorded {args.record}", file=sys.stderr)
+        print("\nganshot: stopped", file=sys.stderr)
+    finally:
+        engine.close()
+    return 0
+
+
+def _serve_loop(engine, stream, demo: bool, duration_s: float | None) -> None:
+    started = time.monotonic()
+    next_status = started
+    bar_frames = int(round(16 * DEMO_STEP_S * engine.sample_rate))
+    next_bar = stream.mixer.frame + stream.lead_frames if demo else None
+    interactive = sys.stderr.isatty()
+    while duration_s is None or time.monotonic() - started < duration_s:
+        if next_bar is not None and next_bar - engine.mixer.frame < bar_frames:  # schedule one bar ahead
+            step_frames = bar_frames / 16
+            for step, note, velocity in DEMO_PATTERN:
+                engine.trigger_note(note, velocity, at_frame=next_bar + int(round(step * step_frames)))
+            next_bar += bar_frames
+        now = time.monotonic()
+        if now >= next_status:
+            line = _status_line(engine, stream.device_name)
+            print(("\r" + line) if interactive else line, end="" if interactive else "\n", file=sys.stderr, flush=True)
+            next_status = now + (STATUS_INTERVAL_S if interactive else 5.0)
+        time.sleep(0.05)
+
+
+def cmd_render(args) -> int:
+    from ganshot.engine.offline import render_midi_file
+
+    engine = _engine(args)
+    try:
+        started = time.monotonic()
+        out = render_midi_file(engine, args.midi, args.out, block_size=args.block_size)
+        seconds = engine.mixer.frame / engine.sample_rate
+        took = time.monotonic() - started
+        print(f"ganshot: wrote {out} ({seconds:.2f} s of audio in {took:.2f} s)", file=sys.stderr)
+    finally:
+        engine.close()
+    return 0
+
+
+def cmd_export_kit(args) -> int:
+    from ganshot.engine.latent import db_to_gain
+    from ganshot.engine.offline import write_wav
+
+    engine = _engine(args)
+    try:
+        out_dir = Path(args.out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for index, pad in enumerate(engine.kit.pads):
+            buffer = engine.pad_buffer(index) * float(db_to_gain(pad.gain_db))
+            path = write_wav(out_dir / f"{pad.note:02d}_{_slug(pad.name)}.wav", buffer, engine.sample_rate, "PCM_24")
+            print(path)
+    finally:
+        engine.close()
+    return 0
+
+
+def cmd_explore(args) -> int:
+    from ganshot.engine.bundle import load_bundle
+    from ganshot.engine.kit import save_kit
+    from ganshot.engine.offline import write_wav
+    from ganshot.engine.presets import default_kit_path, load_model_and_kit, resolve_bundle, seeded_kit
+    from ganshot.engine.render_worker import RenderWorker
+    from ganshot.engine.runtime import load_generator_runtime
+    from ganshot.engine.spectrogram import contact_sheet, spectrogram_image, write_png
+    from ganshot.engine.latent import seeded_latent
+
+    if args.num < 1 or args.num > 10000:
+        raise UserInputError(f"-n must be in 1..10000, got {args.num}")
+    bundle = load_bundle(resolve_bundle(args.model)) if args.model else load_model_and_kit(default_kit_path())[0]
+    runtime = load_generator_runtime(bundle, backend=args.backend)
+    worker = RenderWorker(runtime, bundle.sha256, args.sample_rate)
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    seeds = [args.seed + i for i in range(args.num)]
+    images = []
+    try:
+        for seed in seeds:
+            buffer = worker.render_now(seeded_latent(seed, bundle.latent_dim, bundle.latent_distribution))
+            write_wav(out_dir / f"seed_{seed:06d}.wav", buffer, args.sample_rate, "PCM_24")
+            images.append(spectrogram_image(buffer))
+    finally:
+        worker.close()
+    sheet = write_png(out_dir / "contact_sheet.png", contact_sheet(images, columns=8))
+    kit = seeded_kit(bundle, seeds[:16], name=f"explore seed {args.seed}", model_path=str(bundle.path.resolve()))
+    kit_path = save_kit(kit, out_dir / "kit.json")
+    print(f"ganshot: {len(seeds)} one-shots, {sheet.name}, {kit_path.name} in {out_dir}", file=sys.stderr)
+    return 0
+
+
+def add_engine_commands(sub, fmt) -> None:
+    """Register serve, render, export-kit and explore on the ``ganshot`` subparsers."""
+    def common(p, kit=True):
+        if kit:
+            p.add_argument("--kit", default=None, help="kit JSON (default: presets/kits/default.json)")
+        p.add_argument("--model", default=None, help="model bundle folder or name under presets/models (default: the kit's)")
+        p.add_argument("--sample-rate", type=int, default=48000, help="output sample rate, Hz")
+        p.add_argument("--backend", choices=("auto", "onnx", "torch"), default="auto", help="generator backend")
+
+    serve = sub.add_parser("serve", help="play the kit live on an audio device", formatter_class=fmt)
+    common(serve)
+    serve.add_argument("--device", default=None, help="output device number or name (see --list-devices)")
+    serve.add_argument("--list-devices", action="store_true", help="list output devices and exit")
+    serve.add_argument("--block-size", type=int, default=128, help="frames per audio block")
+    serve.add_argument("--record", default=None, metavar="OUT.wav", help="also record the output to a WAV file")
+    serve.add_argument("--demo", action="store_true", help="play a demo beat on the kit")
+    serve.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    serve.set_defaults(handler=cmd_serve)
+
+    render = sub.add_parser("render", help="render a MIDI file through a kit to WAV, offline", formatter_class=fmt)
+    render.add_argument("kit", help="kit JSON")
+    render.add_argument("--midi", required=True, help="standard MIDI file (note-ons trigger pads by note)")
+    render.add_argument("-o", "--out", required=True, help="output WAV (32-bit float)")
+    render.add_argument("--model", default=None, help="model bundle (default: the kit's)")
+    render.add_argument("--sample-rate", type=int, default=48000, help="Hz")
+    render.add_argument("--block-size", type=int, default=1024, help="frames per mixed block")
+    render.add_argument("--backend", choices=("auto", "onnx", "torch"), default="onnx", help="generator backend")
+    render.set_defaults(handler=cmd_render)
+
+    export_kit = sub.add_parser("export-kit", help="one WAV per pad (NN_name.wav) for a DAW sampler", formatter_class=fmt)
+    export_kit.add_argument("kit", help="kit JSON")
+    export_kit.add_argument("out_dir", help="output folder")
+    export_kit.add_argument("--model", default=None, help="model bundle (default: the kit's)")
+    export_kit.add_argument("--sample-rate", type=int, default=48000, help="Hz")
+    export_kit.add_argument("--backend", choices=("auto", "onnx", "torch"), default="onnx", help="generator backend")
+    export_kit.set_defaults(handler=cmd_export_kit)
+
+    explore = sub.add_parser("explore", help="N random one-shots, a spectrogram sheet and a kit", formatter_class=fmt)
+    explore.add_argument("-n", "--num", type=int, default=32, help="how many one-shots")
+    explore.add_argument("-o", "--out", required=True, help="output folder")
+    explore.add_argument("--seed", type=int, default=0, help="first seed (one-shot i uses seed + i)")
+    explore.add_argument("--model", default=None, help="model bundle (default: the default kit's)")
+    explore.add_argument("--sample-rate", type=int, default=48000, help="Hz")
+    explore.add_argument("--backend", choices=("auto", "onnx", "torch"), default="onnx", help="generator backend")
+    explore.set_defaults(handler=cmd_explore)

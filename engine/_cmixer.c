@@ -1,0 +1,342 @@
+/* ganshot's C mixer: the only code that runs on the audio thread.
+ *
+ * Real-time contract: ganshot_callback() and ganshot_mix() never allocate, log,
+ * print, touch files, take a lock or wait for Python's GIL. Python talks to them
+ * through two lock-free single-producer/single-consumer rings (C11 atomics):
+ *   commands  Python -> audio  PLAY, CHOKE, STOP_ALL, MASTER_GAIN
+ *   finished  audio -> Python  (token, pad, reason) once a buffer is no longer read
+ * Python keeps each mono buffer alive until its token comes back on "finished".
+ *
+ * Time is a frame counter (frames mixed since creation), never PortAudio's
+ * per-block DAC time, so a voice starts at exactly its start_frame whatever the
+ * block size. PLAY and CHOKE wait in a min-heap keyed by (frame, arrival order);
+ * each block is cut at event frames, so the output is the same sample for sample
+ * whether it is mixed in blocks of 1 or 8193 frames (live or offline render).
+ *
+ * Start times: GANSHOT_ASAP starts at the first frame of the next mixed block and
+ * is never late. An explicit start frame already in the past when the audio thread
+ * first sees it starts at that block's first frame and counts in late_starts (by
+ * how much: max_late_frames).
+ *
+ * Voices: max_voices sound at full level; 2 * max_voices slots leave room for the
+ * fade-out tails. A voice that starts in choke group g fades out (FADE_FRAMES,
+ * linear) every sounding voice of group g from its own start frame. When
+ * max_voices are sounding, the oldest one is stolen (faded) and the new one starts.
+ * If even the tail slots are full, the tail closest to silence is cut.
+ *
+ * Each callback publishes (frame at block start, currentTime, outputBufferDacTime) in a
+ * seqlock'd snapshot for Python's clock mapping, counts PortAudio's output-underflow
+ * flag and records its own worst run time (max_callback_ns, via clock_gettime).
+ */
+#include "_cmixer_state.h"
+
+/* ---- setup, Python thread ------------------------------------------------ */
+
+void ganshot_destroy(ganshot_state *s) {
+    if (!s) return;
+    free(s->cmd_ring); free(s->heap); free(s->fin_ring); free(s->voices);
+    free(s);
+}
+
+/* calloc, then write one byte per page: the audio thread must never take a first-touch
+ * page fault (a plain memset after calloc may be optimised away). */
+static void *alloc_touched(size_t count, size_t size) {
+    volatile char *p = calloc(count, size);
+    for (size_t i = 0; p && i < count * size; i += 4096) p[i] = 0;
+    return (void *)p;
+}
+
+ganshot_state *ganshot_create(double sample_rate, int32_t max_voices, int32_t queue_size) {
+    if (!(sample_rate > 0) || max_voices < 1 || max_voices > GANSHOT_MAX_VOICES_LIMIT
+        || queue_size < 1 || queue_size > GANSHOT_MAX_QUEUE) return NULL;
+    size_t size = (sizeof(ganshot_state) + 63) / 64 * 64;
+    ganshot_state *s = aligned_alloc(64, size);
+    if (!s) return NULL;
+    memset(s, 0, size);
+    uint64_t cmd_cap = pow2_at_least((uint64_t)queue_size);
+    uint64_t fin_cap = pow2_at_least(2 * cmd_cap + 2 * (uint64_t)max_voices);
+    s->sample_rate = sample_rate;
+    s->max_voices = max_voices;
+    s->num_slots = 2 * max_voices;
+    s->heap_cap = (int32_t)cmd_cap;
+    s->cmd_mask = cmd_cap - 1;
+    s->fin_mask = fin_cap - 1;
+    s->cmd_ring = alloc_touched(cmd_cap, sizeof(ganshot_event));
+    s->heap = alloc_touched(cmd_cap, sizeof(ganshot_event));
+    s->fin_ring = alloc_touched(fin_cap, sizeof(ganshot_finished));
+    s->voices = alloc_touched((size_t)s->num_slots, sizeof(ganshot_voice));
+    s->master = s->master_target = 1.0f;
+    if (!s->cmd_ring || !s->heap || !s->fin_ring || !s->voices) { ganshot_destroy(s); return NULL; }
+    return s;
+}
+
+/* Python must keep fewer tokens outstanding than this, so "finished" never overflows. */
+int64_t ganshot_finished_capacity(const ganshot_state *s) { return (int64_t)s->fin_mask + 1; }
+
+/* ---- commands, producer side (one Python thread at a time) ---------------- */
+
+int ganshot_play(ganshot_state *s, uint64_t token, const float *buffer, int64_t frames,
+                 float gain_l, float gain_r, int64_t start_frame, uint32_t choke_group, int32_t pad) {
+    ganshot_event ev = {CMD_PLAY, pad, choke_group, gain_l, gain_r, token, 0, buffer, frames, start_frame};
+    return push_command(s, &ev);
+}
+
+int ganshot_choke(ganshot_state *s, uint32_t group, int64_t at_frame) {
+    ganshot_event ev = {CMD_CHOKE, -1, group, 0.f, 0.f, 0, 0, NULL, 0, at_frame};
+    return push_command(s, &ev);
+}
+
+int ganshot_stop_all(ganshot_state *s) {
+    ganshot_event ev = {CMD_STOP_ALL, -1, 0, 0.f, 0.f, 0, 0, NULL, 0, GANSHOT_ASAP};
+    return push_command(s, &ev);
+}
+
+int ganshot_set_master_gain(ganshot_state *s, float gain) {
+    ganshot_event ev = {CMD_MASTER_GAIN, -1, 0, gain, gain, 0, 0, NULL, 0, GANSHOT_ASAP};
+    return push_command(s, &ev);
+}
+
+/* ---- finished ring, consumer side (one Python thread at a time) ----------- */
+
+int32_t ganshot_pop_finished(ganshot_state *s, ganshot_finished *out, int32_t max_items) {
+    uint64_t head = atomic_load_explicit(&s->fin_head, RELAXED);
+    uint64_t tail = atomic_load_explicit(&s->fin_tail, memory_order_acquire);
+    int32_t n = 0;
+    while (head != tail && n < max_items) out[n++] = s->fin_ring[head++ & s->fin_mask];
+    atomic_store_explicit(&s->fin_head, head, memory_order_release);
+    return n;
+}
+
+/* ---- voices ---------------------------------------------------------------- */
+
+static void start_fade(ganshot_state *s, ganshot_voice *v, int32_t reason) {
+    v->fade_left = GANSHOT_FADE_FRAMES;
+    v->fade_reason = reason;
+    s->sounding--;
+}
+
+static void release_voice(ganshot_state *s, ganshot_voice *v, int32_t reason) {
+    if (v->fade_reason == 0) s->sounding--;
+    else reason = v->fade_reason;
+    v->in_use = 0;
+    v->buffer = NULL;
+    push_finished(s, v->token, v->pad, reason);
+}
+
+static void fade_group(ganshot_state *s, uint32_t group) {
+    for (int32_t i = 0; i < s->num_slots; i++) {
+        ganshot_voice *v = &s->voices[i];
+        if (v->in_use && v->fade_reason == 0 && v->group == group) start_fade(s, v, GANSHOT_CHOKED);
+    }
+}
+
+static ganshot_voice *take_slot(ganshot_state *s) {
+    ganshot_voice *oldest = NULL, *quietest = NULL, *free_slot = NULL;
+    for (int32_t i = 0; i < s->num_slots; i++) {
+        ganshot_voice *v = &s->voices[i];
+        if (!v->in_use) { if (!free_slot) free_slot = v; continue; }
+        if (v->fade_reason == 0) { if (!oldest || v->order < oldest->order) oldest = v; }
+        else if (!quietest || v->fade_left < quietest->fade_left) quietest = v;
+    }
+    if (s->sounding >= s->max_voices && oldest) {
+        start_fade(s, oldest, GANSHOT_STOLEN);
+        count(&s->voices_stolen);
+    }
+    if (free_slot) return free_slot;
+    if (!quietest) return NULL; /* cannot happen: sounding <= max_voices < num_slots */
+    release_voice(s, quietest, GANSHOT_CUT); /* every free slot holds a fading tail */
+    return quietest;
+}
+
+static void start_voice(ganshot_state *s, const ganshot_event *ev) {
+    if (ev->group != 0) fade_group(s, ev->group);
+    ganshot_voice *v = take_slot(s);
+    if (!v) { count(&s->commands_dropped); push_finished(s, ev->token, ev->pad, GANSHOT_DROPPED); return; }
+    v->buffer = ev->buffer; v->token = ev->token; v->order = s->next_order++;
+    v->frames = ev->frames; v->pos = 0;
+    v->gain_l = ev->gain_l; v->gain_r = ev->gain_r;
+    v->group = ev->group; v->pad = ev->pad;
+    v->fade_left = 0; v->fade_reason = 0; v->in_use = 1;
+    s->sounding++;
+}
+
+static void mix_voice(ganshot_state *s, ganshot_voice *v, float *out, int64_t n) {
+    int64_t left = v->frames - v->pos;
+    if (n > left) n = left;
+    const float *x = v->buffer + v->pos;
+    const float gl = v->gain_l, gr = v->gain_r;
+    if (v->fade_reason != 0) {
+        if (n > v->fade_left) n = v->fade_left;
+        for (int64_t i = 0; i < n; i++) {
+            float m = (float)(--v->fade_left) / (float)GANSHOT_FADE_FRAMES;
+            out[2 * i] += x[i] * gl * m;
+            out[2 * i + 1] += x[i] * gr * m;
+        }
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            out[2 * i] += x[i] * gl;
+            out[2 * i + 1] += x[i] * gr;
+        }
+    }
+    v->pos += n;
+    if (v->pos >= v->frames || (v->fade_reason != 0 && v->fade_left == 0))
+        release_voice(s, v, GANSHOT_ENDED);
+}
+
+static void stop_all(ganshot_state *s) {
+    while (s->heap_len > 0) {
+        ganshot_event ev = heap_pop(s);
+        if (ev.kind == CMD_PLAY) push_finished(s, ev.token, ev.pad, GANSHOT_CANCELLED);
+    }
+    for (int32_t i = 0; i < s->num_slots; i++) {
+        ganshot_voice *v = &s->voices[i];
+        if (v->in_use && v->fade_reason == 0) start_fade(s, v, GANSHOT_STOPPED);
+    }
+}
+
+/* ---- the mixer --------------------------------------------------------------- */
+
+static void drain_commands(ganshot_state *s) {
+    uint64_t head = atomic_load_explicit(&s->cmd_head, RELAXED);
+    uint64_t tail = atomic_load_explicit(&s->cmd_tail, memory_order_acquire);
+    for (; head != tail; head++) {
+        ganshot_event ev = s->cmd_ring[head & s->cmd_mask];
+        if (ev.kind == CMD_STOP_ALL) { stop_all(s); continue; }
+        if (ev.kind == CMD_MASTER_GAIN) {
+            s->master_target = ev.gain_l;
+            s->master_step = (s->master_target - s->master) / (float)GANSHOT_FADE_FRAMES;
+            s->master_left = GANSHOT_FADE_FRAMES;
+            continue;
+        }
+        if (s->heap_len >= s->heap_cap) {
+            count(&s->commands_dropped);
+            if (ev.kind == CMD_PLAY) push_finished(s, ev.token, ev.pad, GANSHOT_DROPPED);
+            continue;
+        }
+        ev.seq = s->next_seq++;
+        heap_push(s, &ev);
+    }
+    atomic_store_explicit(&s->cmd_head, head, memory_order_release);
+}
+
+static void apply_event(ganshot_state *s, const ganshot_event *ev, int64_t now) {
+    if (ev->kind == CMD_CHOKE) { fade_group(s, ev->group); return; }
+    if (ev->at_frame != GANSHOT_ASAP && ev->at_frame < now) {
+        int64_t late = now - ev->at_frame;
+        count(&s->late_starts);
+        if (late > atomic_load_explicit(&s->max_late_frames, RELAXED))
+            atomic_store_explicit(&s->max_late_frames, late, RELAXED);
+    }
+    start_voice(s, ev);
+}
+
+static void apply_master(ganshot_state *s, float *out, int64_t frames) {
+    for (int64_t i = 0; i < frames; i++) {
+        if (s->master_left > 0) {
+            s->master += s->master_step;
+            if (--s->master_left == 0) s->master = s->master_target;
+        } else if (s->master == 1.0f) {
+            return;
+        }
+        out[2 * i] *= s->master;
+        out[2 * i + 1] *= s->master;
+    }
+}
+
+/* Mix `frames` stereo frames into out[frames][2] (interleaved float32) and advance
+ * the frame counter. Used by the PortAudio callback and by offline render alike. */
+void ganshot_mix(ganshot_state *s, float *out, int64_t frames) {
+    drain_commands(s);
+    memset(out, 0, (size_t)frames * GANSHOT_CHANNELS * sizeof(float));
+    int64_t pos = 0;
+    while (pos < frames) {
+        int64_t now = s->frame + pos;
+        while (s->heap_len > 0 && s->heap[0].at_frame <= now) {
+            ganshot_event ev = heap_pop(s);
+            apply_event(s, &ev, now);
+        }
+        int64_t end = frames;
+        if (s->heap_len > 0 && s->heap[0].at_frame - s->frame < end) end = s->heap[0].at_frame - s->frame;
+        for (int32_t i = 0; i < s->num_slots; i++)
+            if (s->voices[i].in_use) mix_voice(s, &s->voices[i], out + 2 * pos, end - pos);
+        pos = end;
+    }
+    apply_master(s, out, frames);
+    s->frame += frames;
+    int32_t active = 0;
+    for (int32_t i = 0; i < s->num_slots; i++) active += s->voices[i].in_use;
+    atomic_store_explicit(&s->voices_active, active, RELAXED);
+    atomic_store_explicit(&s->voices_sounding, s->sounding, RELAXED);
+    atomic_store_explicit(&s->frames_done, s->frame, memory_order_release);
+}
+
+/* PortAudio stream callback (PaStreamCallback); userData is the ganshot_state. */
+int ganshot_callback(const void *input, void *output, unsigned long frame_count,
+                     const ganshot_time_info *time_info, unsigned long status_flags, void *user_data) {
+    ganshot_state *s = (ganshot_state *)user_data;
+    struct timespec t0, t1;
+    (void)input;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    count(&s->callbacks);
+    if (status_flags & GANSHOT_PA_OUTPUT_UNDERFLOW) count(&s->underflows);
+    if (time_info) { /* seqlock writer: odd while the snapshot is being written */
+        uint64_t seq = atomic_load_explicit(&s->clock_seq, RELAXED);
+        atomic_store_explicit(&s->clock_seq, seq + 1, RELAXED);
+        atomic_thread_fence(memory_order_release);
+        atomic_store_explicit(&s->clock_frame, s->frame, RELAXED);
+        atomic_store_explicit(&s->clock_frames, (int64_t)frame_count, RELAXED);
+        atomic_store_explicit(&s->clock_current, time_info->currentTime, RELAXED);
+        atomic_store_explicit(&s->clock_dac, time_info->outputBufferDacTime, RELAXED);
+        atomic_store_explicit(&s->clock_callbacks, atomic_load_explicit(&s->callbacks, RELAXED), RELAXED);
+        atomic_store_explicit(&s->clock_seq, seq + 2, memory_order_release);
+    }
+    ganshot_mix(s, (float *)output, (int64_t)frame_count);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    int64_t ns = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec);
+    if (ns > atomic_load_explicit(&s->max_callback_ns, RELAXED))
+        atomic_store_explicit(&s->max_callback_ns, ns, RELAXED);
+    return 0; /* paContinue */
+}
+
+/* ---- readers, any thread -------------------------------------------------- */
+
+int64_t ganshot_frame(const ganshot_state *s) {
+    return atomic_load_explicit(&((ganshot_state *)s)->frames_done, memory_order_acquire);
+}
+
+void ganshot_read_counters(ganshot_state *s, ganshot_counters *c) {
+    c->frames_done = atomic_load_explicit(&s->frames_done, memory_order_acquire);
+    c->max_late_frames = atomic_load_explicit(&s->max_late_frames, RELAXED);
+    c->max_callback_ns = atomic_load_explicit(&s->max_callback_ns, RELAXED);
+    c->callbacks = atomic_load_explicit(&s->callbacks, RELAXED);
+    c->underflows = atomic_load_explicit(&s->underflows, RELAXED);
+    c->late_starts = atomic_load_explicit(&s->late_starts, RELAXED);
+    c->commands_dropped = atomic_load_explicit(&s->commands_dropped, RELAXED);
+    c->voices_stolen = atomic_load_explicit(&s->voices_stolen, RELAXED);
+    c->finished_overflows = atomic_load_explicit(&s->finished_overflows, RELAXED);
+    c->voices_active = atomic_load_explicit(&s->voices_active, RELAXED);
+    c->voices_sounding = atomic_load_explicit(&s->voices_sounding, RELAXED);
+}
+
+/* Peaks restart from zero (a racing update may be lost: they are diagnostics). */
+void ganshot_reset_peaks(ganshot_state *s) {
+    atomic_store_explicit(&s->max_late_frames, 0, RELAXED);
+    atomic_store_explicit(&s->max_callback_ns, 0, RELAXED);
+}
+
+/* Latest (frame at block start, PortAudio currentTime, outputBufferDacTime).
+ * Returns 0 before the first callback, 1 on success. */
+int ganshot_read_clock(ganshot_state *s, ganshot_clock *c) {
+    for (;;) {
+        uint64_t seq = atomic_load_explicit(&s->clock_seq, memory_order_acquire);
+        if (seq == 0) return 0;
+        if (seq & 1) continue;
+        c->block_start_frame = atomic_load_explicit(&s->clock_frame, RELAXED);
+        c->block_frames = atomic_load_explicit(&s->clock_frames, RELAXED);
+        c->current_time = atomic_load_explicit(&s->clock_current, RELAXED);
+        c->dac_time = atomic_load_explicit(&s->clock_dac, RELAXED);
+        c->callbacks = atomic_load_explicit(&s->clock_callbacks, RELAXED);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&s->clock_seq, RELAXED) == seq) return 1;
+    }
+}

@@ -1,0 +1,135 @@
+/* The mixer's state and its queues: types, the two lock-free SPSC rings and the
+ * event heap. Private to _cmixer.c (one translation unit); see its header comment. */
+#ifndef GANSHOT_CMIXER_STATE_H
+#define GANSHOT_CMIXER_STATE_H
+
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* clock_gettime: a vDSO read, no syscall, no lock */
+#endif
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define GANSHOT_CHANNELS 2
+#define GANSHOT_FADE_FRAMES 48
+#define GANSHOT_ASAP INT64_MIN
+#define GANSHOT_MAX_VOICES_LIMIT 1024
+#define GANSHOT_MAX_QUEUE 1048576
+#define GANSHOT_PA_OUTPUT_UNDERFLOW 0x4ul /* paOutputUnderflow in PaStreamCallbackFlags */
+
+enum { CMD_PLAY = 1, CMD_CHOKE, CMD_STOP_ALL, CMD_MASTER_GAIN };
+enum { GANSHOT_ENDED = 1, GANSHOT_CHOKED, GANSHOT_STOLEN, GANSHOT_STOPPED,
+       GANSHOT_CANCELLED, GANSHOT_DROPPED, GANSHOT_CUT };
+
+typedef struct { double inputBufferAdcTime, currentTime, outputBufferDacTime; } ganshot_time_info;
+typedef struct { uint64_t token; int32_t pad; int32_t reason; } ganshot_finished;
+typedef struct {
+    int64_t frames_done, max_late_frames, max_callback_ns;
+    uint64_t callbacks, underflows, late_starts, commands_dropped, voices_stolen, finished_overflows;
+    int32_t voices_active, voices_sounding;
+} ganshot_counters;
+typedef struct { int64_t block_start_frame, block_frames; double current_time, dac_time; uint64_t callbacks; } ganshot_clock;
+
+typedef struct { /* a command in the ring, then an event in the heap */
+    int32_t kind, pad;
+    uint32_t group;
+    float gain_l, gain_r;
+    uint64_t token, seq;
+    const float *buffer;
+    int64_t frames, at_frame;
+} ganshot_event;
+
+typedef struct {
+    const float *buffer;
+    uint64_t token, order;
+    int64_t frames, pos;
+    float gain_l, gain_r;
+    uint32_t group;
+    int32_t pad, in_use, fade_left, fade_reason; /* fade_reason 0: sounding */
+} ganshot_voice;
+
+typedef struct ganshot_state {
+    double sample_rate;
+    int32_t max_voices, num_slots, heap_cap, heap_len;
+    uint64_t cmd_mask, fin_mask;
+    ganshot_event *cmd_ring, *heap;
+    ganshot_finished *fin_ring;
+    ganshot_voice *voices;
+    /* owned by whoever mixes (the audio thread, or render() while no stream runs) */
+    int64_t frame;
+    uint64_t next_seq, next_order;
+    int32_t sounding, master_left;
+    float master, master_target, master_step;
+    alignas(64) _Atomic uint64_t cmd_head; /* consumer: mixer */
+    alignas(64) _Atomic uint64_t cmd_tail; /* producer: Python */
+    alignas(64) _Atomic uint64_t fin_head; /* consumer: Python */
+    alignas(64) _Atomic uint64_t fin_tail; /* producer: mixer */
+    alignas(64) _Atomic int64_t frames_done, max_late_frames, max_callback_ns;
+    _Atomic uint64_t callbacks, underflows, late_starts, commands_dropped, voices_stolen, finished_overflows;
+    _Atomic int32_t voices_active, voices_sounding;
+    alignas(64) _Atomic uint64_t clock_seq, clock_callbacks;
+    _Atomic int64_t clock_frame, clock_frames;
+    _Atomic double clock_current, clock_dac;
+} ganshot_state;
+
+#define RELAXED memory_order_relaxed
+static void count(_Atomic uint64_t *c) { atomic_fetch_add_explicit(c, 1, RELAXED); }
+
+static uint64_t pow2_at_least(uint64_t n) { uint64_t p = 1; while (p < n) p <<= 1; return p; }
+
+/* ---- command ring, producer side (one Python thread at a time) ----------- */
+
+static int push_command(ganshot_state *s, const ganshot_event *ev) {
+    uint64_t tail = atomic_load_explicit(&s->cmd_tail, RELAXED);
+    uint64_t head = atomic_load_explicit(&s->cmd_head, memory_order_acquire);
+    if (tail - head > s->cmd_mask) { count(&s->commands_dropped); return 0; }
+    s->cmd_ring[tail & s->cmd_mask] = *ev;
+    atomic_store_explicit(&s->cmd_tail, tail + 1, memory_order_release);
+    return 1;
+}
+/* ---- finished ring -------------------------------------------------------- */
+
+static void push_finished(ganshot_state *s, uint64_t token, int32_t pad, int32_t reason) {
+    uint64_t tail = atomic_load_explicit(&s->fin_tail, RELAXED);
+    uint64_t head = atomic_load_explicit(&s->fin_head, memory_order_acquire);
+    if (tail - head > s->fin_mask) { count(&s->finished_overflows); return; } /* buffer leaks, never freed early */
+    ganshot_finished *f = &s->fin_ring[tail & s->fin_mask];
+    f->token = token; f->pad = pad; f->reason = reason;
+    atomic_store_explicit(&s->fin_tail, tail + 1, memory_order_release);
+}
+/* ---- event heap (mixer side), ordered by (at_frame, seq) ------------------ */
+
+static int before(const ganshot_event *a, const ganshot_event *b) {
+    return a->at_frame < b->at_frame || (a->at_frame == b->at_frame && a->seq < b->seq);
+}
+
+static void heap_push(ganshot_state *s, const ganshot_event *ev) {
+    int32_t i = s->heap_len++;
+    while (i > 0) {
+        int32_t parent = (i - 1) / 2;
+        if (!before(ev, &s->heap[parent])) break;
+        s->heap[i] = s->heap[parent];
+        i = parent;
+    }
+    s->heap[i] = *ev;
+}
+
+static ganshot_event heap_pop(ganshot_state *s) {
+    ganshot_event top = s->heap[0], last = s->heap[--s->heap_len];
+    int32_t i = 0, n = s->heap_len;
+    for (;;) {
+        int32_t child = 2 * i + 1;
+        if (child >= n) break;
+        if (child + 1 < n && before(&s->heap[child + 1], &s->heap[child])) child++;
+        if (!before(&s->heap[child], &last)) break;
+        s->heap[i] = s->heap[child];
+        i = child;
+    }
+    if (n > 0) s->heap[i] = last;
+    return top;
+}
+
+#endif

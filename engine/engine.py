@@ -1,0 +1,311 @@
+"""The engine's command API: the one door the CLI, OSC and MIDI bridges go through.
+
+Cheat sheet::
+
+    engine = Engine(load_bundle("presets/models/drums-v0"), load_kit("presets/kits/default.json"))
+    engine.trigger(0, velocity=0.8)                 # pad index; starts within one block
+    engine.trigger_note(38, velocity=1.0)           # by MIDI note through the kit's map
+    engine.trigger(2, at_frame=engine.mixer.frame + 4800)   # sample-exact
+    engine.set_direction(0, 1, 0.5)                 # knob: pad 0, direction 1 -> +0.5
+    engine.morph(3, from_pad=0, to_pad=1, t=0.25)   # spherical interpolation of latents
+    engine.set_gain(0, -6.0); engine.set_pan(0, -0.5); engine.set_pitch(0, 3.0)
+    engine.status()                                 # counters (voices, underflows, ...)
+    engine.panic()
+
+Threads: any thread may call any command. Commands never wait for a render: a latent,
+pitch or kit change queues a render on the :class:`RenderWorker` and the pad keeps its
+current buffer until the new one is ready, so sounding voices finish with their old
+buffer (no clicks) and the next trigger plays the new one. Nothing here runs on the
+audio thread: voices are handed to the C mixer as finished buffers with linear gains.
+
+Gains: ``pad gain_db + velocity curve (latent.velocity_gain, square law) + constant-power
+pan``; the kit's ``master_gain_db`` is the mixer's master gain. Direction knobs: a kit
+coefficient c in [-1, 1] moves z by ``c · DIRECTION_RANGE_SIGMAS · σ_k`` along direction k
+(the bundle's directions when it has them, else the first latent axes with σ = 1).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from . import latent as _latent
+from .bundle import ModelBundle
+from .errors import UserInputError
+from .kit import Kit, check_model, load_kit, save_kit
+from .mixer import Mixer
+from .postprocess import PostProcess
+from .render_worker import DEFAULT_CACHE_BYTES, RenderWorker
+from .runtime import load_generator_runtime
+
+__all__ = ["Engine", "DIRECTION_RANGE_SIGMAS", "DEFAULT_SAMPLE_RATE"]
+
+DIRECTION_RANGE_SIGMAS = 3.0  # a direction knob at +1 moves z by 3 σ
+DEFAULT_SAMPLE_RATE = 48000
+
+
+class Engine:
+    """A loaded model + kit, its render worker and its C mixer (live or offline)."""
+
+    def __init__(self, bundle: ModelBundle, kit: Kit, *, sample_rate: int = DEFAULT_SAMPLE_RATE,
+                 backend: str = "auto", device: str = "auto", max_voices: int = 64,
+                 cache_bytes: int = DEFAULT_CACHE_BYTES, velocity_curve: str = "square",
+                 runtime=None, post: PostProcess = PostProcess()):
+        check_model(kit, bundle)
+        _latent.velocity_gain(1.0, velocity_curve)  # validates the curve name
+        self.bundle = bundle
+        self.sample_rate = int(sample_rate)
+        self.velocity_curve = velocity_curve
+        self.runtime = runtime if runtime is not None else load_generator_runtime(bundle, backend, device)
+        self.mixer = Mixer(self.sample_rate, max_voices=max_voices)
+        self.stream = None  # an AudioStream attaches itself here when serving live
+        self._lock = threading.RLock()  # guards kit and pad buffers; never seen by the audio thread
+        self._kit = kit
+        self._buffers: list = [None] * len(kit.pads)
+        self._buffer_ids = [0] * len(kit.pads)  # request id of each pad's current buffer
+        self._generation_start = 0  # results of requests older than the current kit are dropped
+        self.triggers = self.triggers_not_ready = self.triggers_unmapped = 0
+        self.focus = 0
+        self.worker = RenderWorker(self.runtime, bundle.sha256, self.sample_rate, post=post,
+                                   cache_bytes=cache_bytes, on_ready=self._on_ready)
+        self._directions = None if bundle.directions is None else np.asarray(bundle.directions["vectors"], np.float32)
+        self._sigmas = None if bundle.directions is None else np.asarray(bundle.directions["sigmas"], np.float32)
+        self.mixer.set_master_gain(float(_latent.db_to_gain(kit.master_gain_db)))
+        self._render_all(wait=True)
+
+    # -- latents ------------------------------------------------------------------------
+    @property
+    def kit(self) -> Kit:
+        return self._kit
+
+    def pad_latent(self, index: int, kit: Kit | None = None) -> np.ndarray:
+        """The z float32[latent_dim] a pad renders: its z (or seed) moved along its directions."""
+        pad = (kit or self._kit).pads[index]
+        if pad.z is not None:
+            z = np.asarray(pad.z, dtype=np.float32)
+        else:
+            z = _latent.seeded_latent(pad.seed, self.bundle.latent_dim, self.bundle.latent_distribution)
+        if not pad.directions:
+            return z
+        count = len(pad.directions)
+        dirs = None if self._directions is None else self._directions[:count]
+        sigmas = (np.ones(count, np.float32) if self._sigmas is None else self._sigmas[:count]) * DIRECTION_RANGE_SIGMAS
+        if dirs is not None and len(dirs) < count:
+            raise UserInputError(f"the model has {len(dirs)} directions; pad {index} uses {count}")
+        return _latent.apply_directions(z, dirs, np.asarray(pad.directions, np.float32), sigmas)
+
+    def _request(self, index: int, kit: Kit) -> None:
+        pad = kit.pads[index]
+        self.worker.request(index, self.pad_latent(index, kit), pitch_semitones=pad.pitch_semitones)
+
+    def _render_all(self, wait: bool) -> None:
+        kit = self._kit
+        if wait:
+            buffers = [self.worker.render_now(self.pad_latent(i, kit), kit.pads[i].pitch_semitones)
+                       for i in range(len(kit.pads))]
+            with self._lock:
+                if kit is self._kit:
+                    self._buffers = buffers
+            return
+        for index in range(len(kit.pads)):
+            self._request(index, kit)
+
+    def _on_ready(self, pad: int, buffer: np.ndarray, request_id: int) -> None:
+        with self._lock:  # called from the render thread
+            if request_id <= self._generation_start or pad >= len(self._buffers):
+                return  # made for a kit that is no longer loaded
+            if request_id > self._buffer_ids[pad]:
+                self._buffers[pad], self._buffer_ids[pad] = buffer, request_id
+
+    def _edit(self, index: int, **changes) -> Kit:
+        with self._lock:
+            self._check_index(index)
+            self._kit = self._kit.with_pad(index, **changes)
+            return self._kit
+
+    def _check_index(self, index) -> None:
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < len(self._kit.pads):
+            raise UserInputError(f"pad must be an integer in [0, {len(self._kit.pads)}), got {index!r:.40}")
+
+    # -- commands: sound --------------------------------------------------------------
+    def trigger(self, index: int, velocity: float = 1.0, at_frame: int | None = None) -> int:
+        """Play pad ``index`` at ``velocity`` in [0, 1], now or at stream frame ``at_frame``.
+
+        Returns the mixer's voice token (0: not played — no buffer yet, or queue full).
+        """
+        gain = float(_latent.velocity_gain(velocity, self.velocity_curve))
+        with self._lock:
+            self._check_index(index)
+            pad, buffer = self._kit.pads[index], self._buffers[index]
+            self.triggers += 1
+            self.focus = int(index)
+        if buffer is None:
+            self.triggers_not_ready += 1
+            return 0
+        gain *= float(_latent.db_to_gain(pad.gain_db))
+        gain_l, gain_r = _latent.constant_power_pan(pad.pan)
+        return self.mixer.play(buffer, gain * gain_l, gain * gain_r, start_frame=at_frame,
+                               choke_group=pad.choke_group, pad=int(index))
+
+    def trigger_note(self, note: int, velocity: float = 1.0, at_frame: int | None = None) -> int:
+        """Play the pad mapped to MIDI ``note`` (unmapped notes are counted and ignored)."""
+        index = self._kit.index_for_note(note)
+        if index < 0:
+            self.triggers_unmapped += 1
+            return 0
+        return self.trigger(index, velocity, at_frame)
+
+    def choke(self, group: int, at_frame: int | None = None) -> None:
+        self.mixer.choke(group, at_frame)
+
+    def panic(self) -> None:
+        """Fade out every voice and cancel everything scheduled."""
+        self.mixer.stop_all()
+
+    # -- commands: the sound of a pad -----------------------------------------------------
+    def set_latent(self, index: int, z) -> None:
+        """Give pad ``index`` the latent ``z`` float[latent_dim] (its directions reset)."""
+        z = np.asarray(z, dtype=np.float64)
+        if z.shape != (self.bundle.latent_dim,) or not np.isfinite(z).all():
+            raise UserInputError(f"z must be {self.bundle.latent_dim} finite numbers, got shape {list(z.shape)}")
+        self._request(index, self._edit(index, z=tuple(float(v) for v in z), directions=()))
+
+    def set_dim(self, index: int, dim: int, value: float) -> None:
+        """Set one latent coordinate of pad ``index``."""
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not 0 <= dim < self.bundle.latent_dim:
+            raise UserInputError(f"dim must be an integer in [0, {self.bundle.latent_dim}), got {dim!r:.40}")
+        self._check_index(index)
+        z = self._base_latent(index)
+        z[dim] = value
+        self._request(index, self._edit(index, z=tuple(float(v) for v in z)))
+
+    def set_direction(self, index: int, direction: int, value: float) -> None:
+        """Knob: move pad ``index`` along ``direction`` to ``value`` in [-1, 1]."""
+        self._check_index(index)
+        coefficients = list(self._kit.pads[index].directions)
+        if isinstance(direction, bool) or not isinstance(direction, (int, np.integer)) or direction < 0:
+            raise UserInputError(f"direction must be a non-negative integer, got {direction!r:.40}")
+        coefficients += [0.0] * (direction + 1 - len(coefficients))
+        coefficients[direction] = value
+        self._request(index, self._edit(index, directions=tuple(coefficients)))
+
+    def randomize(self, index: int, seed: int) -> None:
+        """Give pad ``index`` the latent of ``seed`` (directions reset)."""
+        self._request(index, self._edit(index, seed=seed, directions=()))
+
+    def morph(self, index: int, from_pad: int, to_pad: int, t: float) -> None:
+        """Pad ``index`` gets slerp(latent(from_pad), latent(to_pad), t), t in [0, 1]."""
+        if not 0.0 <= float(t) <= 1.0:
+            raise UserInputError(f"t must be in [0, 1], got {t!r:.40}")
+        self._check_index(from_pad)
+        self._check_index(to_pad)
+        z = _latent.slerp(self.pad_latent(from_pad), self.pad_latent(to_pad), float(t))
+        self.set_latent(index, z)
+
+    def set_gain(self, index: int, gain_db: float) -> None:
+        self._edit(index, gain_db=gain_db)
+
+    def set_pan(self, index: int, pan: float) -> None:
+        self._edit(index, pan=pan)
+
+    def set_pitch(self, index: int, pitch_semitones: float) -> None:
+        self._request(index, self._edit(index, pitch_semitones=pitch_semitones))
+
+    def set_choke(self, index: int, group: int) -> None:
+        self._edit(index, choke_group=group)
+
+    def set_master_gain(self, gain_db: float) -> None:
+        with self._lock:
+            self._kit = self._replace_kit(master_gain_db=gain_db)
+        self.mixer.set_master_gain(float(_latent.db_to_gain(gain_db)))
+
+    def _base_latent(self, index: int) -> np.ndarray:
+        pad = self._kit.pads[index]
+        if pad.z is not None:
+            return np.array(pad.z, dtype=np.float64)
+        return _latent.seeded_latent(pad.seed, self.bundle.latent_dim, self.bundle.latent_distribution).astype(np.float64)
+
+    def _replace_kit(self, **changes) -> Kit:
+        from .kit import kit_to_json, parse_kit  # re-validated like every edit
+
+        data = kit_to_json(self._kit)
+        data.update(changes)
+        return parse_kit(data, where="kit", error=UserInputError)
+
+    # -- kits -------------------------------------------------------------------------------
+    def load_kit(self, path, wait: bool = False) -> Kit:
+        """Load and swap in the kit at ``path``; on any error the current kit keeps playing."""
+        kit = load_kit(path, latent_dim=self.bundle.latent_dim)
+        check_model(kit, self.bundle)
+        self.set_kit(kit, wait=wait)
+        return kit
+
+    def set_kit(self, kit: Kit, wait: bool = False) -> None:
+        check_model(kit, self.bundle)
+        with self._lock:
+            old = self._buffers
+            self._kit = kit
+            # pads keep sounding with the buffer of the same index until their new one is ready
+            self._buffers = [old[i] if i < len(old) else None for i in range(len(kit.pads))]
+            self._buffer_ids = [0] * len(kit.pads)
+            self._generation_start = self.worker.last_request_id
+        self.mixer.set_master_gain(float(_latent.db_to_gain(kit.master_gain_db)))
+        self._render_all(wait=wait)
+
+    def save_kit(self, path) -> None:
+        save_kit(self._kit, path)
+
+    # -- state ---------------------------------------------------------------------------------
+    def longest_buffer_frames(self) -> int:
+        """Length in frames of the longest pad buffer now loaded (0 before any render)."""
+        with self._lock:
+            return max((len(b) for b in self._buffers if b is not None), default=0)
+
+    def pad_buffer(self, index: int):
+        """The buffer pad ``index`` plays on its next trigger (float32[frames], read-only) or None."""
+        with self._lock:
+            self._check_index(index)
+            return self._buffers[index]
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Block until every queued render has landed (for tests and offline rendering)."""
+        return self.worker.wait_idle(timeout)
+
+    def status(self) -> dict:
+        """Counters, readable any time from any thread."""
+        mixer, worker = self.mixer.counters(), self.worker.stats()
+        return {
+            "voices": mixer["voices_sounding"],
+            "underflows": mixer["underflows"],
+            "late": mixer["late_starts"],
+            "dropped": mixer["commands_dropped"],
+            "stolen": mixer["voices_stolen"],
+            "renders": worker["renders_done"],
+            "render_ms_p50": worker["render_ms_p50"],
+            "render_ms_p99": worker["render_ms_p99"],
+            "render_errors": worker["errors"],
+            "cache_bytes": worker["cache_bytes"],
+            "triggers": self.triggers,
+            "triggers_not_ready": self.triggers_not_ready,
+            "backend": self.runtime.name,
+            "sample_rate": self.sample_rate,
+            "frame": mixer["frames_done"],
+            "pads": len(self._kit.pads),
+        }
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None
+        self.worker.close()
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (f"Engine(model={self.bundle.name!r}, kit={self._kit.name!r}, pads={len(self._kit.pads)}, "
+                f"sample_rate={self.sample_rate}, backend={self.runtime.name!r})")

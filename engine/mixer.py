@@ -1,0 +1,238 @@
+"""The Python face of ganshot's C mixer (engine/_cmixer.c): the only module touching its state.
+
+Real-time contract: the audio thread runs only C code. It never allocates, logs, touches
+files, takes a lock a Python thread may hold, or waits for the GIL. Python hands it
+commands through a lock-free ring and keeps every mono buffer alive until the C side
+reports, on a second ring, that it no longer reads it.
+
+Time is a frame counter: ``start_frame`` is an absolute stream frame (frames mixed since
+the Mixer was created), so a voice starts on exactly that frame whatever the block size,
+live or offline. ``start_frame=None`` means "as soon as possible" (the first frame of the
+next mixed block) and is never late; an explicit frame already in the past when the mixer
+sees it starts at the next block and counts in ``late_starts``.
+
+Cheat sheet::
+
+    mixer = Mixer(48000)
+    token = mixer.play(hit, gain_l=0.7, gain_r=0.5, start_frame=mixer.frame + 480, choke_group=1)
+    mixer.choke(1, at_frame=mixer.frame + 4800)     # fade group 1 out from that frame
+    audio = mixer.render(48000)                     # float32[48000, 2], offline only
+    mixer.counters()["late_starts"]
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+
+from ._cmixer import ffi, lib
+from .errors import UserInputError
+
+__all__ = ["Mixer", "FADE_FRAMES", "MAX_VOICES_LIMIT", "MAX_GAIN", "FINISH_REASONS"]
+
+FADE_FRAMES = lib.GANSHOT_FADE_FRAMES  # linear fade for choke, steal and stop_all
+MAX_VOICES_LIMIT = lib.GANSHOT_MAX_VOICES_LIMIT
+MAX_QUEUE = lib.GANSHOT_MAX_QUEUE
+MAX_GAIN = 16.0  # +24 dB per channel; more is a caller's bug, not a musical choice
+MAX_CHOKE_GROUP = 2**31 - 1
+FINISH_REASONS = {
+    lib.GANSHOT_ENDED: "ended", lib.GANSHOT_CHOKED: "choked", lib.GANSHOT_STOLEN: "stolen",
+    lib.GANSHOT_STOPPED: "stopped", lib.GANSHOT_CANCELLED: "cancelled",
+    lib.GANSHOT_DROPPED: "dropped", lib.GANSHOT_CUT: "cut",
+}
+_COUNTERS = ("frames_done", "callbacks", "underflows", "max_callback_ns", "late_starts", "max_late_frames",
+             "commands_dropped", "voices_stolen", "voices_active", "voices_sounding", "finished_overflows")
+_REAP_BATCH = 256
+
+
+def _finite_gain(name: str, value) -> float:
+    try:
+        gain = float(value)
+    except (TypeError, ValueError):
+        raise UserInputError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(gain) or abs(gain) > MAX_GAIN:
+        raise UserInputError(f"{name} must be finite and within ±{MAX_GAIN}, got {value!r}")
+    return gain
+
+
+def _frame_arg(name: str, value) -> int:
+    if isinstance(value, (bool, float)) or not isinstance(value, (int, np.integer)):
+        raise UserInputError(f"{name} must be an integer stream frame or None, got {value!r}")
+    if not 0 <= int(value) < 2**62:
+        raise UserInputError(f"{name} must be >= 0, got {value}")
+    return int(value)
+
+
+class Mixer:
+    """Stereo one-shot mixer with sample-exact starts, choke groups and voice stealing.
+
+    ``sample_rate`` in Hz; ``max_voices`` voices sound at once (the oldest is stolen with
+    a FADE_FRAMES fade when a new one starts); ``queue_size`` commands can wait between
+    Python and the mixer, and as many scheduled events (a full queue counts in
+    ``commands_dropped``). Thread-safe for callers; one AudioStream or render() mixes.
+    """
+
+    def __init__(self, sample_rate: int, max_voices: int = 64, queue_size: int = 4096):
+        if not isinstance(sample_rate, (int, np.integer)) or not 1000 <= sample_rate <= 768000:
+            raise UserInputError(f"sample_rate must be an integer in 1000..768000 Hz, got {sample_rate!r}")
+        if not isinstance(max_voices, (int, np.integer)) or not 1 <= max_voices <= MAX_VOICES_LIMIT:
+            raise UserInputError(f"max_voices must be in 1..{MAX_VOICES_LIMIT}, got {max_voices!r}")
+        if not isinstance(queue_size, (int, np.integer)) or not 16 <= queue_size <= MAX_QUEUE:
+            raise UserInputError(f"queue_size must be in 16..{MAX_QUEUE}, got {queue_size!r}")
+        state = lib.ganshot_create(float(sample_rate), int(max_voices), int(queue_size))
+        if state == ffi.NULL:
+            raise MemoryError("could not allocate the mixer state")
+        self._state = ffi.gc(state, lib.ganshot_destroy)
+        self.sample_rate = int(sample_rate)
+        self.max_voices = int(max_voices)
+        self.queue_size = int(queue_size)
+        self._lock = threading.Lock()  # one producer and one reaper at a time; never seen by C
+        self._buffers: dict[int, np.ndarray] = {}  # token -> buffer the C side may still read
+        self._max_outstanding = int(lib.ganshot_finished_capacity(self._state))
+        self._next_token = 1
+        self._dropped_here = 0  # refused before reaching the ring (too many outstanding)
+        self._finished = ffi.new("ganshot_finished[]", _REAP_BATCH)
+        self._owner = None  # the AudioStream mixing us, if any
+        self._mixing = threading.Lock()  # held by render() and by an attached AudioStream's life
+
+    # -- commands ---------------------------------------------------------------
+    def play(self, buffer: np.ndarray, gain_l: float = 1.0, gain_r: float = 1.0,
+             start_frame: int | None = None, choke_group: int = 0, pad: int = -1) -> int:
+        """Schedule ``buffer`` (float32[frames], mono) at ``start_frame``; returns its token.
+
+        Left/right gains are linear (the caller does velocity and pan). A voice in
+        ``choke_group`` g > 0 fades out the group's sounding voices from its own start
+        frame. Returns 0 when the command queue was full (counted in commands_dropped).
+        """
+        buf = self._check_buffer(buffer)
+        gl, gr = _finite_gain("gain_l", gain_l), _finite_gain("gain_r", gain_r)
+        at = lib.GANSHOT_ASAP if start_frame is None else _frame_arg("start_frame", start_frame)
+        group = self._group_arg(choke_group, allow_zero=True)
+        if isinstance(pad, bool) or not isinstance(pad, (int, np.integer)) or not -1 <= pad < 2**31:
+            raise UserInputError(f"pad must be an integer >= -1, got {pad!r}")
+        with self._lock:
+            self._reap_locked()
+            if len(self._buffers) >= self._max_outstanding:
+                self._dropped_here += 1
+                return 0
+            token, self._next_token = self._next_token, self._next_token + 1
+            self._buffers[token] = buf  # before the push: C may finish it at once
+            ptr = ffi.cast("const float *", buf.ctypes.data)
+            if not lib.ganshot_play(self._state, token, ptr, buf.shape[0], gl, gr, at, group, int(pad)):
+                del self._buffers[token]
+                return 0
+        return token
+
+    def choke(self, group: int, at_frame: int | None = None) -> bool:
+        """Fade out every voice of ``group`` (>= 1) sounding at ``at_frame`` (None: now)."""
+        group = self._group_arg(group, allow_zero=False)
+        at = lib.GANSHOT_ASAP if at_frame is None else _frame_arg("at_frame", at_frame)
+        with self._lock:
+            return bool(lib.ganshot_choke(self._state, group, at))
+
+    def stop_all(self) -> bool:
+        """Panic: fade out every voice and cancel everything scheduled."""
+        with self._lock:
+            return bool(lib.ganshot_stop_all(self._state))
+
+    def set_master_gain(self, gain: float) -> bool:
+        """Linear master gain, ramped over FADE_FRAMES from the next mixed block."""
+        gain = _finite_gain("gain", gain)
+        with self._lock:
+            return bool(lib.ganshot_set_master_gain(self._state, gain))
+
+    # -- offline rendering ------------------------------------------------------
+    def render(self, frames: int) -> np.ndarray:
+        """Mix the next ``frames`` frames offline -> float32[frames, 2] (the live code path)."""
+        if isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or not 0 <= frames <= 2**31:
+            raise UserInputError(f"frames must be an integer in 0..2**31, got {frames!r}")
+        if not self._mixing.acquire(blocking=False):
+            raise RuntimeError(f"render() refused: {self._owner or 'another render()'} is mixing this Mixer")
+        try:
+            out = np.zeros((int(frames), 2), dtype=np.float32)
+            if frames:  # cffi drops the GIL for this call
+                lib.ganshot_mix(self._state, ffi.cast("float *", out.ctypes.data), int(frames))
+        finally:
+            self._mixing.release()
+        self.reap()
+        return out
+
+    # -- state ------------------------------------------------------------------
+    @property
+    def frame(self) -> int:
+        """Frames mixed so far: the next block starts at this stream frame."""
+        return int(lib.ganshot_frame(self._state))
+
+    def counters(self) -> dict:
+        """frames_done, callbacks, underflows (PortAudio's output-underflow flag),
+        max_callback_ns (the slowest live callback), late_starts, max_late_frames,
+        commands_dropped, voices_stolen, voices_active (incl. fading tails), voices_sounding,
+        finished_overflows (always 0 unless a bug), buffers_held (buffers kept for the mixer)."""
+        self.reap()
+        c = ffi.new("ganshot_counters *")
+        lib.ganshot_read_counters(self._state, c)
+        out = {name: int(getattr(c, name)) for name in _COUNTERS}
+        out["commands_dropped"] += self._dropped_here
+        out["buffers_held"] = len(self._buffers)
+        return out
+
+    def reset_peaks(self) -> None:
+        """Restart max_callback_ns and max_late_frames from zero (e.g. after start-up)."""
+        lib.ganshot_reset_peaks(self._state)
+
+    def reap(self) -> int:
+        """Release buffers the mixer has finished with; returns how many."""
+        with self._lock:
+            return self._reap_locked()
+
+    # -- internals used by AudioStream ------------------------------------------
+    def _attach(self, owner) -> None:
+        if not self._mixing.acquire(blocking=False):
+            raise UserInputError(f"this Mixer is already mixed by {self._owner or 'render()'}")
+        self._owner = owner
+
+    def _detach(self, owner) -> None:
+        if self._owner is owner:
+            self._owner = None
+            self._mixing.release()
+
+    def _read_clock(self):
+        clock = ffi.new("ganshot_clock *")
+        return clock if lib.ganshot_read_clock(self._state, clock) else None
+
+    def _reap_locked(self) -> int:
+        released = 0
+        while True:
+            n = lib.ganshot_pop_finished(self._state, self._finished, _REAP_BATCH)
+            for i in range(n):
+                self._buffers.pop(int(self._finished[i].token), None)
+            released += n
+            if n < _REAP_BATCH:
+                return released
+
+    @staticmethod
+    def _check_buffer(buffer) -> np.ndarray:
+        if not isinstance(buffer, np.ndarray):
+            raise UserInputError(f"buffer must be a numpy float32 array, got {type(buffer).__name__}")
+        if buffer.dtype != np.float32:
+            raise UserInputError(f"buffer must be float32, got {buffer.dtype}")
+        if buffer.ndim != 1 or buffer.shape[0] == 0:
+            raise UserInputError(f"buffer must be mono 1-D and non-empty, got shape {buffer.shape}")
+        if not buffer.flags.c_contiguous:
+            raise UserInputError("buffer must be C-contiguous (use np.ascontiguousarray)")
+        if not np.isfinite(buffer).all():
+            raise UserInputError("buffer holds NaN or infinite samples")
+        return buffer
+
+    @staticmethod
+    def _group_arg(group, allow_zero: bool) -> int:
+        low = 0 if allow_zero else 1
+        if isinstance(group, bool) or not isinstance(group, (int, np.integer)) or not low <= group <= MAX_CHOKE_GROUP:
+            raise UserInputError(f"choke group must be an integer in {low}..{MAX_CHOKE_GROUP}, got {group!r}")
+        return int(group)
+
+    def __repr__(self) -> str:
+        return (f"Mixer(sample_rate={self.sample_rate}, max_voices={self.max_voices}, "
+                f"queue_size={self.queue_size}, frame={self.frame}, buffers_held={len(self._buffers)})")

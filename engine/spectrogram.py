@@ -1,0 +1,73 @@
+"""Spectrogram pictures without matplotlib: numpy STFT -> uint8 image -> PNG.
+
+Cheat sheet::
+
+    image = spectrogram_image(audio)                  # uint8[freq_bins, frames], low frequencies at the bottom
+    sheet = contact_sheet([image, ...], columns=8)    # one uint8 picture, 2-pixel gutters
+    write_png("sheet.png", sheet)                     # greyscale PNG, written atomically
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import numpy as np
+
+from ._atomic import atomic_write_bytes
+from .errors import UserInputError
+
+__all__ = ["spectrogram_image", "contact_sheet", "write_png", "png_bytes"]
+
+FLOOR_DB = -80.0
+
+
+def spectrogram_image(audio: np.ndarray, n_fft: int = 256, hop: int = 128, floor_db: float = FLOOR_DB) -> np.ndarray:
+    """Log-magnitude spectrogram of mono ``audio`` float[N] as uint8[n_fft // 2 + 1, frames].
+
+    0 dB (full scale) is white, ``floor_db`` and below black; row 0 is the highest frequency.
+    """
+    audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+    if audio.size < n_fft:
+        audio = np.pad(audio, (0, n_fft - audio.size))
+    frames = 1 + (audio.size - n_fft) // hop
+    index = np.arange(n_fft)[None, :] + hop * np.arange(frames)[:, None]
+    window = np.hanning(n_fft).astype(np.float32)
+    spectrum = np.abs(np.fft.rfft(audio[index] * window, axis=1)) / (window.sum() / 2)
+    db = 20 * np.log10(np.maximum(spectrum, 1e-12))
+    scaled = np.clip((db - floor_db) / -floor_db, 0.0, 1.0)
+    return (scaled.T[::-1] * 255).astype(np.uint8)
+
+
+def contact_sheet(images: list[np.ndarray], columns: int = 8, gutter: int = 2) -> np.ndarray:
+    """Tile equally sized uint8 images into one picture, row by row."""
+    if not images:
+        raise UserInputError("contact_sheet needs at least one image")
+    height, width = images[0].shape
+    rows = -(-len(images) // columns)
+    cols = min(columns, len(images))
+    sheet = np.full((rows * (height + gutter) - gutter, cols * (width + gutter) - gutter), 40, np.uint8)
+    for i, image in enumerate(images):
+        r, c = divmod(i, columns)
+        sheet[r * (height + gutter): r * (height + gutter) + height, c * (width + gutter): c * (width + gutter) + width] = image
+    return sheet
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """A greyscale 8-bit PNG of uint8[height, width]."""
+    image = np.ascontiguousarray(image, dtype=np.uint8)
+    if image.ndim != 2 or 0 in image.shape:
+        raise UserInputError(f"png needs a non-empty 2-D uint8 image, got shape {list(image.shape)}")
+    height, width = image.shape
+    raw = b"".join(b"\x00" + image[row].tobytes() for row in range(height))
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
+
+
+def write_png(path, image: np.ndarray):
+    """Write ``image`` uint8[height, width] as a PNG file atomically; returns the path."""
+    return atomic_write_bytes(path, png_bytes(image))

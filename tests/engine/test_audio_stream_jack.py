@@ -1,0 +1,196 @@
+"""AudioStream against a real JACK server (dummy driver), recorded with jack_capture.
+
+Two hits scheduled GAP frames apart by the frame counter must land exactly GAP samples
+apart in what reached system:playback, with no underflow once the graph has settled and
+the C callback far inside its deadline (also with a busy Python thread holding the GIL).
+Each case runs its PortAudio client in a subprocess: sounddevice caches the device list
+of the JACK server it first saw.
+
+PortAudio on JACK flags *every* xrun of the JACK graph as an output underflow, whoever
+was late. On an overloaded machine (other JACK servers, a training run) xruns hit every
+client alike; then the case is skipped with jackd's own report, after its onset and
+callback-time checks passed. Device choice is tested against a fake device list.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+GAP = 12345  # frames between the hits: not a multiple of any block size below
+THRESHOLD = 0.5
+CAPTURE_S = 2
+
+PLAYER = r"""
+import json, os, subprocess, sys, threading, time
+import numpy as np
+from ganshot.engine.audio_stream import AudioStream
+from ganshot.engine.errors import UserInputError
+from ganshot.engine.mixer import Mixer
+
+args = json.loads(sys.argv[1])
+sr, block, gap = args["sample_rate"], args["block_size"], args["gap"]
+
+def wait_until(predicate, timeout_s, what):
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+def capture_connected():
+    links, port = {}, None
+    for line in subprocess.run(["jack_lsp", "-c"], capture_output=True, text=True).stdout.splitlines():
+        if line.startswith(" "):
+            links.setdefault(port, []).append(line.strip())
+        else:
+            port = line
+    return all(links.get(f"jack_capture:input{i}") == [f"PortAudio:out_{i - 1}"] for i in (1, 2))
+
+other_rate = 48000 if sr == 44100 else 44100
+try:  # JACK runs at sr: another rate must be refused in one line
+    AudioStream(Mixer(other_rate), device="system", sample_rate=other_rate, block_size=block).close()
+    wrong_rate = None
+except UserInputError as err:
+    wrong_rate = str(err)
+
+hit = np.zeros(256, np.float32)
+hit[0] = 0.9            # the onset: one clear impulse
+hit[1:200] = 0.05       # a quiet body, far under the threshold
+mixer = Mixer(sr)
+with AudioStream(mixer, device="system", sample_rate=sr, block_size=block) as stream:
+    wait_until(lambda: mixer.frame >= sr // 4, 10, "the stream to run")
+    capture = subprocess.Popen(["jack_capture", "--daemon", "-d", str(args["capture_s"]), "-f", "wav", args["wav"]])
+    wait_until(capture_connected, 10, "jack_capture to connect")
+    time.sleep(0.2)  # let the graph settle after jack_capture joined
+    hogging = threading.Event()
+    def hog():  # a busy pure-Python thread: it would starve any callback that needs the GIL
+        spins = 0
+        while not hogging.is_set():
+            spins += 1
+    if args["hog"]:
+        threading.Thread(target=hog, daemon=True).start()
+    mixer.reset_peaks()
+    before, log_from = mixer.counters(), os.path.getsize(args["jack_log"])
+    first = mixer.frame + sr // 4
+    tokens = [mixer.play(hit, 1.0, 0.8, start_frame=first), mixer.play(hit, 1.0, 0.8, start_frame=first + gap)]
+    wait_until(lambda: mixer.frame > first + gap + len(hit) + 4 * block, 10, "the hits to play")
+    after, log_to = mixer.counters(), os.path.getsize(args["jack_log"])
+    hogging.set()
+    frame_before, now_frame, frame_after = mixer.frame, stream.now_frame(), mixer.frame
+    from_monotonic = stream.frame_at_monotonic(time.monotonic()) - stream.now_frame()
+    capture.wait(timeout=30)
+print(json.dumps({"before": before, "after": after, "tokens": tokens, "now_frame": now_frame,
+                  "frame_before": frame_before, "frame_after": frame_after, "lead_frames": stream.lead_frames,
+                  "from_monotonic": from_monotonic, "capture_rc": capture.returncode, "wrong_rate": wrong_rate,
+                  "jack_log_window": [log_from, log_to]}))
+"""
+
+
+def onsets(channel: np.ndarray) -> list[int]:
+    """First sample of each run above THRESHOLD."""
+    above = np.abs(channel) > THRESHOLD
+    return np.flatnonzero(above & ~np.concatenate([[False], above[:-1]])).tolist()
+
+
+@pytest.mark.jack
+@pytest.mark.slow
+@pytest.mark.parametrize("sample_rate, block_size, hog", [
+    *[(rate, block, False) for rate in (44100, 48000) for block in (64, 65, 128, 1024)],
+    (48000, 128, True),  # with a busy Python thread holding the GIL
+])
+def test_two_hits_land_exactly_gap_samples_apart(jack_server, tmp_path, sample_rate, block_size, hog):
+    import soundfile as sf
+
+    server = jack_server(sample_rate=sample_rate, block_size=block_size)
+    wav = tmp_path / "capture.wav"
+    args = {"sample_rate": sample_rate, "block_size": block_size, "gap": GAP, "wav": str(wav), "capture_s": CAPTURE_S,
+            "jack_log": str(server.log_path), "hog": hog}
+    run = subprocess.run([sys.executable, "-c", PLAYER, json.dumps(args)], env=server.env, capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    assert report["capture_rc"] == 0 and all(report["tokens"])
+    assert report["wrong_rate"] and "\n" not in report["wrong_rate"] and "'system'" in report["wrong_rate"]
+
+    audio, file_rate = sf.read(wav, dtype="float32", always_2d=True)
+    assert file_rate == sample_rate
+    left, right = onsets(audio[:, 0]), onsets(audio[:, 1])
+    assert len(left) == 2, f"onsets {left} in {len(audio)} captured frames"
+    assert left[1] - left[0] == GAP
+    assert right == left
+    assert audio[left[0], 0] == pytest.approx(0.9) and audio[left[0], 1] == pytest.approx(0.72)
+
+    before, after = report["before"], report["after"]
+    assert after["late_starts"] == 0 and after["commands_dropped"] == 0
+    assert after["buffers_held"] == 0  # both buffers came back from the audio thread
+    # the clock: the frame heard now lies behind the frames mixed, by about the lead
+    assert report["frame_before"] - report["lead_frames"] <= report["now_frame"] <= report["frame_after"], report
+    assert abs(report["from_monotonic"]) <= report["lead_frames"], report  # time.monotonic() maps alike
+    # the contract: our callback never came near its deadline (a GIL wait would show here)
+    period_ns = block_size / sample_rate * 1e9
+    assert after["max_callback_ns"] < period_ns / 2, report
+
+    underflows = after["underflows"] - before["underflows"]
+    if underflows:
+        # PortAudio on JACK reports every graph xrun as an output underflow, whoever was late.
+        # Accept one only when jackd names another client (or its own driver) as the late one;
+        # an xrun with our client named, or with no attribution at all, fails.
+        start, end = report["jack_log_window"]
+        said = server.log_path.read_bytes()[start:end].decode(errors="replace").splitlines()
+        late = [line for line in said if "was not finished" in line or "XRun" in line]
+        ours = [line for line in late if "PortAudio" in line]
+        assert late and not ours, (f"{underflows} underflow(s) after start-up; jackd said: {late[:4]} "
+                                   f"(our callback took at most {after['max_callback_ns'] / 1e3:.0f} us "
+                                   f"of a {period_ns / 1e3:.0f} us period)")
+
+
+FAKE_DEVICES = [
+    {"index": 0, "name": "HDA Intel PCH: ALC257 Analog (hw:0,0)", "hostapi": "ALSA", "channels": 2,
+     "default_sample_rate": 48000.0, "default": False},
+    {"index": 1, "name": "mono speaker", "hostapi": "ALSA", "channels": 1, "default_sample_rate": 48000.0,
+     "default": True},
+    {"index": 2, "name": "system", "hostapi": "JACK Audio Connection Kit", "channels": 2,
+     "default_sample_rate": 48000.0, "default": False},
+    {"index": 3, "name": "system monitor", "hostapi": "PulseAudio", "channels": 2,
+     "default_sample_rate": 44100.0, "default": False},
+]
+
+
+@pytest.mark.parametrize("device, index", [
+    (None, 0), (2, 2), ("2", 2), ("system", 2), ("JACK", 2), ("alc257", 0), ("monitor", 3),
+    ("ALSA", 0),  # the mono ALSA device does not count
+])
+def test_devices_are_chosen_by_number_or_name(monkeypatch, device, index):
+    from ganshot.engine import audio_stream
+
+    monkeypatch.setattr(audio_stream, "list_output_devices", lambda: FAKE_DEVICES)
+    assert audio_stream.resolve_output_device(device) == index
+
+
+@pytest.mark.parametrize("device, words", [
+    (1, "not a stereo output"), (9, "not a stereo output"), ("sys", "several"), ("nope", "matches no"),
+    (2.5, "must be a number"),
+])
+def test_unusable_devices_are_refused_in_one_line(monkeypatch, device, words):
+    from ganshot.engine import audio_stream
+    from ganshot.engine.errors import UserInputError
+
+    monkeypatch.setattr(audio_stream, "list_output_devices", lambda: FAKE_DEVICES)
+    with pytest.raises(UserInputError, match=words) as err:
+        audio_stream.resolve_output_device(device)
+    assert "\n" not in str(err.value)
+
+
+def test_no_device_at_all_suggests_jack(monkeypatch):
+    from ganshot.engine import audio_stream
+    from ganshot.engine.errors import UserInputError
+
+    monkeypatch.setattr(audio_stream, "list_output_devices", lambda: [])
+    with pytest.raises(UserInputError, match=r"found: none.*--device.*jackd -d dummy"):
+        audio_stream.resolve_output_device(None)
