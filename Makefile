@@ -1,13 +1,17 @@
-# ganshot: `make test` sets everything up and runs the test suite;
+# ganshot: `make serve` sets everything up and plays the embedded default kit live;
+# `make test` sets everything up and runs the test suite;
 # `make quickstart` builds the drum dataset, trains a small WaveGAN and exports it.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STEPS ?= 200
 
-.PHONY: setup test quickstart bench clean
+.PHONY: setup serve test quickstart bench clean
 
 setup:
 	bash scripts/setup.sh
+
+serve: setup
+	$(VENV)/bin/ganshot serve --demo $(SERVE_ARGS)
 
 test: setup
 	$(PY) -m pytest
@@ -18,6 +22,8 @@ quickstart: setup
 	$(VENV)/bin/ganshot export runs/quickstart -o runs/quickstart/bundle
 
 bench: setup
+	$(PY) bench/render_speed.py
+	$(PY) bench/realtime.py
 	$(PY) bench/train_speed.py
 
 clean:

@@ -157,7 +157,8 @@ def cmd_explore(args) -> int:
         for seed in seeds:
             buffer = worker.render_now(seeded_latent(seed, bundle.latent_dim, bundle.latent_distribution))
             write_wav(out_dir / f"seed_{seed:06d}.wav", buffer, args.sample_rate, "PCM_24")
-            images.append(spectrogram_image(buffer))
+            image = spectrogram_image(buffer)  # keep the band the model can produce (its Nyquist)
+            images.append(image[-max(1, int(image.shape[0] * min(1.0, bundle.sample_rate / args.sample_rate))):])
     finally:
         worker.close()
     sheet = write_png(out_dir / "contact_sheet.png", contact_sheet(images, columns=8))

@@ -59,7 +59,8 @@ def _cmd_train(args) -> int:
 def _cmd_export(args) -> int:
     from ganshot.training.export import export_run
 
-    export_run(args.run_dir, args.out, name=args.name)
+    path = export_run(args.run_dir, args.out, name=args.name)
+    print(f"ganshot: wrote model bundle {path}", file=sys.stderr)
     return 0
 
 
