@@ -1,0 +1,36 @@
+"""The shipped presets: the embedded model and the default kit load, check and play."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ganshot.engine.engine import Engine
+from ganshot.engine.presets import default_kit_path, load_model_and_kit, models_root, seeded_kit
+
+MAX_BUNDLE_BYTES = 25 * 1024 * 1024
+
+
+def test_embedded_model_is_small_and_hash_checked():
+    bundles = [p for p in models_root().iterdir() if (p / "model.json").is_file()]
+    assert bundles, "presets/models/ ships no model bundle"
+    for path in bundles:
+        size = sum(f.stat().st_size for f in path.iterdir())
+        assert size <= MAX_BUNDLE_BYTES, f"{path.name} is {size} bytes"
+        assert (path / "README.md").is_file()
+
+
+def test_default_kit_plays_16_gm_pads_of_the_embedded_model():
+    bundle, kit = load_model_and_kit()  # the default kit and the model it names (sha256 checked)
+    assert default_kit_path().is_file()
+    assert [pad.note for pad in kit.pads] == list(range(36, 52))
+    assert {pad.choke_group for pad in kit.pads if pad.note in (42, 44, 46)} == {1}
+    with Engine(bundle, kit, sample_rate=48000, backend="onnx") as engine:
+        engine.trigger_note(36, 1.0, at_frame=engine.mixer.frame)
+        out = engine.mixer.render(48000)
+        assert np.isfinite(out).all() and np.abs(out).max() > 0.05
+
+
+def test_seeded_kit_names_gm_pads():
+    bundle, _ = load_model_and_kit()
+    kit = seeded_kit(bundle, range(16))
+    assert kit.pads[0].name == "Kick" and kit.pads[6].name == "Closed Hat" and kit.pads[6].choke_group == 1
