@@ -27,6 +27,7 @@ coefficient c in [-1, 1] moves z by ``c · DIRECTION_RANGE_SIGMAS · σ_k`` alon
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 
@@ -148,7 +149,21 @@ class Engine:
         return self.mixer.play(buffer, gain * gain_l, gain * gain_r, start_frame=at_frame,
                                choke_group=pad.choke_group, pad=int(index))
 
-    def trigger_note(self, note: int, velocity: float = 1.0, at_frame: int | None = None) -> int:
+    def frame_for_time(self, unix_time_s: float) -> int | None:
+        """The stream frame heard at wall-clock ``unix_time_s`` (``time.time()`` scale, e.g. an
+        OSC timetag), from the live stream's calibrated clock; None when no stream is running."""
+        stream = self.stream
+        if stream is None or not stream.active:
+            return None
+        return stream.frame_at_monotonic(time.monotonic() + (float(unix_time_s) - time.time()))
+
+    def trigger_at_time(self, index: int, velocity: float, unix_time_s: float) -> int:
+        """Play pad ``index`` so it is heard at wall-clock ``unix_time_s``; a time already past
+        (or no live stream) plays at once, and a past one counts in the mixer's late starts."""
+        frame = self.frame_for_time(unix_time_s)
+        return self.trigger(index, velocity, at_frame=frame)
+
+    def trigger_note, note: int, velocity: float = 1.0, at_frame: int | None = None) -> int:
         """Play the pad mapped to MIDI ``note`` (unmapped notes are counted and ignored)."""
         index = self._kit.index_for_note(note)
         if index < 0:
