@@ -163,7 +163,7 @@ class Engine:
         frame = self.frame_for_time(unix_time_s)
         return self.trigger(index, velocity, at_frame=frame)
 
-    def trigger_note, note: int, velocity: float = 1.0, at_frame: int | None = None) -> int:
+    def trigger_note(self, note: int, velocity: float = 1.0, at_frame: int | None = None) -> int:
         """Play the pad mapped to MIDI ``note`` (unmapped notes are counted and ignored)."""
         index = self._kit.index_for_note(note)
         if index < 0:
