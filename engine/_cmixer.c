@@ -2,9 +2,10 @@
  *
  * Real-time contract: ganshot_callback() and ganshot_mix() never allocate, log,
  * print, touch files, take a lock or wait for Python's GIL. Python talks to them
- * through two lock-free single-producer/single-consumer rings (C11 atomics):
+ * through three lock-free single-producer/single-consumer rings (C11 atomics):
  *   commands  Python -> audio  PLAY, CHOKE, STOP_ALL, MASTER_GAIN
  *   finished  audio -> Python  (token, pad, reason) once a buffer is no longer read
+ *   record    audio -> Python  every mixed frame while recording is on (see below)
  * Python keeps each mono buffer alive until its token comes back on "finished".
  *
  * Time is a frame counter (frames mixed since creation), never PortAudio's
@@ -27,6 +28,27 @@
  * Each callback publishes (frame at block start, currentTime, outputBufferDacTime) in a
  * seqlock'd snapshot for Python's clock mapping, counts PortAudio's output-underflow
  * flag and records its own worst run time (max_callback_ns, via clock_gettime).
+ *
+ * Record tap: while recording is on, ganshot_mix copies every mixed block (after the
+ * master gain: exactly what it outputs) into a third SPSC ring, audio -> Python, of
+ * stereo float32 frames that a Python thread drains (engine/recorder.py). A full ring
+ * never blocks the mixer: the frames that do not fit are dropped and counted
+ * (rec_overflows: blocks cut short; rec_frames_dropped: frames lost). rec_first_frame
+ * is the stream frame of the first recorded frame. Only Python-called functions
+ * allocate or free the ring, under this handshake:
+ *   start  (Python) allocate and page-touch the ring, reset its indices and counters,
+ *          then make rec_control odd (release): a block that sees "on" sees the ring.
+ *   mix    (mixer) load rec_control once per block (acquire); when it changed, store it
+ *          in rec_ack (release) before this block's tap; write the ring only if odd.
+ *   stop   (Python) make rec_control even (release); read what is left in the ring.
+ *   free   (Python) only when rec_control is even and either rec_ack equals it
+ *          (acquire: the mixer began a block under "off", so every block that wrote
+ *          the ring has ended and no later one will), or Python holds the Mixer's
+ *          mixing lock (no stream attached, no render() running, so no block is in
+ *          progress and every later one sees "off"). Otherwise the ring stays where
+ *          it is until one of those holds, at the latest in ganshot_destroy.
+ * Every switch adds 1 to rec_control, so an "on" acknowledged before a stop is never
+ * mistaken for the acknowledgement of the stop.
  */
 #include "_cmixer_state.h"
 
@@ -34,7 +56,7 @@
 
 void ganshot_destroy(ganshot_state *s) {
     if (!s) return;
-    free(s->cmd_ring); free(s->heap); free(s->fin_ring); free(s->voices);
+    free(s->cmd_ring); free(s->heap); free(s->fin_ring); free(s->voices); free(s->rec_ring);
     free(s);
 }
 
@@ -66,6 +88,7 @@ ganshot_state *ganshot_create(double sample_rate, int32_t max_voices, int32_t qu
     s->fin_ring = alloc_touched(fin_cap, sizeof(ganshot_finished));
     s->voices = alloc_touched((size_t)s->num_slots, sizeof(ganshot_voice));
     s->master = s->master_target = 1.0f;
+    atomic_store_explicit(&s->rec_first_frame, -1, RELAXED);
     if (!s->cmd_ring || !s->heap || !s->fin_ring || !s->voices) { ganshot_destroy(s); return NULL; }
     return s;
 }
@@ -243,6 +266,30 @@ static void apply_master(ganshot_state *s, float *out, int64_t frames) {
     }
 }
 
+/* The record tap: obey rec_control, then copy what fits of the block into the ring. */
+static void record_block(ganshot_state *s, const float *out, int64_t frames) {
+    uint64_t control = atomic_load_explicit(&s->rec_control, memory_order_acquire);
+    if (control != s->rec_seen) { /* the ack that lets Python free the ring after a stop */
+        s->rec_seen = control;
+        atomic_store_explicit(&s->rec_ack, control, memory_order_release);
+    }
+    if (!(control & 1) || frames <= 0) return;
+    if (atomic_load_explicit(&s->rec_first_frame, RELAXED) < 0)
+        atomic_store_explicit(&s->rec_first_frame, s->frame, memory_order_release);
+    uint64_t tail = atomic_load_explicit(&s->rec_tail, RELAXED);
+    uint64_t head = atomic_load_explicit(&s->rec_head, memory_order_acquire);
+    uint64_t cap = s->rec_mask + 1, n = (uint64_t)frames, space = cap - (tail - head);
+    if (n > space) {
+        count(&s->rec_overflows);
+        atomic_fetch_add_explicit(&s->rec_frames_dropped, n - space, RELAXED);
+        n = space;
+    }
+    uint64_t at = tail & s->rec_mask, first = n < cap - at ? n : cap - at;
+    memcpy(s->rec_ring + 2 * at, out, first * GANSHOT_CHANNELS * sizeof(float));
+    memcpy(s->rec_ring, out + 2 * first, (n - first) * GANSHOT_CHANNELS * sizeof(float));
+    atomic_store_explicit(&s->rec_tail, tail + n, memory_order_release);
+}
+
 /* Mix `frames` stereo frames into out[frames][2] (interleaved float32) and advance
  * the frame counter. Used by the PortAudio callback and by offline render alike. */
 void ganshot_mix(ganshot_state *s, float *out, int64_t frames) {
@@ -262,6 +309,7 @@ void ganshot_mix(ganshot_state *s, float *out, int64_t frames) {
         pos = end;
     }
     apply_master(s, out, frames);
+    record_block(s, out, frames);
     s->frame += frames;
     int32_t active = 0;
     for (int32_t i = 0; i < s->num_slots; i++) active += s->voices[i].in_use;
@@ -296,6 +344,82 @@ int ganshot_callback(const void *input, void *output, unsigned long frame_count,
     if (ns > atomic_load_explicit(&s->max_callback_ns, RELAXED))
         atomic_store_explicit(&s->max_callback_ns, ns, RELAXED);
     return 0; /* paContinue */
+}
+
+/* ---- record tap, Python side (one Python thread at a time; see the header) ---- */
+
+/* 1: on; 0: already on, or the last ring is not freed yet; -1: out of memory; -2: bad size. */
+int ganshot_record_start(ganshot_state *s, int64_t capacity_frames) {
+    if (capacity_frames < 1 || capacity_frames > GANSHOT_MAX_RECORD_FRAMES) return -2;
+    uint64_t control = atomic_load_explicit(&s->rec_control, RELAXED);
+    if ((control & 1) || s->rec_ring) return 0;
+    uint64_t cap = pow2_at_least((uint64_t)capacity_frames);
+    float *ring = alloc_touched(cap, GANSHOT_CHANNELS * sizeof(float));
+    if (!ring) return -1;
+    s->rec_ring = ring; /* the mixer ignores these while rec_control is even */
+    s->rec_mask = cap - 1;
+    atomic_store_explicit(&s->rec_head, 0, RELAXED);
+    atomic_store_explicit(&s->rec_tail, 0, RELAXED);
+    atomic_store_explicit(&s->rec_first_frame, -1, RELAXED);
+    atomic_store_explicit(&s->rec_frames_dropped, 0, RELAXED);
+    atomic_store_explicit(&s->rec_overflows, 0, RELAXED);
+    atomic_store_explicit(&s->rec_control, control + 1, memory_order_release);
+    return 1;
+}
+
+void ganshot_record_stop(ganshot_state *s) {
+    uint64_t control = atomic_load_explicit(&s->rec_control, RELAXED);
+    if (control & 1) atomic_store_explicit(&s->rec_control, control + 1, memory_order_release);
+}
+
+/* 1 when recording is off and the mixer has acknowledged it (began a block since). */
+int ganshot_record_acknowledged(ganshot_state *s) {
+    uint64_t control = atomic_load_explicit(&s->rec_control, RELAXED);
+    return !(control & 1) && atomic_load_explicit(&s->rec_ack, memory_order_acquire) == control;
+}
+
+/* Free the ring if that is safe; nobody_mixes: the caller holds the Mixer's mixing lock.
+ * 1: freed (or there was none); 0: kept (recording on, or the mixer may still write). */
+int ganshot_record_free(ganshot_state *s, int nobody_mixes) {
+    if (!s->rec_ring) return 1;
+    if (atomic_load_explicit(&s->rec_control, RELAXED) & 1) return 0;
+    if (!nobody_mixes && !ganshot_record_acknowledged(s)) return 0;
+    free(s->rec_ring);
+    s->rec_ring = NULL;
+    s->rec_mask = 0;
+    return 1;
+}
+
+int64_t ganshot_record_waiting(ganshot_state *s) {
+    if (!s->rec_ring) return 0;
+    return (int64_t)(atomic_load_explicit(&s->rec_tail, memory_order_acquire)
+                     - atomic_load_explicit(&s->rec_head, RELAXED));
+}
+
+/* Copy up to max_frames waiting frames into out[max_frames][2]; returns how many. */
+int64_t ganshot_record_read(ganshot_state *s, float *out, int64_t max_frames) {
+    if (!s->rec_ring || max_frames <= 0) return 0;
+    uint64_t head = atomic_load_explicit(&s->rec_head, RELAXED);
+    uint64_t tail = atomic_load_explicit(&s->rec_tail, memory_order_acquire);
+    uint64_t cap = s->rec_mask + 1, n = tail - head;
+    if (n > (uint64_t)max_frames) n = (uint64_t)max_frames;
+    uint64_t at = head & s->rec_mask, first = n < cap - at ? n : cap - at;
+    memcpy(out, s->rec_ring + 2 * at, first * GANSHOT_CHANNELS * sizeof(float));
+    memcpy(out + 2 * first, s->rec_ring, (n - first) * GANSHOT_CHANNELS * sizeof(float));
+    atomic_store_explicit(&s->rec_head, head + n, memory_order_release);
+    return (int64_t)n;
+}
+
+void ganshot_record_info_read(ganshot_state *s, ganshot_record_info *r) {
+    uint64_t tail = atomic_load_explicit(&s->rec_tail, memory_order_acquire);
+    r->recording = (int32_t)(atomic_load_explicit(&s->rec_control, RELAXED) & 1);
+    r->acknowledged = ganshot_record_acknowledged(s);
+    r->first_frame = atomic_load_explicit(&s->rec_first_frame, memory_order_acquire);
+    r->capacity_frames = s->rec_ring ? (int64_t)s->rec_mask + 1 : 0;
+    r->frames_recorded = (int64_t)tail;
+    r->frames_waiting = ganshot_record_waiting(s);
+    r->frames_dropped = atomic_load_explicit(&s->rec_frames_dropped, RELAXED);
+    r->overflows = atomic_load_explicit(&s->rec_overflows, RELAXED);
 }
 
 /* ---- readers, any thread -------------------------------------------------- */

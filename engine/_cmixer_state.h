@@ -1,5 +1,5 @@
-/* The mixer's state and its queues: types, the two lock-free SPSC rings and the
- * event heap. Private to _cmixer.c (one translation unit); see its header comment. */
+/* The mixer's state and its queues: types, the lock-free SPSC rings (commands,
+ * finished, record tap) and the event heap. Private to _cmixer.c (one translation unit); see its header comment. */
 #ifndef GANSHOT_CMIXER_STATE_H
 #define GANSHOT_CMIXER_STATE_H
 
@@ -18,6 +18,7 @@
 #define GANSHOT_ASAP INT64_MIN
 #define GANSHOT_MAX_VOICES_LIMIT 1024
 #define GANSHOT_MAX_QUEUE 1048576
+#define GANSHOT_MAX_RECORD_FRAMES (1 << 24) /* record ring: 128 MiB of stereo float32 at most */
 #define GANSHOT_PA_OUTPUT_UNDERFLOW 0x4ul /* paOutputUnderflow in PaStreamCallbackFlags */
 
 enum { CMD_PLAY = 1, CMD_CHOKE, CMD_STOP_ALL, CMD_MASTER_GAIN };
@@ -32,6 +33,12 @@ typedef struct {
     int32_t voices_active, voices_sounding;
 } ganshot_counters;
 typedef struct { int64_t block_start_frame, block_frames; double current_time, dac_time; uint64_t callbacks; } ganshot_clock;
+typedef struct {
+    int32_t recording, acknowledged; /* acknowledged: off, and the mixer began a block since */
+    int64_t first_frame;        /* stream frame of the ring's first frame; -1 before any */
+    int64_t capacity_frames, frames_recorded, frames_waiting;
+    uint64_t frames_dropped, overflows;
+} ganshot_record_info;
 
 typedef struct { /* a command in the ring, then an event in the heap */
     int32_t kind, pad;
@@ -73,6 +80,16 @@ typedef struct ganshot_state {
     alignas(64) _Atomic uint64_t clock_seq, clock_callbacks;
     _Atomic int64_t clock_frame, clock_frames;
     _Atomic double clock_current, clock_dac;
+    /* record tap (handshake: see _cmixer.c's header). rec_ring and rec_mask are written by
+     * Python only while the mixer ignores them; rec_seen is owned by whoever mixes. */
+    float *rec_ring;  /* (rec_mask + 1) stereo frames, interleaved */
+    uint64_t rec_mask, rec_seen;
+    alignas(64) _Atomic uint64_t rec_control; /* Python: odd = on; +1 at every switch */
+    _Atomic uint64_t rec_ack;                 /* mixer: the control value it obeys */
+    alignas(64) _Atomic uint64_t rec_head;    /* consumer: Python, in frames */
+    alignas(64) _Atomic uint64_t rec_tail;    /* producer: mixer, in frames */
+    _Atomic int64_t rec_first_frame;
+    _Atomic uint64_t rec_frames_dropped, rec_overflows;
 } ganshot_state;
 
 #define RELAXED memory_order_relaxed

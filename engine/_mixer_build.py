@@ -24,12 +24,19 @@ typedef struct {
     int32_t voices_active, voices_sounding;
 } ganshot_counters;
 typedef struct { int64_t block_start_frame, block_frames; double current_time, dac_time; uint64_t callbacks; } ganshot_clock;
+typedef struct {
+    int32_t recording, acknowledged;
+    int64_t first_frame;
+    int64_t capacity_frames, frames_recorded, frames_waiting;
+    uint64_t frames_dropped, overflows;
+} ganshot_record_info;
 
 #define GANSHOT_CHANNELS ...
 #define GANSHOT_FADE_FRAMES ...
 #define GANSHOT_ASAP ...
 #define GANSHOT_MAX_VOICES_LIMIT ...
 #define GANSHOT_MAX_QUEUE ...
+#define GANSHOT_MAX_RECORD_FRAMES ...
 #define GANSHOT_ENDED ...
 #define GANSHOT_CHOKED ...
 #define GANSHOT_STOLEN ...
@@ -54,6 +61,13 @@ int64_t ganshot_frame(const ganshot_state *s);
 void ganshot_read_counters(ganshot_state *s, ganshot_counters *c);
 void ganshot_reset_peaks(ganshot_state *s);
 int ganshot_read_clock(ganshot_state *s, ganshot_clock *c);
+int ganshot_record_start(ganshot_state *s, int64_t capacity_frames);
+void ganshot_record_stop(ganshot_state *s);
+int ganshot_record_acknowledged(ganshot_state *s);
+int ganshot_record_free(ganshot_state *s, int nobody_mixes);
+int64_t ganshot_record_waiting(ganshot_state *s);
+int64_t ganshot_record_read(ganshot_state *s, float *out, int64_t max_frames);
+void ganshot_record_info_read(ganshot_state *s, ganshot_record_info *r);
 """
 
 _HERE = Path(__file__).resolve().parent  # _cmixer.c includes _cmixer_state.h from here

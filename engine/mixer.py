@@ -18,23 +18,30 @@ Cheat sheet::
     mixer.choke(1, at_frame=mixer.frame + 4800)     # fade group 1 out from that frame
     audio = mixer.render(48000)                     # float32[48000, 2], offline only
     mixer.counters()["late_starts"]
+
+Recording (what engine/recorder.py uses): ``record_start(capacity_frames)`` makes the C
+mixer copy every mixed block into a lock-free ring; ``record_read()`` drains it from a
+Python thread; ``record_stop()`` then ``record_release()`` end it. A full ring drops
+frames and counts them (``record_info()``), it never blocks the audio thread.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import time
 
 import numpy as np
 
 from ._cmixer import ffi, lib
 from .errors import UserInputError
 
-__all__ = ["Mixer", "FADE_FRAMES", "MAX_VOICES_LIMIT", "MAX_GAIN", "FINISH_REASONS"]
+__all__ = ["Mixer", "FADE_FRAMES", "MAX_VOICES_LIMIT", "MAX_GAIN", "FINISH_REASONS", "MAX_RECORD_FRAMES"]
 
 FADE_FRAMES = lib.GANSHOT_FADE_FRAMES  # linear fade for choke, steal and stop_all
 MAX_VOICES_LIMIT = lib.GANSHOT_MAX_VOICES_LIMIT
 MAX_QUEUE = lib.GANSHOT_MAX_QUEUE
+MAX_RECORD_FRAMES = lib.GANSHOT_MAX_RECORD_FRAMES  # the record ring's largest capacity
 MAX_GAIN = 16.0  # +24 dB per channel; more is a caller's bug, not a musical choice
 MAX_CHOKE_GROUP = 2**31 - 1
 FINISH_REASONS = {
@@ -45,6 +52,8 @@ FINISH_REASONS = {
 _COUNTERS = ("frames_done", "callbacks", "underflows", "max_callback_ns", "late_starts", "max_late_frames",
              "commands_dropped", "voices_stolen", "voices_active", "voices_sounding", "finished_overflows")
 _REAP_BATCH = 256
+_MIXING_WAIT_S = 0.05  # render()/attach wait this long for the mixing lock: the record
+# functions hold it for microseconds to prove that no block is in progress
 
 
 def _finite_gain(name: str, value) -> float:
@@ -96,6 +105,7 @@ class Mixer:
         self._finished = ffi.new("ganshot_finished[]", _REAP_BATCH)
         self._owner = None  # the AudioStream mixing us, if any
         self._mixing = threading.Lock()  # held by render() and by an attached AudioStream's life
+        self._record_lock = threading.Lock()  # one record-ring consumer at a time; never seen by C
 
     # -- commands ---------------------------------------------------------------
     def play(self, buffer: np.ndarray, gain_l: float = 1.0, gain_r: float = 1.0,
@@ -148,7 +158,7 @@ class Mixer:
         """Mix the next ``frames`` frames offline -> float32[frames, 2] (the live code path)."""
         if isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or not 0 <= frames <= 2**31:
             raise UserInputError(f"frames must be an integer in 0..2**31, got {frames!r}")
-        if not self._mixing.acquire(blocking=False):
+        if not self._mixing.acquire(timeout=_MIXING_WAIT_S):
             raise RuntimeError(f"render() refused: {self._owner or 'another render()'} is mixing this Mixer")
         try:
             out = np.zeros((int(frames), 2), dtype=np.float32)
@@ -158,6 +168,86 @@ class Mixer:
             self._mixing.release()
         self.reap()
         return out
+
+    # -- recording (the C record tap; see _cmixer.c's header for the handshake) -----
+    def record_start(self, capacity_frames: int) -> None:
+        """Copy every mixed frame from the next block on into a fresh ring of at least
+        ``capacity_frames`` stereo frames (rounded up to a power of two), allocated here.
+
+        Read it with record_read() faster than it fills: a full ring drops frames.
+        """
+        if (isinstance(capacity_frames, bool) or not isinstance(capacity_frames, (int, np.integer))
+                or not 1 <= capacity_frames <= MAX_RECORD_FRAMES):
+            raise UserInputError(f"capacity_frames must be an integer in 1..{MAX_RECORD_FRAMES}, "
+                                 f"got {capacity_frames!r}")
+        with self._record_lock:
+            self._record_free_locked()  # the last recording's ring, if still held
+            status = lib.ganshot_record_start(self._state, int(capacity_frames))
+        if status == -1:
+            raise MemoryError(f"could not allocate a record ring of {capacity_frames} frames")
+        if status != 1:
+            why = "already recording" if self.record_info()["recording"] else \
+                "the last recording's ring is still in use by a stream that is not running"
+            raise UserInputError(f"cannot start recording: {why}")
+
+    def record_read(self, max_frames: int | None = None) -> np.ndarray:
+        """The recorded frames waiting in the ring, oldest first -> float32[n, 2] (n may be 0)."""
+        with self._record_lock:
+            waiting = int(lib.ganshot_record_waiting(self._state))
+            n = waiting if max_frames is None else max(0, min(waiting, int(max_frames)))
+            out = np.empty((n, 2), dtype=np.float32)
+            if n:  # cffi drops the GIL for this call
+                n = int(lib.ganshot_record_read(self._state, ffi.cast("float *", out.ctypes.data), n))
+            return out[:n]
+
+    def record_stop(self, timeout_s: float = 1.0) -> bool:
+        """Stop recording from the next block on; True once no block can write the ring any
+        more (the mixer acknowledged, or nothing mixes), after which record_read() returns the
+        complete tail. False if no block acknowledged within ``timeout_s`` while a stream is
+        attached (one that is stopped but not closed mixes no block, so loses none either)."""
+        with self._record_lock:
+            lib.ganshot_record_stop(self._state)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if lib.ganshot_record_acknowledged(self._state):
+                return True
+            if self._mixing.acquire(blocking=False):  # no block in progress, later ones see "off"
+                self._mixing.release()
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.001)
+
+    def record_release(self) -> bool:
+        """Free the stopped recording's ring (unread frames are lost). False when a stream
+        might still write it: it is then freed by the next record_start(), when the stream
+        closes, or with the Mixer - never while the audio thread could touch it."""
+        with self._record_lock:
+            return self._record_free_locked()
+
+    def record_info(self) -> dict:
+        """recording, acknowledged (off, and the mixer began a block since), first_frame (the
+        stream frame of the first recorded frame, None before one), capacity_frames,
+        frames_recorded (into the ring), frames_waiting (not read yet), frames_dropped and
+        overflows (blocks cut short by a full ring)."""
+        r = ffi.new("ganshot_record_info *")
+        with self._record_lock:  # the ring's size is a plain field that start/release write
+            lib.ganshot_record_info_read(self._state, r)
+        return {"recording": bool(r.recording), "acknowledged": bool(r.acknowledged),
+                "first_frame": None if r.first_frame < 0 else int(r.first_frame),
+                "capacity_frames": int(r.capacity_frames), "frames_recorded": int(r.frames_recorded),
+                "frames_waiting": int(r.frames_waiting), "frames_dropped": int(r.frames_dropped),
+                "overflows": int(r.overflows)}
+
+    def _record_free_locked(self) -> bool:
+        if lib.ganshot_record_free(self._state, 0):  # acknowledged by the mixer
+            return True
+        if self._mixing.acquire(blocking=False):  # nothing mixes while we hold it
+            try:
+                return bool(lib.ganshot_record_free(self._state, 1))
+            finally:
+                self._mixing.release()
+        return False
 
     # -- state ------------------------------------------------------------------
     @property
@@ -169,13 +259,16 @@ class Mixer:
         """frames_done, callbacks, underflows (PortAudio's output-underflow flag),
         max_callback_ns (the slowest live callback), late_starts, max_late_frames,
         commands_dropped, voices_stolen, voices_active (incl. fading tails), voices_sounding,
-        finished_overflows (always 0 unless a bug), buffers_held (buffers kept for the mixer)."""
+        finished_overflows (always 0 unless a bug), buffers_held (buffers kept for the mixer),
+        record_overflows and record_frames_dropped (of the current or last recording)."""
         self.reap()
         c = ffi.new("ganshot_counters *")
         lib.ganshot_read_counters(self._state, c)
         out = {name: int(getattr(c, name)) for name in _COUNTERS}
         out["commands_dropped"] += self._dropped_here
         out["buffers_held"] = len(self._buffers)
+        record = self.record_info()
+        out["record_overflows"], out["record_frames_dropped"] = record["overflows"], record["frames_dropped"]
         return out
 
     def reset_peaks(self) -> None:
@@ -189,13 +282,15 @@ class Mixer:
 
     # -- internals used by AudioStream ------------------------------------------
     def _attach(self, owner) -> None:
-        if not self._mixing.acquire(blocking=False):
+        if not self._mixing.acquire(timeout=_MIXING_WAIT_S):
             raise UserInputError(f"this Mixer is already mixed by {self._owner or 'render()'}")
         self._owner = owner
 
     def _detach(self, owner) -> None:
         if self._owner is owner:
             self._owner = None
+            with self._record_lock:  # the stream is closed: a stopped recording's ring can go
+                lib.ganshot_record_free(self._state, 1)
             self._mixing.release()
 
     def _read_clock(self):
