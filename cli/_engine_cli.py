@@ -27,11 +27,16 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower() or "pad"
 
 
-def _engine(args, **kwargs):
-    from ganshot.engine.engine import Engine
+def _load(args):
     from ganshot.engine.presets import load_model_and_kit
 
-    bundle, kit = load_model_and_kit(getattr(args, "kit", None), getattr(args, "model", None))
+    return load_model_and_kit(getattr(args, "kit", None), getattr(args, "model", None))
+
+
+def _engine(args, loaded=None, **kwargs):
+    from ganshot.engine.engine import Engine
+
+    bundle, kit = loaded or _load(args)
     return Engine(bundle, kit, sample_rate=args.sample_rate, backend=getattr(args, "backend", "auto"), **kwargs)
 
 
@@ -43,19 +48,25 @@ def _status_line(engine, device_name: str) -> str:
 
 
 def cmd_serve(args) -> int:
-    from ganshot.engine.audio_stream import AudioStream, list_output_devices
+    from ganshot.engine.audio_stream import AudioStream, list_output_devices, resolve_output_device
 
     if args.list_devices:
-        for dev in list_output_devices():
+        devices = list_output_devices()
+        for dev in devices:
             print(f"{dev['index']:3d}  {dev['name']}  ({dev['hostapi']}, {dev['channels']} out)")
+        if not devices:
+            print("ganshot: no output devices found; no sound card? start JACK: jackd -d dummy -r 48000 -p 128 &",
+                  file=sys.stderr)
         return 0
-    engine = _engine(args)
+    loaded = _load(args)  # kit and model are checked first (cheap), then the device,
+    device = resolve_output_device(args.device)  # then the engine renders the pads
+    engine = _engine(args, loaded)
     try:
         runtime = engine.runtime
         figures = f" ({runtime.timings_summary})" if runtime.timings else ""
         print(f"ganshot: model {engine.bundle.name}, kit {engine.kit.name!r} ({len(engine.kit.pads)} pads), "
               f"backend {runtime.name}{figures}", file=sys.stderr)
-        stream = AudioStream(engine.mixer, device=args.device, sample_rate=args.sample_rate, block_size=args.block_size)
+        stream = AudioStream(engine.mixer, device=device, sample_rate=args.sample_rate, block_size=args.block_size)
         engine.stream = stream
         recorder = None
         if args.record:

@@ -1,0 +1,178 @@
+"""The engine subcommands end to end: render, export-kit, explore, serve (on a JACK dummy server).
+
+Each runs ``python -m ganshot`` in a subprocess on the tiny exported bundle (tests/conftest.py)
+and a kit saved with engine.kit.save_kit. User mistakes end with one ``ganshot: error:``
+line, exit 2 and no traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+RATE = 48000
+#: (tick, GM note, velocity) on MIDI channel 10; 480 ticks a beat, 120 bpm then 150 bpm from tick 960.
+NOTES = [(0, 36, 127), (480, 38, 100), (960, 37, 90), (1440, 39, 70), (1920, 36, 110)]
+TEMPO_CHANGE_TICK = 960
+NOTE_TIMES_S = [0.0, 0.5, 1.0, 1.4, 1.8]  # what the tempo map makes of NOTES
+SILENCE = 256
+
+
+def run_cli(*args, env=None, timeout=120):
+    return subprocess.run([sys.executable, "-m", "ganshot", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def assert_one_line_error(result, *needles) -> str:
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("ganshot: error:"), result.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def kit_path(tiny_bundle, tmp_path_factory):
+    """Four seeded pads on notes 36-39 (Kick, Side Stick, Snare, Clap) for the tiny bundle, saved."""
+    from ganshot.engine.kit import save_kit
+    from ganshot.engine.presets import seeded_kit
+
+    kit = seeded_kit(tiny_bundle, range(1, 5), name="tiny four", model_path=str(tiny_bundle.path))
+    return save_kit(kit, tmp_path_factory.mktemp("kit") / "kit.json")
+
+
+@pytest.fixture(scope="module")
+def midi_path(tmp_path_factory):
+    import mido
+
+    midi = mido.MidiFile(ticks_per_beat=480)
+    track = mido.MidiTrack()
+    midi.tracks.append(track)
+    track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(120), time=0))
+    now = 0
+    for tick, note, velocity in NOTES:
+        if now < TEMPO_CHANGE_TICK <= tick:
+            track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(150), time=TEMPO_CHANGE_TICK - now))
+            now = TEMPO_CHANGE_TICK
+        track.append(mido.Message("note_on", channel=9, note=note, velocity=velocity, time=tick - now))
+        track.append(mido.Message("note_on", channel=9, note=note, velocity=0, time=120))  # a note-off
+        now = tick + 120
+    path = tmp_path_factory.mktemp("midi") / "groove.mid"
+    midi.save(path)
+    return path
+
+
+def hit_onsets(audio: np.ndarray) -> list[int]:
+    """First frame of each run of non-zero frames that follows >= SILENCE zero frames."""
+    sounding = np.flatnonzero(np.any(audio != 0, axis=1))
+    return [int(sounding[0])] + [int(b) for a, b in zip(sounding[:-1], sounding[1:]) if b - a > SILENCE]
+
+
+def test_render_writes_the_midi_file_at_its_exact_frames(tiny_bundle, kit_path, midi_path, tmp_path):
+    import soundfile as sf
+
+    from ganshot.engine.engine import Engine
+    from ganshot.engine.kit import load_kit
+
+    out = tmp_path / "groove.wav"
+    started = time.monotonic()
+    result = run_cli("render", kit_path, "--midi", midi_path, "-o", out)
+    wall_s = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+
+    with Engine(tiny_bundle, load_kit(kit_path), sample_rate=RATE, backend="onnx") as engine:
+        pads = [engine.kit.index_for_note(note) for _, note, _ in NOTES]
+        first = [int(np.flatnonzero(engine.pad_buffer(pad))[0]) for pad in pads]
+        longest = engine.longest_buffer_frames()
+    audio, rate = sf.read(out, dtype="float32", always_2d=True)
+    assert rate == RATE and audio.shape[1] == 2 and sf.info(out).subtype == "FLOAT"
+    frames = [int(round(t * RATE)) for t in NOTE_TIMES_S]
+    assert len(audio) == frames[-1] + longest + 1024  # the last hit rings out, plus one block
+    assert hit_onsets(audio) == [frame + lead for frame, lead in zip(frames, first)]
+
+    audio_s = len(audio) / RATE
+    said = re.search(r"in ([\d.]+) s\)", result.stderr)
+    print(f"render: {audio_s:.2f} s of audio, {audio_s / wall_s:.1f}x real time with start-up ({wall_s:.2f} s); "
+          f"the CLI's own render {audio_s / max(float(said.group(1)), 1e-3):.0f}x" if said else result.stderr)
+
+
+def test_export_kit_writes_one_wav_per_pad(kit_path, tmp_path):
+    import soundfile as sf
+
+    out_dir = tmp_path / "export"
+    result = run_cli("export-kit", kit_path, out_dir)
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in out_dir.iterdir())
+    assert names == ["36_kick.wav", "37_side_stick.wav", "38_snare.wav", "39_clap.wav"]
+    assert sorted(os.path.basename(line) for line in result.stdout.split()) == names
+    for name in names:
+        audio, rate = sf.read(out_dir / name, dtype="float32")
+        assert rate == RATE and audio.ndim == 1 and np.abs(audio).max() > 0
+
+
+def test_explore_writes_one_shots_a_contact_sheet_and_a_kit(tiny_bundle, tmp_path):
+    import soundfile as sf
+
+    from ganshot.engine.kit import load_kit
+
+    out_dir = tmp_path / "explore"
+    result = run_cli("explore", "-n", 20, "-o", out_dir, "--model", tiny_bundle.path)
+    assert result.returncode == 0, result.stderr
+    wavs = sorted(out_dir.glob("*.wav"))
+    assert [p.name for p in wavs] == [f"seed_{seed:06d}.wav" for seed in range(20)]
+    assert all(sf.info(p).samplerate == RATE for p in wavs)
+    assert (out_dir / "contact_sheet.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    kit = load_kit(out_dir / "kit.json", latent_dim=tiny_bundle.latent_dim)
+    assert len(kit.pads) == 16 and [pad.seed for pad in kit.pads] == list(range(16))
+
+
+@pytest.mark.jack
+@pytest.mark.slow
+def test_serve_lists_devices_and_plays_the_demo_on_jack(jack_server, kit_path):
+    server = jack_server(sample_rate=RATE, block_size=128)
+    listed = run_cli("serve", "--list-devices", env=server.env)
+    assert listed.returncode == 0, listed.stderr
+    assert re.search(r"^\s*\d+\s+system\s+\(JACK Audio Connection Kit, 2 out\)$", listed.stdout, re.M), listed.stdout
+
+    served = run_cli("serve", "--kit", kit_path, "--backend", "onnx", "--device", "system", "--duration", 2, "--demo",
+                     env=server.env)
+    assert served.returncode == 0, served.stderr
+    status = [line for line in served.stderr.splitlines() if "underflows" in line]
+    assert status and re.search(r"voices +\d+ \| underflows \d+ \| late 0 \| .* \| system @ 48000 Hz", status[0]), \
+        served.stderr
+    assert "ganshot: stopped" in served.stderr and "Traceback" not in served.stderr
+
+
+@pytest.mark.jack
+def test_serve_on_an_unknown_device_names_the_devices(jack_server, kit_path):
+    server = jack_server(sample_rate=RATE, block_size=128)
+    result = run_cli("serve", "--kit", kit_path, "--backend", "onnx", "--device", "nosuch", env=server.env)
+    assert_one_line_error(result, "'nosuch'", "'system'", "--device")
+
+
+@pytest.mark.parametrize("command", ["render", "export-kit", "serve"])
+def test_a_corrupt_kit_is_one_line(command, tmp_path, midi_path):
+    kit = tmp_path / "corrupt.json"
+    kit.write_bytes(b'{"format": "ganshot-kit", "version": 1, "name": "x", "pads": [\x00')
+    args = {"render": ["render", kit, "--midi", midi_path, "-o", tmp_path / "out.wav"],
+            "export-kit": ["export-kit", kit, tmp_path / "out"],
+            "serve": ["serve", "--kit", kit, "--duration", 1]}[command]
+    assert_one_line_error(run_cli(*args), str(kit))
+    assert not (tmp_path / "out.wav").exists() and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("midi_bytes, needle", [(None, "no such MIDI file"), (b"MThd\x00\x00\x00\x06\x00", "MIDI")])
+def test_a_missing_or_corrupt_midi_file_is_one_line(kit_path, tmp_path, midi_bytes, needle):
+    midi = tmp_path / "broken.mid"
+    if midi_bytes is not None:
+        midi.write_bytes(midi_bytes)
+    assert_one_line_error(run_cli("render", kit_path, "--midi", midi, "-o", tmp_path / "out.wav"), needle)
+    assert not (tmp_path / "out.wav").exists()
