@@ -76,11 +76,17 @@ def cmd_serve(args) -> int:
         stream.start()
         if recorder is not None:
             recorder.start()
+        osc = None
         try:
+            from ganshot.bridges.osc.cli import start_osc
+
+            osc = start_osc(engine, args)  # after stream.start(): timetags need the running stream clock
             _serve_loop(engine, stream, demo=args.demo, duration_s=args.duration)
         except KeyboardInterrupt:
             pass
         finally:
+            if osc is not None:
+                osc.close()
             stream.stop()
             stream.close()
             engine.stream = None
@@ -196,6 +202,10 @@ def add_engine_commands(sub, fmt) -> None:
     serve.add_argument("--record", default=None, metavar="OUT.wav", help="also record the output to a WAV file")
     serve.add_argument("--demo", action="store_true", help="play a demo beat on the kit")
     serve.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+
+    from ganshot.bridges.osc.cli import add_osc_arguments  # stdlib-only import: no numpy, no torch
+
+    add_osc_arguments(serve)
     serve.set_defaults(handler=cmd_serve)
 
     render = sub.add_parser("render", help="render a MIDI file through a kit to WAV, offline", formatter_class=fmt)

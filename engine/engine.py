@@ -230,6 +230,11 @@ class Engine:
     def set_choke(self, index: int, group: int) -> None:
         self._edit(index, choke_group=group)
 
+    def render(self, z, pitch_semitones: float = 0.0) -> np.ndarray:
+        """Render ``z`` float[latent_dim] to a finished buffer (float32 mono at the stream rate), in the
+        calling thread, through the worker's pipeline and cache (for render-server requests)."""
+        return self.worker.render_now(np.asarray(z, dtype=np.float32), pitch_semitones)
+
     def set_master_gain(self, gain_db: float) -> None:
         with self._lock:
             self._kit = self._replace_kit(master_gain_db=gain_db)

@@ -143,7 +143,7 @@ def test_serve_lists_devices_and_plays_the_demo_on_jack(jack_server, kit_path):
     assert re.search(r"^\s*\d+\s+system\s+\(JACK Audio Connection Kit, 2 out\)$", listed.stdout, re.M), listed.stdout
 
     served = run_cli("serve", "--kit", kit_path, "--backend", "onnx", "--device", "system", "--duration", 2, "--demo",
-                     env=server.env)
+                     "--osc-port", 0, env=server.env)
     assert served.returncode == 0, served.stderr
     status = [line for line in served.stderr.splitlines() if "underflows" in line]
     assert status and re.search(r"voices +\d+ \| underflows \d+ \| late 0 \| .* \| system @ 48000 Hz", status[0]), \

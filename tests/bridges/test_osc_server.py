@@ -1,0 +1,362 @@
+"""The OSC server over real UDP on 127.0.0.1 (ephemeral ports), python-osc as the peer."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import socket
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+from pythonosc.osc_bundle_builder import OscBundleBuilder
+from pythonosc.osc_message import OscMessage
+from pythonosc.osc_message_builder import OscMessageBuilder
+from pythonosc.udp_client import SimpleUDPClient
+
+from ganshot.bridges.osc.addresses import STATUS_FIELDS
+from ganshot.bridges.osc.cli import add_osc_arguments, start_osc
+from ganshot.bridges.osc.render_cache import RenderCache
+from ganshot.bridges.osc.server import OscServer, RateLimiter, is_allowed
+from ganshot.engine.engine import Engine
+from ganshot.engine.errors import UserInputError
+from ganshot.engine.latent import seeded_latent
+from tests.bridges.osc_corpus import MALFORMED
+from tests.conftest import kit_for
+
+RATE = 48000
+NEXT_MESSAGE_S = 0.050  # the next valid message is answered this soon after a malformed one
+UDP_MAX_DATAGRAM = 60000  # the server limit in these tests: an oversized datagram still fits in UDP
+
+
+@pytest.fixture
+def engine(tiny_bundle):
+    with Engine(tiny_bundle, kit_for(tiny_bundle), sample_rate=RATE, backend="onnx") as eng:
+        yield eng
+        eng.stream = None  # a FakeStream has nothing to close
+
+
+@pytest.fixture
+def make_server(tmp_path):
+    servers = []
+
+    def _make(engine, **kwargs):
+        kwargs.setdefault("port", 0)
+        kwargs.setdefault("render_dir", tmp_path / "renders")
+        kwargs.setdefault("kit_dir", tmp_path)
+        server = OscServer(engine, **kwargs).start()
+        servers.append(server)
+        return server
+
+    yield _make
+    for server in servers:
+        server.close()
+
+
+class Peer:
+    """A UDP socket on 127.0.0.1 that sends python-osc messages or raw bytes and reads the replies."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+
+    def send(self, address: str, *args) -> None:
+        builder = OscMessageBuilder(address)
+        for value in args:
+            builder.add_arg(value)
+        self.send_raw(builder.build().dgram)
+
+    def send_raw(self, data: bytes) -> None:
+        self.sock.sendto(data, ("127.0.0.1", self.port))
+
+    def expect(self, address: str, timeout: float = 2.0) -> OscMessage:
+        end = time.monotonic() + timeout
+        while (left := end - time.monotonic()) > 0:
+            self.sock.settimeout(left)
+            try:
+                message = OscMessage(self.sock.recv(65536))
+            except socket.timeout:
+                break
+            if message.address == address:
+                return message
+        raise AssertionError(f"no {address} reply within {timeout} s")
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture
+def peer_for():
+    peers = []
+
+    def _peer(server):
+        peers.append(Peer(server.port))
+        return peers[-1]
+
+    yield _peer
+    for peer in peers:
+        peer.close()
+
+
+def wait_for(predicate, timeout=3.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.005)
+    return predicate()
+
+
+def test_status_is_answered_to_a_python_osc_client(engine, make_server):
+    server = make_server(engine)
+    client = SimpleUDPClient("127.0.0.1", server.port)
+    try:
+        client.send_message("/status", [])
+        reply = OscMessage(client.receive(2.0))
+    finally:
+        client.close()
+    assert reply.address == "/status.reply"
+    values = dict(zip((name for name, _, _ in STATUS_FIELDS), reply.params))
+    assert values["sample_rate"] == RATE and values["backend"].startswith("onnx")
+    assert values["renders"] >= 4 and values["received"] == 1
+    assert values["accepted"] == 0  # counters as they stood when the request arrived
+
+
+def test_trigger_and_reply_port(engine, make_server, peer_for):
+    listener = Peer(0)  # a peer that only listens: replies go to --reply-port, not the source port
+    try:
+        server = make_server(engine, reply_port=listener.sock.getsockname()[1])
+        sender = peer_for(server)
+        sender.send("/pad/trigger", 0, 1.0)
+        assert wait_for(lambda: engine.status()["triggers"] == 1)
+        sender.send("/status")
+        assert listener.expect("/status.reply").params[-5] == 2  # received
+    finally:
+        listener.close()
+
+
+def test_render_writes_a_wav_with_the_right_frames(engine, make_server, peer_for, tmp_path):
+    server = make_server(engine, render_max_files=2)
+    peer = peer_for(server)
+    z = seeded_latent(5, engine.bundle.latent_dim)
+    paths = []
+    for request_id in (7, 8, 9):
+        peer.send("/render", request_id, *map(float, z))
+        reply = peer.expect("/rendered", timeout=10.0)
+        rid, path, frames, rate = reply.params
+        assert rid == request_id and rate == RATE
+        audio, file_rate = sf.read(path, dtype="float32")
+        assert file_rate == RATE and len(audio) == frames
+        np.testing.assert_array_equal(audio, engine.worker.render_now(z))
+        paths.append(path)
+    assert sorted(p.name for p in (tmp_path / "renders").iterdir()) == sorted(p.split("/")[-1] for p in paths[1:])
+    peer.send("/render", 10, 1.0, 2.0)  # wrong latent size: refused by the render thread
+    assert "z must be float32[8]" in peer.expect("/fail", timeout=10.0).params[1]
+
+
+def test_malformed_corpus_gets_fail_and_the_server_keeps_serving(engine, make_server, peer_for, caplog):
+    caplog.set_level(logging.WARNING, logger="ganshot.bridges.osc.server")
+    server = make_server(engine, max_datagram_bytes=UDP_MAX_DATAGRAM, log_burst=5, log_per_s=0.01)
+    peer = peer_for(server)
+    corpus = dict(MALFORMED)
+    corpus["oversized"] = (b"/x\x00\x00,\x00\x00\x00" + b"\x00" * UDP_MAX_DATAGRAM, "over the 60000-byte limit")
+    corpus["bad message in a good datagram"] = (b"/pad/gain\x00\x00\x00,if\x00\x00\x00\x00\x00\x42\x20\x00\x00",
+                                                "gain_db must be in [-60, 12], got 40")
+    slowest = 0.0
+    for name, (data, reason) in corpus.items():
+        peer.send_raw(data)
+        fail = peer.expect("/fail")
+        assert reason in fail.params[1], name
+        started = time.perf_counter()
+        peer.send("/status")
+        peer.expect("/status.reply")
+        slowest = max(slowest, time.perf_counter() - started)
+    assert slowest < NEXT_MESSAGE_S
+    counters = server.counters()
+    assert counters["rejected"] == len(corpus) and counters["accepted"] == len(corpus)
+    assert counters["received"] == 2 * len(corpus) and counters["dropped"] == 0
+    logged = [r.getMessage() for r in caplog.records if r.name == "ganshot.bridges.osc.server"]
+    assert len(logged) == 5 and "refused: empty datagram" in logged[0]  # logged with the reason, rate-limited
+
+
+def test_fail_replies_are_rate_limited(engine, make_server, peer_for):
+    server = make_server(engine, fail_burst=5, fail_per_s=0.01)
+    peer = peer_for(server)
+    for _ in range(50):
+        peer.send_raw(MALFORMED["negative bundle element size"][0])
+    assert wait_for(lambda: server.counters()["rejected"] == 50)
+    counters = server.counters()
+    assert counters["fails_sent"] == 5 and counters["fails_suppressed"] == 45
+    peer.send("/status")
+    assert peer.expect("/status.reply").params[-3] == 50  # rejected, and still serving
+
+
+class SlowEngine:
+    """The real engine, with set_gain taking 2 ms: the dispatch thread falls behind a flood."""
+
+    def __init__(self, engine):
+        self._engine = engine
+
+    def __getattr__(self, name):
+        return getattr(self._engine, name)
+
+    def set_gain(self, index, gain_db):
+        time.sleep(0.002)
+        self._engine.set_gain(index, gain_db)
+
+
+def test_flood_is_bounded_and_drops_are_counted(engine, make_server, peer_for):
+    server = make_server(SlowEngine(engine), queue_size=8)
+    peer = peer_for(server)
+    message = OscMessageBuilder("/pad/gain")
+    message.add_arg(0)
+    message.add_arg(-3.0)
+    data = message.build().dgram
+    for _ in range(400):
+        peer.send_raw(data)
+
+    last = [None]
+
+    def settled():  # everything received is accounted for, and nothing new for 100 ms
+        c = server.counters()
+        done = c["received"] > 0 and c["queue"] == 0 and c["received"] == c["accepted"] + c["rejected"] + c["dropped"]
+        stable, last[0] = c == last[0], c
+        if done and not stable:
+            time.sleep(0.1)
+        return done and stable
+
+    assert wait_for(settled, timeout=10.0)
+    counters = server.counters()
+    assert counters["dropped"] > 0 and counters["queue_max"] <= 8 and counters["fails_sent"] == 0
+    assert engine.kit.pads[0].gain_db == -3.0
+    started = time.perf_counter()
+    peer.send("/status")
+    assert peer.expect("/status.reply").params[-2] == counters["dropped"]
+    assert time.perf_counter() - started < NEXT_MESSAGE_S
+
+
+class FakeStream:
+    """A running stream's clock: frame ``frame0`` is heard at ``t0`` (monotonic), RATE frames a second."""
+
+    active = True
+
+    def __init__(self, frame0: int):
+        self.t0, self.frame0, self.given = time.monotonic(), frame0, []
+
+    def frame_at_monotonic(self, t: float) -> int:
+        self.given.append(self.frame0 + int(round((t - self.t0) * RATE)))
+        return self.given[-1]
+
+
+def bundle(at_unix_s: float, address: str, *args) -> bytes:
+    message = OscMessageBuilder(address)
+    for value in args:
+        message.add_arg(value)
+    builder = OscBundleBuilder(at_unix_s)
+    builder.add_content(message.build())
+    return builder.build().dgram
+
+
+def onset(channel: np.ndarray) -> int:
+    return int(np.argmax(np.abs(channel) > 1e-6))
+
+
+def test_future_bundle_starts_at_the_exact_frame(engine, make_server, peer_for):
+    engine.mixer.render(2 * RATE)
+    engine.stream = stream = FakeStream(engine.mixer.frame)
+    server = make_server(engine)
+    peer = peer_for(server)
+    peer.send_raw(bundle(time.time() + 0.3, "/pad/trigger", 1, 1.0))
+    assert wait_for(lambda: engine.status()["triggers"] == 1)
+    (frame,) = stream.given
+    assert abs(frame - (stream.frame0 + 0.3 * RATE)) < 0.1 * RATE  # about 0.3 s ahead of "now"
+    start = engine.mixer.frame
+    out = engine.mixer.render(frame - start + 8192)
+    first = onset(engine.pad_buffer(1))
+    assert onset(out[:, 0]) == frame - start + first  # the sample the timetag named
+    assert server.counters()["late"] == 0 and engine.status()["late"] == 0
+
+
+def test_bundle_too_far_ahead_is_refused_and_a_past_one_is_late(engine, make_server, peer_for):
+    engine.mixer.render(2 * RATE)
+    engine.stream = FakeStream(engine.mixer.frame)
+    server = make_server(engine, max_ahead_s=5.0)
+    peer = peer_for(server)
+    peer.send_raw(bundle(time.time() + 3600, "/pad/trigger", 0))
+    assert "ahead; the limit is 5 s" in peer.expect("/fail").params[1]
+    peer.send_raw(bundle(time.time() - 1.0, "/pad/trigger", 0))
+    assert wait_for(lambda: server.counters()["late"] == 1)
+    assert engine.status()["triggers"] == 1  # only the past one played
+    engine.mixer.render(1024)
+    assert engine.status()["late"] == 1  # at once: the mixer counts the start frame it missed
+    assert server.counters()["rejected"] == 1
+
+
+def test_allow_list_and_binding():
+    allow = (ipaddress.ip_network("192.168.1.0/24"),)
+    assert is_allowed("192.168.1.77", allow) and is_allowed("127.0.0.1", allow) and is_allowed("::1", allow)
+    assert is_allowed("::ffff:192.168.1.5", allow)
+    assert not is_allowed("192.168.2.1", allow) and not is_allowed("10.0.0.1", allow)
+    assert is_allowed("10.0.0.1", ())
+
+
+def test_non_loopback_bind_needs_the_flag(engine, make_server):
+    with pytest.raises(UserInputError, match="needs --osc-remote"):
+        make_server(engine, host="0.0.0.0")
+    server = make_server(engine, host="0.0.0.0", allow_remote=True, allow=["192.168.1.0/24"])
+    assert server.remote and server.port > 0
+    with pytest.raises(UserInputError, match="--osc-allow"):
+        make_server(engine, host="0.0.0.0", allow_remote=True, allow=["192.168.1.300/24"])
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        with pytest.raises(UserInputError, match="cannot listen for OSC on 127.0.0.1:.*--osc-port"):
+            make_server(engine, port=taken.getsockname()[1])
+
+
+def test_cli_flags(engine, tmp_path, capsys):
+    parser = argparse.ArgumentParser()
+    add_osc_arguments(parser)
+    args = parser.parse_args(["--osc-port", "0", "--reply-port", "9001", "--max-ahead", "2",
+                              "--osc-render-dir", str(tmp_path / "r"), "--osc-kit-dir", str(tmp_path)])
+    server = start_osc(engine, args)
+    try:
+        assert server.port > 0 and server.reply_port == 9001 and server.max_ahead_s == 2.0
+        assert f"OSC on 127.0.0.1:{server.port}" in capsys.readouterr().err
+    finally:
+        server.close()
+    assert start_osc(engine, parser.parse_args(["--no-osc"])) is None
+    with pytest.raises(UserInputError, match="needs --osc-remote"):
+        start_osc(engine, parser.parse_args(["--osc-port", "0", "--osc-host", "0.0.0.0"]))
+    with pytest.raises(UserInputError, match="only applies with --osc-remote"):
+        start_osc(engine, parser.parse_args(["--osc-allow", "10.0.0.0/8"]))
+    args = parser.parse_args(["--osc-port", "0", "--osc-host", "0.0.0.0", "--osc-remote", "--osc-allow", "10.0.0.0/8",
+                              "--osc-render-dir", str(tmp_path / "r")])
+    start_osc(engine, args).close()
+    assert "WARNING" in capsys.readouterr().err
+
+
+def test_rate_limiter():
+    now = [0.0]
+    limiter = RateLimiter(per_s=2.0, burst=3, clock=lambda: now[0])
+    assert [limiter.allow() for _ in range(5)] == [True, True, True, False, False]
+    now[0] = 1.0
+    assert [limiter.allow() for _ in range(3)] == [True, True, False]
+
+
+def test_render_cache_bounds_by_count_and_bytes(tmp_path):
+    (tmp_path / "mine.wav").write_bytes(b"not ours")
+    audio = np.zeros(1000, np.float32)
+    cache = RenderCache(tmp_path, max_files=3, max_bytes=10**6)
+    paths = [cache.write(i, audio, 48000) for i in range(5)]
+    assert cache.files() == paths[2:] and all(p.exists() for p in paths[2:]) and not paths[0].exists()
+    size = paths[-1].stat().st_size
+    again = RenderCache(tmp_path, max_files=3, max_bytes=2 * size)  # adopts the files; bytes now bind
+    assert again.files() == paths[3:]
+    newest = again.write(9, audio, 48000)
+    assert again.files() == [paths[4], newest] and (tmp_path / "mine.wav").exists()
+    assert again.total_bytes == sum(p.stat().st_size for p in again.files())
+    single = RenderCache(tmp_path / "tiny", max_files=3, max_bytes=10)
+    assert single.write(1, audio, 48000).exists()  # the newest file stays even over the byte bound
