@@ -58,6 +58,10 @@ def cmd_serve(args) -> int:
             print("ganshot: no output devices found; no sound card? start JACK: jackd -d dummy -r 48000 -p 128 &",
                   file=sys.stderr)
         return 0
+    if args.kit is None and args.kit_set:  # a kit set alone: serve starts on (and loads the model of) its first kit
+        from ganshot.bridges.midi.kitset import first_kit_path
+
+        args.kit = str(first_kit_path(args.kit_set))
     loaded = _load(args)  # kit and model are checked first (cheap), then the device,
     device = resolve_output_device(args.device)  # then the engine renders the pads
     engine = _engine(args, loaded)
@@ -76,15 +80,19 @@ def cmd_serve(args) -> int:
         stream.start()
         if recorder is not None:
             recorder.start()
-        osc = None
+        osc = midi = None
         try:
+            from ganshot.bridges.midi.cli import start_midi
             from ganshot.bridges.osc.cli import start_osc
 
             osc = start_osc(engine, args)  # after stream.start(): timetags need the running stream clock
+            midi = start_midi(engine, args)  # None with --no-midi, or (with a warning) when no MIDI system works
             _serve_loop(engine, stream, demo=args.demo, duration_s=args.duration)
         except KeyboardInterrupt:
             pass
         finally:
+            if midi is not None:
+                midi.close()
             if osc is not None:
                 osc.close()
             stream.stop()
@@ -122,10 +130,13 @@ def _serve_loop(engine, stream, demo: bool, duration_s: float | None) -> None:
 def cmd_render(args) -> int:
     from ganshot.engine.offline import render_midi_file
 
+    if args.midi_channel is not None and not 1 <= args.midi_channel <= 16:
+        raise UserInputError(f"--midi-channel must be 1..16, got {args.midi_channel}")
     engine = _engine(args)
     try:
         started = time.monotonic()
-        out = render_midi_file(engine, args.midi, args.out, block_size=args.block_size)
+        channel = None if args.midi_channel is None else args.midi_channel - 1
+        out = render_midi_file(engine, args.midi, args.out, channel=channel, block_size=args.block_size)
         seconds = engine.mixer.frame / engine.sample_rate
         took = time.monotonic() - started
         print(f"ganshot: wrote {out} ({seconds:.2f} s of audio in {took:.2f} s)", file=sys.stderr)
@@ -203,10 +214,13 @@ def add_engine_commands(sub, fmt) -> None:
     serve.add_argument("--demo", action="store_true", help="play a demo beat on the kit")
     serve.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
 
+    from ganshot.bridges.midi.cli import add_midi_arguments, add_midi_ports_command  # argparse only
     from ganshot.bridges.osc.cli import add_osc_arguments  # stdlib-only import: no numpy, no torch
 
     add_osc_arguments(serve)
+    add_midi_arguments(serve)
     serve.set_defaults(handler=cmd_serve)
+    add_midi_ports_command(sub, fmt)
 
     render = sub.add_parser("render", help="render a MIDI file through a kit to WAV, offline", formatter_class=fmt)
     render.add_argument("kit", help="kit JSON")
@@ -215,6 +229,8 @@ def add_engine_commands(sub, fmt) -> None:
     render.add_argument("--model", default=None, help="model bundle (default: the kit's)")
     render.add_argument("--sample-rate", type=int, default=48000, help="Hz")
     render.add_argument("--block-size", type=int, default=1024, help="frames per mixed block")
+    render.add_argument("--midi-channel", type=int, default=None, metavar="1-16",
+                        help="render notes of this MIDI channel only (10: GM drums); default: every channel")
     render.add_argument("--backend", choices=("auto", "onnx", "torch"), default="onnx", help="generator backend")
     render.set_defaults(handler=cmd_render)
 

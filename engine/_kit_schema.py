@@ -45,8 +45,9 @@ MAX_CONTROLLERS = 512
 MAX_CHANNEL = 15  # 0-based MIDI channel
 MAX_CC_NUMBER = 127
 
-#: Controller message kinds a kit may map. The MIDI bridge adds rows as it learns more.
-CONTROLLER_TYPES: tuple[str, ...] = ("cc",)
+#: Controller message kinds a kit may map: ``cc`` (``number`` is the CC number; 0-31 pair with
+#: their LSB at number + 32 for 14 bits) and ``pitchbend`` (one per channel; ``number`` is 0).
+CONTROLLER_TYPES: tuple[str, ...] = ("cc", "pitchbend")
 #: How a controller's 0..1 position bends before it is scaled to [min, max].
 CURVES: tuple[str, ...] = ("linear", "exp", "log")
 _CURVE_K = 4.0  # exp/log steepness: exp(0.5) ~ 0.12, log(0.5) ~ 0.88
@@ -69,6 +70,7 @@ class TargetSpec:
 #: Every destination a controller may drive. Keep it a table: bridges extend it.
 TARGETS: tuple[TargetSpec, ...] = (
     TargetSpec("master.gain_db", MIN_GAIN_DB, MAX_GAIN_DB, "the kit's master gain"),
+    TargetSpec("focus", 0, MAX_PADS - 1, "select the focused pad: the value (rounded) is its index"),
     TargetSpec("focused.gain_db", MIN_GAIN_DB, MAX_GAIN_DB, "gain of the pad last played or selected"),
     TargetSpec("focused.pan", MIN_PAN, MAX_PAN, "pan of the focused pad"),
     TargetSpec("focused.pitch_semitones", MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES, "pitch of the focused pad"),
@@ -150,7 +152,8 @@ class Pad:
 
 @dataclass(frozen=True)
 class Controller:
-    """A MIDI controller mapped onto a target: CC ``number`` on ``channel`` (None = any)."""
+    """A MIDI controller mapped onto a target: CC ``number`` (or the pitch bender, ``type``
+    ``"pitchbend"``) on ``channel`` (0-based; None = any)."""
 
     number: int
     target: str
@@ -303,7 +306,10 @@ def parse_controller(data, path: str, where: str, error=FormatError) -> Controll
     channel = data.get("channel")
     if channel is not None:
         channel = check_int(data, "channel", path, where, 0, MAX_CHANNEL, error=error)
-    number = check_int(data, "number", path, where, 0, MAX_CC_NUMBER, error=error)
+    if kind == "pitchbend":  # one bender per channel: no number to choose
+        number = check_int(data, "number", path, where, 0, 0, 0, error=error)
+    else:
+        number = check_int(data, "number", path, where, 0, MAX_CC_NUMBER, error=error)
     text = check_str(data, "target", path, where, 200, error=error, nonempty=True)
     target = parse_target(text)
     if target is None:

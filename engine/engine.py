@@ -9,6 +9,9 @@ Cheat sheet::
     engine.set_direction(0, 1, 0.5)                 # knob: pad 0, direction 1 -> +0.5
     engine.morph(3, from_pad=0, to_pad=1, t=0.25)   # spherical interpolation of latents
     engine.set_gain(0, -6.0); engine.set_pan(0, -0.5); engine.set_pitch(0, 3.0)
+    engine.set_focus(2)                             # "focused.*" controller targets act on pad 2
+    engine.learn("focused.direction.0")             # a MIDI bridge binds the next CC that moves
+    engine.set_controllers(controllers)             # the kit's controller table (saved with it)
     engine.status()                                 # counters (voices, underflows, ...)
     engine.panic()
 
@@ -32,6 +35,7 @@ import time
 import numpy as np
 
 from . import latent as _latent
+from ._kit_schema import TARGETS, controller_to_json, parse_target
 from .bundle import ModelBundle
 from .errors import UserInputError
 from .kit import Kit, check_model, load_kit, save_kit
@@ -67,7 +71,8 @@ class Engine:
         self._buffer_ids = [0] * len(kit.pads)  # request id of each pad's current buffer
         self._generation_start = 0  # results of requests older than the current kit are dropped
         self.triggers = self.triggers_not_ready = self.triggers_unmapped = 0
-        self.focus = 0
+        self.focus = 0  # the pad "focused.*" targets act on: the last one played, or set_focus()
+        self.learn_target: str | None = None  # armed by learn(); a MIDI bridge binds the next CC to it
         self.worker = RenderWorker(self.runtime, bundle.sha256, self.sample_rate, post=post,
                                    cache_bytes=cache_bytes, on_ready=self._on_ready)
         self._directions = None if bundle.directions is None else np.asarray(bundle.directions["vectors"], np.float32)
@@ -195,12 +200,18 @@ class Engine:
         z[dim] = value
         self._request(index, self._edit(index, z=tuple(float(v) for v in z)))
 
+    @property
+    def num_directions(self) -> int:
+        """How many direction knobs a pad has: the bundle's directions, else its latent axes."""
+        return self.bundle.latent_dim if self._directions is None else len(self._directions)
+
     def set_direction(self, index: int, direction: int, value: float) -> None:
         """Knob: move pad ``index`` along ``direction`` to ``value`` in [-1, 1]."""
         self._check_index(index)
         coefficients = list(self._kit.pads[index].directions)
-        if isinstance(direction, bool) or not isinstance(direction, (int, np.integer)) or direction < 0:
-            raise UserInputError(f"direction must be a non-negative integer, got {direction!r:.40}")
+        if (isinstance(direction, bool) or not isinstance(direction, (int, np.integer))
+                or not 0 <= direction < self.num_directions):  # checked before the kit changes
+            raise UserInputError(f"direction must be an integer in [0, {self.num_directions}), got {direction!r:.40}")
         coefficients += [0.0] * (direction + 1 - len(coefficients))
         coefficients[direction] = value
         self._request(index, self._edit(index, directions=tuple(coefficients)))
@@ -240,6 +251,33 @@ class Engine:
             self._kit = self._replace_kit(master_gain_db=gain_db)
         self.mixer.set_master_gain(float(_latent.db_to_gain(gain_db)))
 
+    # -- commands: focus and controllers --------------------------------------------------
+    def set_focus(self, index: int) -> None:
+        """Make pad ``index`` the target of ``focused.*`` controllers (playing a pad does too)."""
+        with self._lock:
+            self._check_index(index)
+            self.focus = int(index)
+
+    def learn(self, target: str | None) -> None:
+        """Arm MIDI learn: a MIDI bridge binds the next CC that moves to ``target`` (a kit
+        controller target such as ``"focused.direction.0"``) and calls :meth:`set_controllers`;
+        None cancels."""
+        if target is not None:
+            parsed = parse_target(target)
+            if parsed is None:
+                known = ", ".join(spec.pattern for spec in TARGETS)
+                raise UserInputError(f"learn target {target!r:.60} is not a known target ({known})")
+            if parsed.pad is not None:
+                self._check_index(parsed.pad)
+        self.learn_target = target
+
+    def set_controllers(self, controllers) -> None:
+        """Replace the kit's controller table (:class:`~.kit.Controller` objects, re-validated);
+        saved with the kit by :meth:`save_kit`."""
+        rows = [controller_to_json(c) for c in controllers]
+        with self._lock:
+            self._kit = self._replace_kit(controllers=rows)
+
     def _base_latent(self, index: int) -> np.ndarray:
         pad = self._kit.pads[index]
         if pad.z is not None:
@@ -270,6 +308,7 @@ class Engine:
             self._buffers = [old[i] if i < len(old) else None for i in range(len(kit.pads))]
             self._buffer_ids = [0] * len(kit.pads)
             self._generation_start = self.worker.last_request_id
+            self.focus = max(0, min(self.focus, len(kit.pads) - 1))
         self.mixer.set_master_gain(float(_latent.db_to_gain(kit.master_gain_db)))
         self._render_all(wait=wait)
 
@@ -312,6 +351,7 @@ class Engine:
             "sample_rate": self.sample_rate,
             "frame": mixer["frames_done"],
             "pads": len(self._kit.pads),
+            "focus": self.focus,
         }
 
     def close(self) -> None:

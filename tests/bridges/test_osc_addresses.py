@@ -153,6 +153,10 @@ REFUSED = [
     (msg("/panic", "i", 1), "takes 0 argument(s), got 1"),
     (msg("/render", "i", 7), "takes 1 argument(s) then z floats"),
     (msg("/render", "ff", 7.5, 1.0), "request_id must be an integer"),
+    (msg("/focus", "i", 4), "pad must be an integer in [0, 4)"),
+    (msg("/learn", "s", "focused.volume"), "is not a known target"),
+    (msg("/learn", "s", "pad.9.pan"), "pad must be an integer in [0, 4)"),
+    (msg("/learn", "i", 3), "target must be a string"),
 ]
 
 
@@ -163,6 +167,15 @@ def test_refused_per_message_with_a_reason(engine, tmp_path, message, reason):
         route(message, engine, RouteContext(kit_dir=tmp_path))
     assert reason in str(err.value) and "\n" not in str(err.value)
     assert engine.kit == kit and engine.status()["triggers"] == triggers
+
+
+def test_focus_and_learn_reach_the_engine(engine):
+    route(msg("/focus", "i", 2), engine)
+    assert engine.focus == 2 and engine.status()["focus"] == 2
+    route(msg("/learn", "s", "focused.direction.1"), engine)
+    assert engine.learn_target == "focused.direction.1"
+    route(msg("/learn", "s", "none"), engine)
+    assert engine.learn_target is None
 
 
 def test_schedule_bundle_timetags():

@@ -145,3 +145,35 @@ def test_status_counters(engine):
     engine.panic()
     engine.mixer.render(2048)
     assert engine.status()["voices"] == 0
+
+
+def test_focus_learn_and_controllers(engine, tmp_path):
+    from ganshot.engine._kit_schema import Controller
+
+    engine.trigger(2)
+    assert engine.focus == 2 and engine.status()["focus"] == 2  # the last pad played
+    engine.set_focus(1)
+    assert engine.focus == 1
+    with pytest.raises(UserInputError, match=r"pad must be an integer in \[0, 4\)"):
+        engine.set_focus(4)
+    engine.learn("focused.direction.0")
+    assert engine.learn_target == "focused.direction.0"
+    for bad in ("focused.volume", "pad.7.pan"):
+        with pytest.raises(UserInputError):
+            engine.learn(bad)
+    engine.learn(None)
+    assert engine.learn_target is None
+    row = Controller(type="pitchbend", number=0, target="pad.3.pitch_semitones", min=-2.0, max=2.0)
+    engine.set_controllers([row])
+    engine.save_kit(tmp_path / "kit.json")
+    assert load_kit(tmp_path / "kit.json").controllers == (row,)
+    with pytest.raises(UserInputError, match="names pads"):
+        engine.set_controllers([Controller(number=1, target="pad.9.pan", min=-1, max=1)])
+    assert engine.kit.controllers == (row,)
+    pads = engine.kit.pads
+    with pytest.raises(UserInputError, match=r"direction must be an integer in \[0, 8\)"):
+        engine.set_direction(0, engine.num_directions, 0.5)  # the model has no such knob
+    assert engine.kit.pads == pads  # refused before the kit changed
+    engine.set_focus(3)
+    engine.set_kit(engine.kit.__class__(name="two", model=engine.kit.model, pads=pads[:2]))
+    assert engine.focus == 1 and engine.wait_ready(10)  # the focus stays on a pad the kit has

@@ -1,0 +1,200 @@
+"""The ``ganshot serve`` MIDI flags, starting the MIDI bridge from them, and ``ganshot midi-ports``.
+
+Cheat sheet (in ``cli/_engine_cli.py``)::
+
+    from ganshot.bridges.midi.cli import add_midi_arguments, add_midi_ports_command, start_midi
+    add_midi_arguments(serve_parser)        # --midi-in, --midi-api, --midi-channel, --kit-set, --learn, ...
+    add_midi_ports_command(subparsers, fmt) # `ganshot midi-ports`
+    midi = start_midi(engine, args)         # a running MidiBridge; None with --no-midi
+    ...
+    if midi is not None:
+        midi.close()
+
+Importing this module costs argparse only; rtmidi and mido load when MIDI starts.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ganshot.engine.errors import UserInputError
+
+from .ports import API_NAMES, RESCAN_S, VIRTUAL_PORT_NAME
+from .server import DEFAULT_KNOB_RATE_HZ, DEFAULT_QUEUE_SIZE
+
+__all__ = ["add_midi_arguments", "add_midi_ports_command", "start_midi", "cmd_midi_ports", "MidiBridge"]
+
+API_CHOICES = ("auto", *API_NAMES)
+
+
+def add_midi_arguments(parser) -> None:
+    """Add the MIDI flags to an argparse parser (as a "MIDI" argument group)."""
+    group = parser.add_argument_group("MIDI", "play and shape pads from MIDI controllers and DAWs; see the README")
+    group.add_argument("--no-midi", action="store_true", help="do not start the MIDI bridge")
+    group.add_argument("--midi-in", action="append", default=None, metavar="NAME|all|none",
+                       help="inputs to listen to: all (the default), none, or a port name or part of one "
+                            "(repeatable; `ganshot midi-ports` lists them); ports that appear later are opened too"
+                            "%(default).0s")  # an empty %(default): the shown default would be None
+    group.add_argument("--midi-virtual", default=VIRTUAL_PORT_NAME, metavar="NAME|none",
+                       help="name of the virtual input other programs (a DAW) can send to")
+    group.add_argument("--midi-api", choices=API_CHOICES, default="auto",
+                       help="MIDI system: auto picks JACK when a JACK server runs, else ALSA (Linux), CoreMIDI "
+                            "(macOS), WinMM (Windows); MIDO_BACKEND=mido.backends.rtmidi/UNIX_JACK also picks")
+    group.add_argument("--midi-channel", type=int, default=None, metavar="1-16",
+                       help="play notes from this MIDI channel only (10: GM drums); default: every channel"
+                            "%(default).0s")
+    group.add_argument("--kit-set", default=None, metavar="FILE",
+                       help="kit set (ganshot-kitset JSON): program changes switch among its kits (program 0, "
+                            "shown as 1 in most DAWs, is the first); without --kit, serve starts on the first")
+    group.add_argument("--learn", default=None, metavar="TARGET",
+                       help="MIDI learn: bind the next CC that moves to TARGET (e.g. focused.direction.0) "
+                            "and save it into the --kit file")
+    group.add_argument("--midi-no-defaults", action="store_true",
+                       help="use only the kit's controllers, not the default CC map")
+    group.add_argument("--midi-knob-rate", type=float, default=DEFAULT_KNOB_RATE_HZ, metavar="HZ",
+                       help="values per second per knob that reach the engine (the last one always does)")
+    group.add_argument("--midi-queue", type=int, default=DEFAULT_QUEUE_SIZE, metavar="N",
+                       help="MIDI messages waiting for dispatch before new ones are dropped (counted)")
+    group.add_argument("--midi-rescan", type=float, default=RESCAN_S, metavar="SECONDS",
+                       help="how often to look for MIDI inputs that appeared or vanished")
+
+
+def add_midi_ports_command(sub, fmt) -> None:
+    """Register ``ganshot midi-ports`` on the ``ganshot`` subparsers."""
+    ports = sub.add_parser("midi-ports", help="list the MIDI inputs serve can open", formatter_class=fmt)
+    ports.add_argument("--midi-api", choices=API_CHOICES, default="auto", help="MIDI system (see serve --help)")
+    ports.set_defaults(handler=cmd_midi_ports)
+
+
+def cmd_midi_ports(args, out=None) -> int:
+    from .ports import open_backend
+
+    out = sys.stdout if out is None else out
+    backend = open_backend(args.midi_api)
+    try:
+        names = backend.input_names()
+    finally:
+        backend.close()
+    print(f"MIDI inputs ({backend.api}):", file=out)
+    for index, name in enumerate(names):
+        print(f"{index:3d}  {name}", file=out)
+    if not names:
+        print("     (none; serve still creates its virtual input)", file=out)
+    if backend.supports_virtual:
+        print(f"serve also creates the virtual input {VIRTUAL_PORT_NAME!r} (--midi-virtual)", file=out)
+    return 0
+
+
+class MidiBridge:
+    """What :func:`start_midi` started: the server, the port watcher, the backend."""
+
+    def __init__(self, server, watcher, backend):
+        self.server, self.watcher, self.backend = server, watcher, backend
+
+    def counters(self) -> dict:
+        snap = self.server.counters()
+        snap.update({f"ports_{k}": v for k, v in self.watcher.counts.items()})
+        snap["ports_open"] = len(self.watcher.ports)
+        return snap
+
+    def close(self) -> None:
+        """Close ports first (no new input), then the dispatch thread, then the backend."""
+        self.watcher.close()
+        self.server.close()
+        self.backend.close()
+
+
+def _check(args) -> tuple[list[str], int | None]:
+    wanted = args.midi_in or ["all"]
+    if len(wanted) > 1 and ({"all", "none"} & set(wanted)):
+        raise UserInputError("--midi-in all/none cannot be combined with port names")
+    channel = args.midi_channel
+    if channel is not None and not 1 <= channel <= 16:
+        raise UserInputError(f"--midi-channel must be 1..16, got {channel}")
+    if not 0 < args.midi_knob_rate <= 10000:
+        raise UserInputError(f"--midi-knob-rate must be in (0, 10000] values per second, got {args.midi_knob_rate}")
+    if not 1 <= args.midi_queue <= 1 << 20:
+        raise UserInputError(f"--midi-queue must be 1..{1 << 20}, got {args.midi_queue}")
+    if not 0.1 <= args.midi_rescan <= 3600:
+        raise UserInputError(f"--midi-rescan must be 0.1..3600 seconds, got {args.midi_rescan}")
+    return wanted, None if channel is None else channel - 1
+
+
+def start_midi(engine, args, out=None, backend=None):
+    """Start the MIDI bridge for ``engine`` from parsed ``args``; None with ``--no-midi``.
+
+    Raises :class:`UserInputError` (one line) for a bad flag, kit set or learn target. When no
+    MIDI system works here (no ALSA sequencer, no JACK), that is an error only if a MIDI flag
+    asked for MIDI; with the defaults serve warns and runs without it. ``backend`` replaces the
+    rtmidi one (tests pass a FakeBackend).
+    """
+    if getattr(args, "no_midi", False):
+        return None
+    from .kitset import KitSwitcher, load_kitset
+    from .mapping import MidiMapper
+    from .ports import MidiUnavailable, PortWatcher, open_backend
+    from .server import MidiServer
+
+    out = sys.stderr if out is None else out
+    report = lambda line: print(f"ganshot: {line}", file=out, flush=True)  # noqa: E731
+    wanted, note_channel = _check(args)
+    switcher = KitSwitcher(load_kitset(args.kit_set, bundle=engine.bundle)) if args.kit_set else None
+    if switcher is not None:
+        kit = getattr(args, "kit", None)
+        if kit is None:
+            switcher.select(engine, 0)
+        else:  # serve started on a kit of the set: its edits stay with it when a program change leaves it
+            switcher.current = switcher.index_of(kit)
+    if args.learn:
+        engine.learn(args.learn)  # validates the target against the kit now playing
+    if backend is None:
+        try:
+            backend = open_backend(args.midi_api)
+        except MidiUnavailable as err:
+            explicit = (args.midi_in is not None or args.midi_api != "auto" or args.kit_set or args.learn
+                        or args.midi_channel is not None)
+            if explicit:
+                raise
+            report(f"MIDI off: {err} (--no-midi hides this line)")
+            return None
+    kit_path = Path(args.kit) if getattr(args, "kit", None) else None
+    save_for = [args.learn] if args.learn else []  # --learn saves its binding; OSC /learn leaves saving to /kit/save
+
+    def learned(controller) -> None:  # on the dispatch thread, after the kit took the new row
+        channel = "any channel" if controller.channel is None else f"channel {controller.channel + 1}"
+        where = "kept in the kit now playing (save it with OSC /kit/save)"
+        if controller.target in save_for:  # the binding --learn asked for goes into its kit file
+            save_for.remove(controller.target)
+            path = kit_path
+            if switcher is not None and switcher.current is not None:
+                path = switcher.kitset.kit_paths[switcher.current]
+            where = "not saved: no --kit (save it with OSC /kit/save)"
+            if path is not None:
+                try:
+                    engine.save_kit(path)
+                    where = f"saved to {path}"
+                except Exception as err:  # noqa: BLE001 - report and keep serving
+                    where = f"not saved ({str(err).splitlines()[0]})"
+        report(f"MIDI learn: CC {controller.number} ({channel}) -> {controller.target}; {where}")
+
+    server = MidiServer(engine, MidiMapper(note_channel, use_defaults=not args.midi_no_defaults), switcher,
+                        queue_size=args.midi_queue, knob_rate_hz=args.midi_knob_rate, on_learn=learned)
+    virtual = None if args.midi_virtual in ("", "none") else args.midi_virtual
+    watcher = PortWatcher(backend, wanted, server.feed, virtual_name=virtual, interval_s=args.midi_rescan,
+                          report=report)
+    server.start()
+    try:
+        watcher.open_virtual()
+    except (OSError, UserInputError) as err:  # rtmidi's errors are OSErrors
+        report(f"MIDI virtual input {virtual!r} not created: {str(err).splitlines()[0]}")
+    watcher.start()
+    if wanted not in (["none"], ["all"]) and not watcher.ports:
+        present = ", ".join(backend.input_names()) or "none"
+        report(f"MIDI: no input matches {', '.join(wanted)} yet (present: {present}); opened when it appears")
+    listening = f"virtual input {virtual!r}" if watcher.virtual is not None else "no virtual input"
+    channel = "notes on every channel" if note_channel is None else f"notes on channel {note_channel + 1}"
+    extra = f", kit set {switcher.kitset.name!r} ({len(switcher.kits)} kits)" if switcher else ""
+    extra += f", learning {args.learn}" if args.learn else ""
+    report(f"MIDI ({backend.api}): {listening}, {len(watcher.ports)} port(s) open, {channel}{extra}")
+    return MidiBridge(server, watcher, backend)

@@ -1,0 +1,288 @@
+"""The MIDI server: a bounded queue fed by the ports, one dispatch thread, counters.
+
+Cheat sheet::
+
+    server = MidiServer(engine, mapper=MidiMapper(note_channel=9), kitset=switcher)
+    watcher = PortWatcher(backend, ["all"], server.feed, virtual_name="ganshot")  # see .ports
+    server.start(); watcher.start()
+    server.counters()        # received, dropped, sysex, clock, active_sensing, garbage, ...
+    server.wait_idle(1.0)    # tests: queue empty and no knob value waiting
+
+Threads (nothing here runs on, or waits for, the audio thread)::
+
+    MIDI input threads (rtmidi's own; JACK: our poller) -> feed(raw bytes): sysex and real-time
+        bytes (clock, active sensing, ...) are counted and dropped; the rest goes into a bounded
+        queue (full: dropped += 1). feed never raises and never blocks.
+    dispatch thread: parse_bytes -> MidiMapper -> Engine commands (notes at once; knob values
+        through the KnobLimiter) -> counters. Every exception is caught and counted.
+
+Knob sweeps: a controller sends up to ~1000 values a second and every value that reaches the
+Engine edits the kit and queues a render. :class:`KnobLimiter` lets each knob (target and pad)
+through at most ``knob_rate_hz`` times a second: the first value of a burst applies at once, the
+ones after it wait, newest replacing older, and a trailing-edge timer in the dispatch loop
+applies the last one when its interval has passed. So the last position of a sweep is always
+the one applied last; the Engine's render worker then keeps only the newest request per pad,
+so no stale render queues behind it.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+
+from ganshot.engine.errors import GanshotError
+
+from .mapping import Bind, MidiMapper, Panic, SelectKit, SetFocus, SetParam, Trigger, parse_bytes
+
+__all__ = ["MidiServer", "KnobLimiter", "COUNTERS", "DEFAULT_QUEUE_SIZE", "DEFAULT_KNOB_RATE_HZ",
+           "SYSEX", "REALTIME"]
+
+DEFAULT_QUEUE_SIZE = 1024  # raw messages waiting for the dispatch thread
+DEFAULT_KNOB_RATE_HZ = 50.0  # values per second per knob that reach the Engine
+POLL_S = 0.1  # how often an idle dispatch thread looks at the stop flag
+MAX_MESSAGE_BYTES = 3  # every channel message fits; longer ones (not sysex) are garbage
+SYSEX = (0xF0, 0xF7)
+REALTIME = {0xF8: "clock", 0xFE: "active_sensing"}  # 0xF9-0xFF others count in "realtime"
+COUNTERS = ("received", "dropped", "sysex", "clock", "active_sensing", "realtime", "garbage", "feed_errors",
+            "accepted", "rejected", "errors", "knob_applied", "knob_coalesced", "kit_switches",
+            "programs_ignored", "learned", "queue_max")
+
+log = logging.getLogger(__name__)
+
+
+class KnobLimiter:
+    """Newest-value-wins rate limit per key; ``clock`` is injectable for tests. One thread only."""
+
+    def __init__(self, rate_hz: float = DEFAULT_KNOB_RATE_HZ, clock=time.monotonic):
+        if not 0.0 < float(rate_hz) < float("inf"):
+            raise ValueError(f"rate_hz must be positive, got {rate_hz!r:.40}")
+        self.interval_s, self._clock = 1.0 / float(rate_hz), clock
+        self._last: dict = {}  # key -> when its last value was applied
+        self.pending: dict = {}  # key -> newest value not yet applied
+
+    def offer(self, key, value):
+        """Returns ``value`` to apply now, or None when it waits (replacing an older waiting one)."""
+        now = self._clock()
+        last = self._last.get(key)
+        if key not in self.pending and (last is None or last + self.interval_s <= now):
+            self._last[key] = now
+            return value
+        self.pending[key] = value
+        return None
+
+    def due(self) -> list:
+        """Waiting values whose interval has passed (trailing edge), oldest key first."""
+        now = self._clock()
+        ready = [key for key in self.pending if self._last[key] + self.interval_s <= now]
+        for key in ready:
+            self._last[key] = now
+        return [self.pending.pop(key) for key in ready]
+
+    def flush(self) -> list:
+        """Every waiting value, now (before a kit switch: they belong to the kit playing)."""
+        now = self._clock()
+        for key in self.pending:
+            self._last[key] = now
+        values, self.pending = list(self.pending.values()), {}
+        return values
+
+    def next_due_s(self) -> float | None:
+        """Seconds until the next waiting value is due (0 if one is), None if none waits."""
+        if not self.pending:
+            return None
+        now = self._clock()
+        return max(0.0, min(self._last[key] + self.interval_s for key in self.pending) - now)
+
+
+class _Counters:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._values = dict.fromkeys(COUNTERS, 0)
+
+    def add(self, name: str, n: int = 1) -> None:
+        with self._lock:
+            self._values[name] += n
+
+    def maximum(self, name: str, value: int) -> None:
+        with self._lock:
+            if value > self._values[name]:
+                self._values[name] = value
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            return dict(self._values)
+
+
+class MidiServer:
+    """Feeds MIDI from any number of ports into ``engine`` through ``mapper``.
+
+    ``kitset``: a :class:`~.kitset.KitSwitcher` for program changes (None: they are counted and
+    ignored). ``on_learn(controller)`` is called on the dispatch thread after a MIDI-learn binding.
+    """
+
+    def __init__(self, engine, mapper: MidiMapper | None = None, kitset=None, *,
+                 queue_size: int = DEFAULT_QUEUE_SIZE, knob_rate_hz: float = DEFAULT_KNOB_RATE_HZ,
+                 on_learn=None, clock=time.monotonic):
+        if isinstance(queue_size, bool) or not isinstance(queue_size, int) or not 1 <= queue_size <= 1 << 20:
+            raise ValueError(f"queue_size must be an integer in [1, {1 << 20}], got {queue_size!r:.40}")
+        self.engine, self.kitset, self.on_learn = engine, kitset, on_learn
+        self.mapper = mapper if mapper is not None else MidiMapper()
+        self.limiter = KnobLimiter(knob_rate_hz, clock)
+        self._queue: queue.Queue = queue.Queue(queue_size)
+        self._counters = _Counters()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._busy = False  # the dispatch thread is between get() and task_done()
+
+    # -- input side: called from MIDI threads ------------------------------------------------
+    def feed(self, data) -> None:
+        """Take one raw MIDI message (bytes or list of ints). Never raises, never blocks."""
+        try:
+            status = data[0] if len(data) else -1
+            if status in SYSEX:
+                self._counters.add("sysex")
+            elif status >= 0xF8:
+                self._counters.add(REALTIME.get(status, "realtime"))
+            elif status < 0x80 or len(data) > MAX_MESSAGE_BYTES:
+                self._counters.add("garbage")  # a data byte without status, an empty or oversized message
+            else:
+                self._queue.put_nowait(bytes(data))
+                self._counters.add("received")
+                self._counters.maximum("queue_max", self._queue.qsize())
+        except queue.Full:
+            self._counters.add("dropped")
+        except BaseException:  # noqa: BLE001 - nothing may escape into a MIDI driver's thread
+            try:
+                self._counters.add("feed_errors")
+            except BaseException:  # noqa: BLE001
+                pass
+
+    # -- life cycle --------------------------------------------------------------------------
+    def start(self) -> "MidiServer":
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._dispatch_loop, name="ganshot-midi-dispatch", daemon=True)
+            self._thread.start()
+        return self
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop the dispatch thread (waiting messages are dropped). Idempotent."""
+        self._stopping.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+        self._thread = None
+
+    def __enter__(self) -> "MidiServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def counters(self) -> dict:
+        """A snapshot of :data:`COUNTERS`, the mapper's counts (``map_*``) and the queue depth."""
+        snap = self._counters.snapshot()
+        snap.update({f"map_{k}": v for k, v in dict(self.mapper.counts).items()})
+        snap["queue"] = self._queue.qsize()
+        return snap
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Block until every fed message is handled and no knob value waits (tests, shutdown)."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks or self.limiter.pending or self._busy:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.002)
+        return True
+
+    # -- dispatch thread -------------------------------------------------------------------------
+    def _dispatch_loop(self) -> None:
+        while not self._stopping.is_set():
+            wait = self.limiter.next_due_s()
+            try:
+                data = self._queue.get(timeout=POLL_S if wait is None else min(wait, POLL_S))
+            except queue.Empty:
+                data = None
+            if data is not None:
+                self._busy = True
+                try:
+                    self.handle(data)
+                finally:
+                    self._queue.task_done()
+            self._busy = bool(self.limiter.pending)
+            for action in self.limiter.due():  # trailing edge: the newest value of a finished burst
+                self._run(action, limited=False)
+            self._busy = False
+
+    def handle(self, data: bytes) -> None:
+        """Parse one raw message and run its actions (the dispatch thread's work; tests call it)."""
+        try:
+            message = parse_bytes(data)
+            if message is None or message.type == "sysex":
+                self._counters.add("garbage")
+                return
+            engine = self.engine
+            actions = self.mapper.handle(message, engine.kit, engine.focus, engine.learn_target)
+        except Exception as err:  # noqa: BLE001 - one message never stops the server
+            self._counters.add("errors")
+            log.warning("MIDI message %s: internal error", bytes(data).hex(), exc_info=err)
+            return
+        for action in actions:
+            self._run(action, limited=True)
+
+    def _run(self, action, limited: bool) -> None:
+        try:
+            if isinstance(action, SetParam) and limited:
+                if self.limiter.offer(action.key, action) is None:
+                    self._counters.add("knob_coalesced")
+                    return
+            self._apply(action)
+            self._counters.add("accepted")
+        except GanshotError as err:  # e.g. a direction the model lacks: refused, counted
+            self._counters.add("rejected")
+            log.debug("MIDI %s refused: %s", action, err)
+        except Exception as err:  # noqa: BLE001
+            self._counters.add("errors")
+            log.warning("MIDI %s: internal error", action, exc_info=err)
+
+    def _apply(self, action) -> None:
+        engine = self.engine
+        if isinstance(action, Trigger):
+            engine.trigger_note(action.note, action.velocity)
+        elif isinstance(action, SetParam):
+            self._counters.add("knob_applied")
+            if action.param == "master_gain_db":
+                engine.set_master_gain(action.value)
+            elif action.param == "direction":
+                engine.set_direction(action.pad, action.index, action.value)
+            elif action.param == "gain_db":
+                engine.set_gain(action.pad, action.value)
+            elif action.param == "pan":
+                engine.set_pan(action.pad, action.value)
+            elif action.param == "pitch_semitones":
+                engine.set_pitch(action.pad, action.value)
+            else:
+                raise ValueError(f"unknown param {action.param!r}")
+        elif isinstance(action, SetFocus):
+            engine.set_focus(action.pad)
+        elif isinstance(action, Panic):
+            engine.panic()
+        elif isinstance(action, SelectKit):
+            for waiting in self.limiter.flush():  # the last knob positions stay with their kit
+                self._run(waiting, limited=False)
+            if self.kitset is None or not self.kitset.select(engine, action.program):
+                self._counters.add("programs_ignored")
+            else:
+                self._counters.add("kit_switches")
+        elif isinstance(action, Bind):
+            engine.set_controllers(action.controllers)
+            engine.learn(None)
+            self._counters.add("learned")
+            if self.on_learn is not None:
+                self.on_learn(action.learned)
+        else:
+            raise ValueError(f"unknown action {action!r}")
+
+    def __repr__(self) -> str:
+        return (f"MidiServer(note_channel={self.mapper.note_channel}, queue_size={self._queue.maxsize}, "
+                f"knob_rate_hz={1.0 / self.limiter.interval_s:g}, kitset={self.kitset!r})")
