@@ -13,10 +13,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "sha256_file"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "fsync_dir", "sha256_file", "unlink_quietly"]
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: str | os.PathLike) -> None:
+    """fsync a folder, so that a rename or a new name in it survives a crash (no-op where unsupported)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:  # pragma: no cover - platforms without directory fds
@@ -27,6 +28,17 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+_fsync_dir = fsync_dir  # the name bundle.py and training/checkpoint.py import
+
+
+def unlink_quietly(path: str | os.PathLike) -> None:
+    """Remove a temporary file; one already gone is fine."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _replace_backup(path: Path) -> None:
@@ -40,10 +52,7 @@ def _replace_backup(path: Path) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp_name, backup)
     except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
+        unlink_quietly(tmp_name)
         raise
 
 
@@ -61,12 +70,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, keep_backup: bool =
             _replace_backup(path)
         os.replace(tmp_name, path)
     except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
+        unlink_quietly(tmp_name)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return path
 
 

@@ -25,12 +25,12 @@ import hashlib
 import numpy as np
 
 from ._filecheck import check_onnx_bytes
+from ._inputs import MAX_BATCH, BundleSizes, check_inputs
 from .bundle import MODEL_JSON, ONNX_NAME, ModelBundle, load_bundle
-from .errors import FormatError, IntegrityError, UserInputError
+from .errors import FormatError, IntegrityError
 
 __all__ = ["OnnxGenerator", "MAX_BATCH"]
 
-MAX_BATCH = 4096
 _CUDA_OPTIONS = {"cudnn_conv_algo_search": "HEURISTIC"}
 
 
@@ -49,7 +49,7 @@ def _resolve_providers(requested, available: list[str]) -> list:
     return chosen
 
 
-class OnnxGenerator:
+class OnnxGenerator(BundleSizes):
     """A bundle's ONNX generator: ``render(z[B, latent_dim], labels[B] | None) -> float32[B, num_samples]``.
 
     ``bundle`` is a :class:`ModelBundle` or a bundle folder. ``threads`` sets ONNX
@@ -92,52 +92,9 @@ class OnnxGenerator:
             expected = f"[batch, {self.bundle.latent_dim}]"
             raise FormatError(f"{path}: input {self._input!r} has shape {z_shape}, expected {expected}")
 
-    @property
-    def latent_dim(self) -> int:
-        return self.bundle.latent_dim
-
-    @property
-    def num_samples(self) -> int:
-        return self.bundle.num_samples
-
-    @property
-    def sample_rate(self) -> int:
-        return self.bundle.sample_rate
-
-    def _check_z(self, z) -> np.ndarray:
-        z = np.asarray(z)
-        if not np.issubdtype(z.dtype, np.floating):
-            raise UserInputError(f"z must be floating point (float32), got {z.dtype}")
-        if z.ndim != 2 or z.shape[1] != self.latent_dim or not 1 <= z.shape[0] <= MAX_BATCH:
-            raise UserInputError(
-                f"z must have shape [batch, {self.latent_dim}] with 1 <= batch <= {MAX_BATCH}, got {list(z.shape)}"
-            )
-        z = np.ascontiguousarray(z, dtype=np.float32)
-        if not np.isfinite(z).all():
-            raise UserInputError("z contains NaN or infinite values")
-        return z
-
-    def _check_labels(self, labels, batch: int) -> np.ndarray | None:
-        if not self.bundle.conditional:
-            if labels is not None:
-                raise UserInputError("this model is unconditional: labels must be None")
-            return None
-        if labels is None:
-            raise UserInputError(f"this model is conditional ({len(self.bundle.classes)} classes): pass labels")
-        labels = np.asarray(labels)
-        if not np.issubdtype(labels.dtype, np.integer):
-            raise UserInputError(f"labels must be integers (int64), got {labels.dtype}")
-        if labels.shape != (batch,):
-            raise UserInputError(f"labels must have shape [{batch}] to match z, got {list(labels.shape)}")
-        count = len(self.bundle.classes)
-        if labels.size and (labels.min() < 0 or labels.max() >= count):
-            raise UserInputError(f"labels must be in [0, {count}), got {labels.min()}..{labels.max()}")
-        return np.ascontiguousarray(labels, dtype=np.int64)
-
     def render(self, z, labels=None) -> np.ndarray:
         """Generate ``float32[B, num_samples]`` from ``z`` float32[B, latent_dim] (and int64 ``labels[B]``)."""
-        z = self._check_z(z)
-        labels = self._check_labels(labels, z.shape[0])
+        z, labels = check_inputs(self.bundle, z, labels)
         feeds = {self._input: z}
         if labels is not None:
             feeds[self._label_input] = labels

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from ._atomic import fsync_dir, unlink_quietly
 from .errors import UserInputError
 from .mixer import MAX_RECORD_FRAMES
 
@@ -44,19 +45,6 @@ __all__ = ["Recorder", "SUBTYPES"]
 
 SUBTYPES = ("FLOAT", "PCM_16", "PCM_24", "PCM_32", "DOUBLE")  # WAV sample formats (soundfile names)
 _STOP_TIMEOUT_S = 1.0  # a running stream acknowledges "stop" within one block
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
 
 
 def _describe(err: BaseException) -> str:
@@ -151,7 +139,7 @@ class Recorder:
             self._fd = None
             os.replace(self._tmp, self.path)
             self._tmp = None
-            _fsync_dir(self.path.parent)
+            fsync_dir(self.path.parent)
         except UserInputError:
             raise
         except Exception as err:  # e.g. a full disk at the last write
@@ -215,10 +203,7 @@ class Recorder:
             os.close(self._fd)
             self._fd = None
         if self._tmp is not None:
-            try:
-                os.unlink(self._tmp)
-            except FileNotFoundError:
-                pass
+            unlink_quietly(self._tmp)
             self._tmp = None
         if self._started:
             self.mixer.record_stop(_STOP_TIMEOUT_S)

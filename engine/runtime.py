@@ -45,6 +45,7 @@ import time
 
 import numpy as np
 
+from ._inputs import MAX_BATCH, BundleSizes, check_inputs
 from .bundle import MODEL_JSON, SAFETENSORS_NAME, ModelBundle, load_bundle
 from .errors import FormatError, GanshotError, IntegrityError, UserInputError
 
@@ -60,7 +61,6 @@ __all__ = [
 
 BACKENDS = ("auto", "onnx", "torch")
 DEVICES = ("auto", "cpu", "cuda")
-MAX_BATCH = 4096
 CUDA_GRAPH_BATCHES = (1, 2, 4, 8)
 AUTO_WARMUP_RUNS = 2
 AUTO_TIMED_RUNS = 5
@@ -69,34 +69,7 @@ MAX_THREADS = 256
 log = logging.getLogger(__name__)
 
 
-def _check_inputs(bundle: ModelBundle, z, labels) -> tuple[np.ndarray, np.ndarray | None]:
-    """Validate ``z`` float[B, latent_dim] (finite) and ``labels`` int[B]; UserInputError otherwise."""
-    z = np.asarray(z)
-    if not np.issubdtype(z.dtype, np.floating):
-        raise UserInputError(f"z must be floating point (float32), got {z.dtype}")
-    if z.ndim != 2 or z.shape[1] != bundle.latent_dim or not 1 <= z.shape[0] <= MAX_BATCH:
-        raise UserInputError(
-            f"z must have shape [batch, {bundle.latent_dim}] with 1 <= batch <= {MAX_BATCH}, got {list(z.shape)}"
-        )
-    z = np.ascontiguousarray(z, dtype=np.float32)
-    if not np.isfinite(z).all():
-        raise UserInputError("z contains NaN or infinite values")
-    if not bundle.conditional:
-        if labels is not None:
-            raise UserInputError("this model is unconditional: labels must be None")
-        return z, None
-    if labels is None:
-        raise UserInputError(f"this model is conditional ({len(bundle.classes)} classes): pass labels")
-    labels = np.asarray(labels)
-    if not np.issubdtype(labels.dtype, np.integer) or labels.shape != (z.shape[0],):
-        got = f"{labels.dtype} {list(labels.shape)}"
-        raise UserInputError(f"labels must be integers of shape [{z.shape[0]}], got {got}")
-    if labels.min() < 0 or labels.max() >= len(bundle.classes):
-        raise UserInputError(f"labels must be in [0, {len(bundle.classes)}), got {labels.min()}..{labels.max()}")
-    return z, np.ascontiguousarray(labels, dtype=np.int64)
-
-
-class GeneratorRuntime:
+class GeneratorRuntime(BundleSizes):
     """One loaded generator: ``render(z[B, latent_dim], labels[B] | None) -> float32[B, num_samples]``.
 
     Attributes: ``bundle``; ``backend`` ("onnx" | "torch"); ``device`` ("cpu" | "cuda");
@@ -120,26 +93,13 @@ class GeneratorRuntime:
         return f"{self.backend}-{self.device}"
 
     @property
-    def latent_dim(self) -> int:
-        return self.bundle.latent_dim
-
-    @property
-    def num_samples(self) -> int:
-        return self.bundle.num_samples
-
-    @property
-    def sample_rate(self) -> int:
-        """The generator's output rate in Hz (the bundle's)."""
-        return self.bundle.sample_rate
-
-    @property
     def timings_summary(self) -> str:
         """e.g. ``"onnx-cpu 6.4 ms vs torch-cpu 18.0 ms"`` (empty when nothing was measured)."""
         return " vs ".join(f"{name} {ms:.1f} ms" for name, ms in self.timings.items())
 
     def render(self, z, labels=None) -> np.ndarray:
         """``z`` float32[B, latent_dim] (+ int64 ``labels[B]``) -> a new float32[B, num_samples] array."""
-        z, labels = _check_inputs(self.bundle, z, labels)
+        z, labels = check_inputs(self.bundle, z, labels)
         return self._render(z, labels)
 
     def _render(self, z: np.ndarray, labels: np.ndarray | None) -> np.ndarray:

@@ -27,6 +27,7 @@ import pytest
 from tests.conftest import kit_for
 from tests.engine.conftest import jack_server  # noqa: F401  (a fixture: pytest finds it by name)
 from tests.engine.test_engine_jack import assert_underflows_blamed_elsewhere, hit_onsets
+from tests.jack_client import client_command
 
 JACK_ENV = {"MIDO_BACKEND": "mido.backends.rtmidi/UNIX_JACK"}
 SWEEP = list(range(0, 128)) + list(range(127, 39, -1))  # ends on 40
@@ -34,7 +35,11 @@ LAST = SWEEP[-1]
 CLOCKS_PER_NOTE_GAP = 6
 
 HOST = r"""
-import argparse, json, os, signal, subprocess, sys, time
+import argparse, json, os, signal, sys, time
+sys.path.insert(0, sys.argv[2])
+import functools, jack_client
+wait_until = functools.partial(jack_client.wait_until, poll_s=0.005)
+start_capture = functools.partial(jack_client.start_capture, poll_s=0.005)
 import numpy as np
 from ganshot.bridges.midi.cli import add_midi_arguments, start_midi
 from ganshot.engine.audio_stream import AudioStream
@@ -45,22 +50,6 @@ from ganshot.engine.kit import load_kit
 args = json.loads(sys.argv[1])
 sr, block = args["sample_rate"], args["block_size"]
 
-def wait_until(predicate, timeout_s, what):
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        time.sleep(0.005)
-
-def capture_connected():
-    links, port = {}, None
-    for line in subprocess.run(["jack_lsp", "-c"], capture_output=True, text=True).stdout.splitlines():
-        if line.startswith(" "):
-            links.setdefault(port, []).append(line.strip())
-        else:
-            port = line
-    return all(links.get(f"jack_capture:input{i}") == [f"PortAudio:out_{i - 1}"] for i in (1, 2))
-
 engine = Engine(load_bundle(args["bundle"]), load_kit(args["kit"]), sample_rate=sr, backend="onnx")
 mixer = engine.mixer
 stream = AudioStream(mixer, device="system", sample_rate=sr, block_size=block)
@@ -70,9 +59,7 @@ wait_until(lambda: mixer.frame >= sr // 4, 10, "the stream to run")
 parser = argparse.ArgumentParser()
 add_midi_arguments(parser)
 midi = start_midi(engine, parser.parse_args(args["midi_args"]))
-capture = subprocess.Popen(["jack_capture", "--daemon", "-d", str(args["capture_limit_s"]), "-f", "wav", args["wav"]])
-wait_until(capture_connected, 10, "jack_capture to connect")
-time.sleep(0.2)
+capture = start_capture(args["capture_limit_s"], args["wav"])
 mixer.reset_peaks()
 before, log_from = mixer.counters(), os.path.getsize(args["jack_log"])
 pad1_before = np.array(engine.pad_buffer(1))
@@ -168,7 +155,7 @@ def test_notes_and_a_knob_sweep_through_real_jack_midi(jack_server, tiny_bundle,
                  "kit": str(save_kit(kit, tmp_path / "kit.json")), "wav": str(wav), "capture_limit_s": 20,
                  "jack_log": str(server.log_path),
                  "midi_args": ["--midi-in", "none", "--midi-channel", "10", "--midi-api", "jack"]}
-    host = subprocess.Popen([sys.executable, "-c", HOST, json.dumps(host_args)], env=env, text=True,
+    host = subprocess.Popen(client_command(HOST, host_args), env=env, text=True,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         ready = json.loads(host.stdout.readline() or "null")

@@ -4,7 +4,11 @@
 unique to this test run and returns a JackServer whose ``env`` every JACK client of the
 test must use (JACK_DEFAULT_SERVER=NAME, no autostart, no device reservation). The server is killed
 by its pid when the test ends, pass or fail. sounddevice caches PortAudio's device list
-when it is imported, so run PortAudio clients in a subprocess started with that env.
+when it is imported, so run PortAudio clients in a subprocess started with that env
+(tests/jack_client.py: the helpers those client scripts share).
+
+Helpers for what comes back: ``onsets`` (where a captured channel crosses a threshold) and
+``jack_late_lines`` (jackd's xrun reports while the client measured).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 JACK_TOOLS = ("jackd", "jack_lsp", "jack_capture")
@@ -93,3 +98,16 @@ def jack_server(tmp_path):
     finally:
         for proc in started:
             _stop(proc)
+
+
+def onsets(channel: np.ndarray, threshold: float) -> list[int]:
+    """First sample of each run above ``threshold`` (in absolute value)."""
+    above = np.abs(channel) > threshold
+    return np.flatnonzero(above & ~np.concatenate([[False], above[:-1]])).tolist()
+
+
+def jack_late_lines(server: JackServer, window) -> list[str]:
+    """jackd's xrun reports ("was not finished", "XRun") between the log offsets ``window = [start, end]``."""
+    start, end = window
+    said = server.log_path.read_bytes()[start:end].decode(errors="replace").splitlines()
+    return [line for line in said if "was not finished" in line or "XRun" in line]

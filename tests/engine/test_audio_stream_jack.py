@@ -15,12 +15,12 @@ callback-time checks passed. Device choice is tested against a fake device list.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 
-import numpy as np
 import pytest
+
+from tests.engine.conftest import jack_late_lines, onsets
+from tests.jack_client import client_command
 
 GAP = 12345  # frames between the hits: not a multiple of any block size below
 THRESHOLD = 0.5
@@ -28,7 +28,9 @@ CAPTURE_S = 2
 ATTEMPTS = 3
 
 PLAYER = r"""
-import json, os, subprocess, sys, threading, time
+import json, os, sys, threading, time
+sys.path.insert(0, sys.argv[2])
+from jack_client import start_capture, wait_until
 import numpy as np
 from ganshot.engine.audio_stream import AudioStream
 from ganshot.engine.errors import UserInputError
@@ -36,22 +38,6 @@ from ganshot.engine.mixer import Mixer
 
 args = json.loads(sys.argv[1])
 sr, block, gap = args["sample_rate"], args["block_size"], args["gap"]
-
-def wait_until(predicate, timeout_s, what):
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        time.sleep(0.01)
-
-def capture_connected():
-    links, port = {}, None
-    for line in subprocess.run(["jack_lsp", "-c"], capture_output=True, text=True).stdout.splitlines():
-        if line.startswith(" "):
-            links.setdefault(port, []).append(line.strip())
-        else:
-            port = line
-    return all(links.get(f"jack_capture:input{i}") == [f"PortAudio:out_{i - 1}"] for i in (1, 2))
 
 other_rate = 48000 if sr == 44100 else 44100
 try:  # JACK runs at sr: another rate must be refused in one line
@@ -66,9 +52,7 @@ hit[1:200] = 0.05       # a quiet body, far under the threshold
 mixer = Mixer(sr)
 with AudioStream(mixer, device="system", sample_rate=sr, block_size=block) as stream:
     wait_until(lambda: mixer.frame >= sr // 4, 10, "the stream to run")
-    capture = subprocess.Popen(["jack_capture", "--daemon", "-d", str(args["capture_s"]), "-f", "wav", args["wav"]])
-    wait_until(capture_connected, 10, "jack_capture to connect")
-    time.sleep(0.2)  # let the graph settle after jack_capture joined
+    capture = start_capture(args["capture_s"], args["wav"])
     hogging = threading.Event()
     def hog():  # a busy pure-Python thread: it would starve any callback that needs the GIL
         spins = 0
@@ -91,12 +75,6 @@ print(json.dumps({"before": before, "after": after, "tokens": tokens, "now_frame
                   "from_monotonic": from_monotonic, "capture_rc": capture.returncode, "wrong_rate": wrong_rate,
                   "jack_log_window": [log_from, log_to]}))
 """
-
-
-def onsets(channel: np.ndarray) -> list[int]:
-    """First sample of each run above THRESHOLD."""
-    above = np.abs(channel) > THRESHOLD
-    return np.flatnonzero(above & ~np.concatenate([[False], above[:-1]])).tolist()
 
 
 @pytest.mark.jack
@@ -124,8 +102,7 @@ def _one_attempt(jack_server, tmp_path, sample_rate, block_size, hog, judge_unde
     wav = tmp_path / "capture.wav"
     args = {"sample_rate": sample_rate, "block_size": block_size, "gap": GAP, "wav": str(wav), "capture_s": CAPTURE_S,
             "jack_log": str(server.log_path), "hog": hog}
-    run = subprocess.run([sys.executable, "-c", PLAYER, json.dumps(args)], env=server.env, capture_output=True,
-                         text=True, timeout=60)
+    run = subprocess.run(client_command(PLAYER, args), env=server.env, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(run.stdout.strip().splitlines()[-1])
     assert report["capture_rc"] == 0 and all(report["tokens"])
@@ -133,7 +110,7 @@ def _one_attempt(jack_server, tmp_path, sample_rate, block_size, hog, judge_unde
 
     audio, file_rate = sf.read(wav, dtype="float32", always_2d=True)
     assert file_rate == sample_rate
-    left, right = onsets(audio[:, 0]), onsets(audio[:, 1])
+    left, right = onsets(audio[:, 0], THRESHOLD), onsets(audio[:, 1], THRESHOLD)
     assert len(left) == 2, f"onsets {left} in {len(audio)} captured frames"
     assert left[1] - left[0] == GAP
     assert right == left
@@ -154,9 +131,7 @@ def _one_attempt(jack_server, tmp_path, sample_rate, block_size, hog, judge_unde
         # PortAudio on JACK reports every graph xrun as an output underflow, whoever was late.
         # Accept one only when jackd names another client (or its own driver) as the late one;
         # an xrun with our client named, or with no attribution at all, fails.
-        start, end = report["jack_log_window"]
-        said = server.log_path.read_bytes()[start:end].decode(errors="replace").splitlines()
-        late = [line for line in said if "was not finished" in line or "XRun" in line]
+        late = jack_late_lines(server, report["jack_log_window"])
         ours = [line for line in late if "PortAudio" in line]
         assert late and not ours, (f"{underflows} underflow(s) after start-up; jackd said: {late[:4]} "
                                    f"(our callback took at most {after['max_callback_ns'] / 1e3:.0f} us "

@@ -21,12 +21,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from tests.conftest import kit_for
+from tests.engine.conftest import jack_late_lines
+from tests.jack_client import client_command
 
 GAP = 7001  # frames between the scheduled hits: no multiple of a block size below, > a hit
 SILENCE = 256  # zero frames that separate two hits in the capture
@@ -39,7 +40,11 @@ PAD_MIX = {0: {"pan": -0.6, "gain_db": -3.0}, 1: {"pan": 0.5}, 2: {"pan": 0.25, 
            3: {"pan": -0.2, "gain_db": -6.0}}
 
 PLAYER = r"""
-import json, os, signal, subprocess, sys, time
+import json, os, signal, sys, time
+sys.path.insert(0, sys.argv[2])
+import functools, jack_client
+wait_until = functools.partial(jack_client.wait_until, poll_s=0.005)
+start_capture = functools.partial(jack_client.start_capture, poll_s=0.005)
 from ganshot.engine.audio_stream import AudioStream
 from ganshot.engine.bundle import load_bundle
 from ganshot.engine.engine import Engine
@@ -48,31 +53,13 @@ from ganshot.engine.kit import load_kit
 args = json.loads(sys.argv[1])
 sr, block, gap = args["sample_rate"], args["block_size"], args["gap"]
 
-def wait_until(predicate, timeout_s, what):
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        time.sleep(0.005)
-
-def capture_connected():
-    links, port = {}, None
-    for line in subprocess.run(["jack_lsp", "-c"], capture_output=True, text=True).stdout.splitlines():
-        if line.startswith(" "):
-            links.setdefault(port, []).append(line.strip())
-        else:
-            port = line
-    return all(links.get(f"jack_capture:input{i}") == [f"PortAudio:out_{i - 1}"] for i in (1, 2))
-
 engine = Engine(load_bundle(args["bundle"]), load_kit(args["kit"]), sample_rate=sr, backend="onnx")
 mixer, hit = engine.mixer, engine.longest_buffer_frames()
 stream = AudioStream(mixer, device="system", sample_rate=sr, block_size=block)
 engine.stream = stream
 stream.start()
 wait_until(lambda: mixer.frame >= sr // 4, 10, "the stream to run")
-capture = subprocess.Popen(["jack_capture", "--daemon", "-d", str(args["capture_limit_s"]), "-f", "wav", args["wav"]])
-wait_until(capture_connected, 10, "jack_capture to connect")
-time.sleep(0.2)  # let the graph settle after jack_capture joined
+capture = start_capture(args["capture_limit_s"], args["wav"])
 mixer.reset_peaks()
 before, log_from = mixer.counters(), os.path.getsize(args["jack_log"])
 lead = stream.lead_frames
@@ -133,9 +120,7 @@ def assert_underflows_blamed_elsewhere(server, report) -> None:
     underflows = after["underflows"] - before["underflows"]
     if not underflows:
         return
-    start, end = report["jack_log_window"]
-    said = server.log_path.read_bytes()[start:end].decode(errors="replace").splitlines()
-    late = [line for line in said if "was not finished" in line or "XRun" in line]
+    late = jack_late_lines(server, report["jack_log_window"])
     ours = [line for line in late if "PortAudio" in line and "Triggered" not in line]
     assert late and not ours, (f"{underflows} underflow(s) after start-up; jackd said: {(ours or late)[:4]} "
                                f"(our callback took at most {after['max_callback_ns'] / 1e3:.0f} us)")
@@ -162,23 +147,28 @@ def live_run(live_runs, jack_server, tmp_path, tiny_bundle, mixed_kit, sample_ra
     import soundfile as sf
 
     key = (sample_rate, block_size)
-    if key not in live_runs:
+    # A loaded machine can preempt any JACK client; an xrun spoils the capture, not the mixer.
+    # Up to LIVE_ATTEMPTS runs; the first without underflows is kept (else the last).
+    for attempt in range(LIVE_ATTEMPTS if key not in live_runs else 0):
         server = jack_server(sample_rate=sample_rate, block_size=block_size)
-        wav = tmp_path / "capture.wav"
+        wav = tmp_path / f"capture{attempt}.wav"
         args = {"sample_rate": sample_rate, "block_size": block_size, "gap": GAP, "wav": str(wav),
                 "capture_limit_s": CAPTURE_LIMIT_S, "jack_log": str(server.log_path), "events": EVENTS,
                 "bundle": str(tiny_bundle.path), "kit": str(mixed_kit[1])}
-        run = subprocess.run([sys.executable, "-c", PLAYER, json.dumps(args)], env=server.env, capture_output=True,
-                             text=True, timeout=60)
+        run = subprocess.run(client_command(PLAYER, args), env=server.env, capture_output=True, text=True,
+                             timeout=60)
         assert run.returncode == 0, run.stderr[-3000:]
         report = json.loads(run.stdout.strip().splitlines()[-1])
         assert report["capture_rc"] == 0, report
         audio, file_rate = sf.read(wav, dtype="float32", always_2d=True)
         assert file_rate == sample_rate and sf.info(wav).subtype == "FLOAT"
         live_runs[key] = (server, report, audio)
+        if report["after"]["underflows"] == report["before"]["underflows"]:
+            break
     return live_runs[key]
 
 
+LIVE_ATTEMPTS = 3
 RATES_AND_BLOCKS = [(rate, block) for rate in (44100, 48000) for block in (64, 65, 128, 1024)]
 
 

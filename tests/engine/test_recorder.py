@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import threading
 import time
 
@@ -21,6 +20,8 @@ import soundfile as sf
 from ganshot.engine.errors import UserInputError
 from ganshot.engine.mixer import Mixer
 from ganshot.engine.recorder import Recorder
+from tests.engine.conftest import onsets
+from tests.jack_client import client_command
 
 SR = 48000
 BLOCKS = [1, 65, 8193, 64, 1, 128, 8192, 65, 1]
@@ -306,7 +307,9 @@ THRESHOLD = 0.5
 CAPTURE_S = 2
 
 PLAYER = r"""
-import json, subprocess, sys, time
+import json, sys, time
+sys.path.insert(0, sys.argv[2])
+from jack_client import start_capture, wait_until
 import numpy as np
 from ganshot.engine.audio_stream import AudioStream
 from ganshot.engine.mixer import Mixer
@@ -314,22 +317,6 @@ from ganshot.engine.recorder import Recorder
 
 args = json.loads(sys.argv[1])
 sr, block, gap, hits = args["sample_rate"], args["block_size"], args["gap"], args["hits"]
-
-def wait_until(predicate, timeout_s, what):
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        time.sleep(0.01)
-
-def capture_connected():
-    links, port = {}, None
-    for line in subprocess.run(["jack_lsp", "-c"], capture_output=True, text=True).stdout.splitlines():
-        if line.startswith(" "):
-            links.setdefault(port, []).append(line.strip())
-        else:
-            port = line
-    return all(links.get(f"jack_capture:input{i}") == [f"PortAudio:out_{i - 1}"] for i in (1, 2))
 
 rng = np.random.default_rng(5)
 hit = np.zeros(400, np.float32)
@@ -343,10 +330,7 @@ recorder.start()
 try:
     wait_until(lambda: mixer.frame >= sr // 4, 10, "the stream to run")
     before = mixer.counters()  # underflows from here on can touch what jack_capture hears
-    capture = subprocess.Popen(["jack_capture", "--daemon", "-d", str(args["capture_s"]), "-f", "wav",
-                                args["cap_wav"]])
-    wait_until(capture_connected, 10, "jack_capture to connect")
-    time.sleep(0.2)  # let the graph settle after jack_capture joined
+    capture = start_capture(args["capture_s"], args["cap_wav"])
     first = mixer.frame + sr // 4
     tokens = [mixer.play(hit, 1.0, 0.8, start_frame=first + i * gap) for i in range(hits)]
     wait_until(lambda: mixer.frame > first + (hits - 1) * gap + len(hit) + 4 * block, 10, "the hits to play")
@@ -362,11 +346,6 @@ print(json.dumps({"before": before, "after": after, "tokens": tokens, "first": f
 """
 
 
-def onsets(channel: np.ndarray) -> list[int]:
-    above = np.abs(channel) > THRESHOLD
-    return np.flatnonzero(above & ~np.concatenate([[False], above[:-1]])).tolist()
-
-
 @pytest.mark.jack
 @pytest.mark.slow
 @pytest.mark.parametrize("sample_rate, block_size", [(48000, 128), (44100, 65)])
@@ -375,8 +354,7 @@ def test_served_hits_are_recorded_exactly_as_jack_heard_them(jack_server, tmp_pa
     rec_wav, cap_wav = tmp_path / "recorded.wav", tmp_path / "captured.wav"
     args = {"sample_rate": sample_rate, "block_size": block_size, "gap": GAP, "hits": HITS,
             "rec_wav": str(rec_wav), "cap_wav": str(cap_wav), "capture_s": CAPTURE_S}
-    run = subprocess.run([sys.executable, "-c", PLAYER, json.dumps(args)], env=server.env, capture_output=True,
-                         text=True, timeout=60)
+    run = subprocess.run(client_command(PLAYER, args), env=server.env, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(run.stdout.strip().splitlines()[-1])
     assert report["capture_rc"] == 0 and all(report["tokens"])
@@ -386,12 +364,12 @@ def test_served_hits_are_recorded_exactly_as_jack_heard_them(jack_server, tmp_pa
     # the recording is the whole mixed output from first_frame on, nothing dropped
     assert report["frames_dropped"] == 0 and len(recorded) == report["frames_written"]
     assert report["first_frame"] + len(recorded) == report["end_frame"]
-    rec_on = onsets(recorded[:, 0])
+    rec_on = onsets(recorded[:, 0], THRESHOLD)
     expected = [report["first"] - report["first_frame"] + i * GAP for i in range(HITS)]
-    assert rec_on == expected and onsets(recorded[:, 1]) == expected  # frame-exact in the file
+    assert rec_on == expected and onsets(recorded[:, 1], THRESHOLD) == expected  # frame-exact in the file
 
     # what JACK played, aligned on the first onset: equal over everything both hold
-    cap_on = onsets(captured[:, 0])
+    cap_on = onsets(captured[:, 0], THRESHOLD)
     same, why = False, f"jack_capture heard onsets {cap_on}"
     if cap_on:
         shift = cap_on[0] - rec_on[0]

@@ -200,5 +200,7 @@ def test_cli_export(tiny_run, tmp_path, capsys):
 
     assert main(["export", str(tiny_run), "-o", str(tmp_path / "cli"), "--name", "cli-kit"]) == 0
     assert load_bundle(tmp_path / "cli").name == "cli-kit"
+    assert capsys.readouterr().err.strip() == f"ganshot: wrote model bundle {tmp_path / 'cli'}"
     assert main(["export", str(tmp_path / "missing"), "-o", str(tmp_path / "x")]) == 2
-    assert capsys.readouterr().err.strip().count("\n") == 0
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("ganshot: error:") and "missing" in err

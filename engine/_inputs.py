@@ -1,0 +1,75 @@
+"""What every generator backend (ONNX Runtime, torch) shares: input checks and the bundle's sizes.
+
+``check_inputs(bundle, z, labels)`` returns ``(z float32[B, latent_dim], labels int64[B] | None)``,
+both C-contiguous, or raises a one-line :class:`UserInputError`. :class:`BundleSizes` gives a
+class with a ``bundle`` attribute its ``latent_dim``, ``num_samples`` and ``sample_rate``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import UserInputError
+
+__all__ = ["MAX_BATCH", "BundleSizes", "check_inputs"]
+
+MAX_BATCH = 4096
+
+
+def check_z(z, latent_dim: int) -> np.ndarray:
+    """``z`` as float32[B, latent_dim] (finite, 1 <= B <= MAX_BATCH); UserInputError otherwise."""
+    z = np.asarray(z)
+    if not np.issubdtype(z.dtype, np.floating):
+        raise UserInputError(f"z must be floating point (float32), got {z.dtype}")
+    if z.ndim != 2 or z.shape[1] != latent_dim or not 1 <= z.shape[0] <= MAX_BATCH:
+        raise UserInputError(
+            f"z must have shape [batch, {latent_dim}] with 1 <= batch <= {MAX_BATCH}, got {list(z.shape)}"
+        )
+    z = np.ascontiguousarray(z, dtype=np.float32)
+    if not np.isfinite(z).all():
+        raise UserInputError("z contains NaN or infinite values")
+    return z
+
+
+def check_labels(bundle, labels, batch: int) -> np.ndarray | None:
+    """``labels`` as int64[batch] in [0, classes) for a conditional bundle, None for an unconditional one."""
+    if not bundle.conditional:
+        if labels is not None:
+            raise UserInputError("this model is unconditional: labels must be None")
+        return None
+    if labels is None:
+        raise UserInputError(f"this model is conditional ({len(bundle.classes)} classes): pass labels")
+    labels = np.asarray(labels)
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise UserInputError(f"labels must be integers (int64), got {labels.dtype}")
+    if labels.shape != (batch,):
+        raise UserInputError(f"labels must have shape [{batch}] to match z, got {list(labels.shape)}")
+    count = len(bundle.classes)
+    if labels.size and (labels.min() < 0 or labels.max() >= count):
+        raise UserInputError(f"labels must be in [0, {count}), got {labels.min()}..{labels.max()}")
+    return np.ascontiguousarray(labels, dtype=np.int64)
+
+
+def check_inputs(bundle, z, labels) -> tuple[np.ndarray, np.ndarray | None]:
+    """Validate ``z`` float[B, latent_dim] (finite) and ``labels`` int[B]; UserInputError otherwise."""
+    z = check_z(z, bundle.latent_dim)
+    return z, check_labels(bundle, labels, z.shape[0])
+
+
+class BundleSizes:
+    """``latent_dim``, ``num_samples`` and ``sample_rate`` read from ``self.bundle``."""
+
+    bundle = None  # a ModelBundle, set by the subclass
+
+    @property
+    def latent_dim(self) -> int:
+        return self.bundle.latent_dim
+
+    @property
+    def num_samples(self) -> int:
+        return self.bundle.num_samples
+
+    @property
+    def sample_rate(self) -> int:
+        """The generator's output rate in Hz (the bundle's)."""
+        return self.bundle.sample_rate

@@ -1,0 +1,57 @@
+"""Helpers for the JACK client scripts that the jack tests run in subprocesses.
+
+Each script is started with :func:`client_command`, which passes this folder as
+``sys.argv[2]``; the script's first lines put it on ``sys.path`` and import from here::
+
+    import json, sys
+    sys.path.insert(0, sys.argv[2])
+    from jack_client import start_capture, wait_until
+
+    args = json.loads(sys.argv[1])
+
+Only the standard library here: the scripts import it before anything of ganshot.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+TESTS_DIR = str(Path(__file__).resolve().parent)
+
+
+def client_command(script: str, args) -> list[str]:
+    """The argv that runs ``script`` (a ``python -c`` program) with ``args`` as JSON in argv[1]."""
+    return [sys.executable, "-c", script, json.dumps(args), TESTS_DIR]
+
+
+def wait_until(predicate, timeout_s: float, what: str, poll_s: float = 0.01) -> None:
+    """Poll ``predicate`` every ``poll_s`` until true; exit the script with a message after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(poll_s)
+
+
+def capture_connected() -> bool:
+    """True once jack_capture's two inputs are connected to PortAudio's two outputs (and nothing else)."""
+    links, port = {}, None
+    for line in subprocess.run(["jack_lsp", "-c"], capture_output=True, text=True).stdout.splitlines():
+        if line.startswith(" "):
+            links.setdefault(port, []).append(line.strip())
+        else:
+            port = line
+    return all(links.get(f"jack_capture:input{i}") == [f"PortAudio:out_{i - 1}"] for i in (1, 2))
+
+
+def start_capture(duration_s, wav: str, poll_s: float = 0.01) -> subprocess.Popen:
+    """Start jack_capture (at most ``duration_s`` seconds of WAV into ``wav``), wait until it is
+    connected to PortAudio's outputs and let the graph settle; returns its process."""
+    capture = subprocess.Popen(["jack_capture", "--daemon", "-d", str(duration_s), "-f", "wav", wav])
+    wait_until(capture_connected, 10, "jack_capture to connect", poll_s)
+    time.sleep(0.2)  # let the graph settle after jack_capture joined
+    return capture
