@@ -24,6 +24,7 @@ quickstart: setup
 bench: setup
 	$(PY) bench/render_speed.py
 	$(PY) bench/realtime.py
+	$(PY) bench/osc.py
 	$(PY) bench/train_speed.py
 
 clean:
