@@ -25,6 +25,7 @@ bench: setup
 	$(PY) bench/render_speed.py
 	$(PY) bench/realtime.py
 	$(PY) bench/osc.py
+	$(PY) bench/midi.py
 	$(PY) bench/train_speed.py
 
 clean:

@@ -1,0 +1,351 @@
+"""MIDI bench: JACK MIDI note-to-hit latency, and knob-to-new-buffer time, on a JACK dummy server. Not a test.
+
+One run, one table, everything side by side. It starts its own JACK server (dummy driver,
+48 kHz, 128 frames, a name of its own, stopped by pid at the end) and serves an Engine there
+with the MIDI bridge exactly as ``ganshot serve`` does (AudioStream, then ``start_midi`` with
+``--midi-in none --midi-api jack``: only the virtual JACK MIDI input "ganshot", drained by the
+bridge's poller thread). The model is the shipped one: ``presets/models/drums-v0`` through the
+default kit ``presets/kits/default.json`` (ONNX Runtime, ``--threads``, on the CPU). A separate
+sender process (its own GIL) opens a JACK MIDI output with python-rtmidi, connects it to
+"ganshot" by name and:
+
+1. latency: sends ``--probes`` note-ons (note 36, pad 0, velocity 127) about every
+   ``--probe-gap-ms``. Pad 0 plays at +24 semitones (256 ms) so that hits never overlap and the
+   mix is silent between them. The engine's ``trigger`` is wrapped to note when each note
+   reached it (sent -> Engine.trigger: JACK MIDI, rtmidi's queue, the 1 ms poller, the server
+   queue, parse, map) and which stream frame is heard then; the mixer's record tap gives the
+   exact frame each voice started on. Row: sent -> voice start heard at the DAC, by the stream
+   clock that Engine.frame_for_time uses (as bench/osc.py). Both processes read
+   ``time.monotonic()``.
+2. knobs: CC 21 (the default map's focused.direction.0) on the focused pad (pad 0, the last
+   one played). A poller thread reads ``Engine.pad_buffer(0)`` every ``--poll-ms`` and notes
+   each time the buffer object changes. (a) single moves: ``--moves`` lone CC values
+   ``--move-gap-ms`` apart: sent -> the next new buffer. (b) sweeps: ``--sweeps`` turns of
+   ``--sweep-values`` values ``--sweep-step-ms`` apart (a fast hand on a knob): each value sent
+   -> the next new buffer, and the sweep's last value sent -> the last new buffer of the sweep
+   (the settled sound; the bridge rate-limits a knob to 50 values/s and the render worker keeps
+   only the newest request, so a sweep renders a few buffers, not one per value).
+
+    python bench/midi.py
+    python bench/midi.py --probes 100 --sweeps 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from osc import RecordDrain  # noqa: E402  (bench/osc.py)
+from realtime import start_jackd, stop_process, xrun_attribution  # noqa: E402  (bench/realtime.py)
+
+SAMPLE_RATE, BLOCK_SIZE = 48000, 128
+PROBE_PAD, PROBE_NOTE = 0, 36
+PROBE_PITCH_SEMITONES = 24.0
+KNOB_CC = 21
+QUIET = 1e-9  # the mix between probes: exactly silent
+MIN_GAP = 512  # quiet frames before a probe onset
+MIDI_ARGS = ["--midi-in", "none", "--midi-api", "jack"]
+
+SENDER = r"""
+import json, random, sys, time
+import rtmidi
+
+a = json.loads(sys.argv[1])
+out = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name="bench")
+names = out.get_ports()
+index = [i for i, name in enumerate(names) if name.split(":", 1)[-1] == "ganshot"]
+if len(index) != 1:
+    raise SystemExit(f"no single 'ganshot' input among {names}")
+out.open_port(index[0], "out")
+time.sleep(0.3)  # the connection is made in the JACK graph
+rng = random.Random(1)
+
+sends = []
+for _ in range(a["probes"]):
+    sends.append(time.monotonic())
+    out.send_message([0x99, a["note"], 127])  # channel 10
+    time.sleep(a["probe_gap_s"] * rng.uniform(0.9, 1.1))
+print(json.dumps({"probe_sends": sends}), flush=True)
+sys.stdin.readline()  # "go": the host polls the buffer now
+
+cc = 0xB0
+moves, value = [], 64
+for _ in range(a["moves"]):
+    value = (value + rng.randrange(20, 100)) % 128  # a new position each time: no render cache hit
+    moves.append((time.monotonic(), value))
+    out.send_message([cc, a["cc"], value])
+    time.sleep(a["move_gap_s"])
+sweeps = []
+for k in range(a["sweeps"]):
+    n = a["sweep_values"]
+    lo = rng.randrange(0, 128 - n) if n < 128 else 0
+    values = list(range(lo, lo + n)) if k % 2 == 0 else list(range(lo + n - 1, lo - 1, -1))
+    sent = []
+    for v in values:
+        sent.append((time.monotonic(), v))
+        out.send_message([cc, a["cc"], v])
+        time.sleep(a["sweep_step_s"])
+    sweeps.append(sent)
+    time.sleep(a["sweep_gap_s"])
+out.close_port()
+print(json.dumps({"moves": moves, "sweeps": sweeps}), flush=True)
+"""
+
+
+def percentile(values, q: float) -> float:
+    return float(np.percentile(values, q)) if len(values) else math.nan
+
+
+def stats(values, digits: int = 2) -> str:
+    return (f"{percentile(values, 50):.{digits}f} / {percentile(values, 99):.{digits}f} / "
+            f"{max(values, default=math.nan):.{digits}f} ms")
+
+
+class BufferWatch:
+    """Polls ``engine.pad_buffer(pad)`` and notes the monotonic time of each new buffer object."""
+
+    def __init__(self, engine, pad: int, poll_s: float):
+        self.engine, self.pad, self.poll_s = engine, pad, poll_s
+        self.changes: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-buffer-watch", daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        last = self.engine.pad_buffer(self.pad)
+        while not self._stop.wait(self.poll_s):
+            buffer = self.engine.pad_buffer(self.pad)
+            if buffer is not last:
+                self.changes.append(time.monotonic())
+                last = buffer
+
+    def stop(self) -> list[float]:
+        self._stop.set()
+        self._thread.join(5)
+        return self.changes
+
+
+def next_after(changes: np.ndarray, t: float) -> float | None:
+    i = int(np.searchsorted(changes, t, side="right"))
+    return float(changes[i]) if i < len(changes) else None
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--probes", type=int, default=60, help="latency probes (note-ons)")
+    parser.add_argument("--probe-gap-ms", type=float, default=350.0, help="mean time between probes")
+    parser.add_argument("--moves", type=int, default=20, help="single knob moves")
+    parser.add_argument("--move-gap-ms", type=float, default=300.0, help="time between single moves")
+    parser.add_argument("--sweeps", type=int, default=10, help="knob sweeps")
+    parser.add_argument("--sweep-values", type=int, default=64, help="CC values per sweep")
+    parser.add_argument("--sweep-step-ms", type=float, default=2.0, help="time between values in a sweep")
+    parser.add_argument("--sweep-gap-ms", type=float, default=400.0, help="pause after each sweep")
+    parser.add_argument("--poll-ms", type=float, default=0.5, help="pad_buffer poll period")
+    parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads")
+    args = parser.parse_args(argv)
+
+    workdir = Path(tempfile.mkdtemp(prefix="ganshot-midi-bench-"))
+    jackd = engine = midi = sender = None
+    try:
+        log_path = workdir / "jackd.log"
+        jackd, env = start_jackd(log_path)
+        env["MIDO_BACKEND"] = "mido.backends.rtmidi/UNIX_JACK"
+        os.environ.update(env)  # before sounddevice and rtmidi load: PortAudio and the bridge join this server
+
+        from ganshot.bridges.midi.cli import add_midi_arguments, start_midi
+        from ganshot.engine.audio_stream import AudioStream
+        from ganshot.engine.engine import Engine
+        from ganshot.engine.presets import default_kit_path, load_model_and_kit
+        from ganshot.engine.runtime import load_generator_runtime
+
+        t0 = time.monotonic()
+        bundle, kit = load_model_and_kit(default_kit_path())
+        kit = kit.with_pad(PROBE_PAD, pitch_semitones=PROBE_PITCH_SEMITONES)
+        if kit.pads[PROBE_PAD].note != PROBE_NOTE:
+            raise SystemExit(f"midi.py: the default kit's pad {PROBE_PAD} is note {kit.pads[PROBE_PAD].note}")
+        runtime = load_generator_runtime(bundle, backend="onnx", threads=args.threads)
+        engine = Engine(bundle, kit, sample_rate=SAMPLE_RATE, runtime=runtime)
+        engine.wait_ready(60)
+        load_s = time.monotonic() - t0
+        lead = int(np.flatnonzero(np.abs(engine.pad_buffer(PROBE_PAD)) > 0)[0])
+        stream = AudioStream(engine.mixer, device="system", sample_rate=SAMPLE_RATE, block_size=BLOCK_SIZE)
+        engine.stream = stream
+        stream.start()
+        midi_parser = argparse.ArgumentParser()
+        add_midi_arguments(midi_parser)
+        midi = start_midi(engine, midi_parser.parse_args(MIDI_ARGS), out=open(os.devnull, "w"))
+        if midi is None or midi.backend.api != "jack" or midi.watcher.virtual is None:
+            raise SystemExit("midi.py: the MIDI bridge did not open its virtual JACK MIDI input")
+        mixer = engine.mixer
+        time.sleep(1.0)  # start-up underflows happen here, and the stream clock fit fills
+        mixer.reset_peaks()
+        before, log_from = mixer.counters(), log_path.stat().st_size
+        worker_before = engine.worker.stats()
+        record = RecordDrain(mixer)
+
+        calls, knob_calls = [], []
+        trigger, set_direction = engine.trigger, engine.set_direction
+
+        def timed_trigger(index, velocity=1.0, at_frame=None):
+            now = time.monotonic()
+            calls.append((now, stream.frame_at_monotonic(now), mixer.frame))
+            return trigger(index, velocity, at_frame)
+
+        def timed_set_direction(index, direction, value):
+            knob_calls.append(time.monotonic())
+            return set_direction(index, direction, value)
+
+        engine.trigger, engine.set_direction = timed_trigger, timed_set_direction
+        sender = subprocess.Popen([sys.executable, "-c", SENDER, json.dumps(
+            {"probes": args.probes, "probe_gap_s": args.probe_gap_ms / 1e3, "note": PROBE_NOTE, "cc": KNOB_CC,
+             "moves": args.moves, "move_gap_s": args.move_gap_ms / 1e3, "sweeps": args.sweeps,
+             "sweep_values": args.sweep_values, "sweep_step_s": args.sweep_step_ms / 1e3,
+             "sweep_gap_s": args.sweep_gap_ms / 1e3})],
+            env=os.environ, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = sender.stdout.readline()
+        if not line:
+            raise SystemExit(f"midi.py: the sender failed (rc {sender.wait()})")
+        probe_sends = json.loads(line)["probe_sends"]
+        time.sleep(0.4)  # the last probe plays
+        audio, info = record.stop()
+
+        # knobs
+        midi.server.wait_idle(5)
+        if engine.focus != PROBE_PAD:
+            raise SystemExit(f"midi.py: focus is pad {engine.focus}, not {PROBE_PAD}")
+        watch = BufferWatch(engine, PROBE_PAD, args.poll_ms / 1e3)
+        sender.stdin.write("go\n")
+        sender.stdin.flush()
+        line = sender.stdout.readline()
+        if not line:
+            raise SystemExit(f"midi.py: the sender failed (rc {sender.wait()})")
+        knobs = json.loads(line)
+        midi.server.wait_idle(5)
+        engine.wait_ready(10)
+        time.sleep(0.05)
+        changes = np.array(watch.stop())
+        engine.trigger, engine.set_direction = trigger, set_direction
+        after, log_to = mixer.counters(), log_path.stat().st_size
+        worker_after, status, counters = engine.worker.stats(), engine.status(), midi.counters()
+        last_value = knobs["sweeps"][-1][-1][1] if knobs["sweeps"] else None
+        expected = -1.0 + 2.0 * last_value / 127 if last_value is not None else None
+        final_ok = (expected is not None and abs(engine.kit.pads[PROBE_PAD].directions[0] - expected) < 1e-9
+                    and np.array_equal(engine.pad_buffer(PROBE_PAD),
+                                       engine.render(engine.pad_latent(PROBE_PAD), PROBE_PITCH_SEMITONES)))
+        ahead_s = (lambda c: c.dac_time - c.current_time)(mixer._read_clock())
+        latency_s, lead_frames = stream.latency_s, stream.lead_frames
+        midi.close()
+        midi = None
+        engine.close()
+        engine = None
+
+        # latency: each probe's voice starts on the first onset at or after the mixer frame at its call
+        loud = np.flatnonzero(np.abs(audio[:, 0]) > QUIET)
+        onsets = loud[np.concatenate([[True], np.diff(loud) > MIN_GAP])] if len(loud) else loud
+        starts = np.array([info["first_frame"] + int(o) - lead for o in onsets], dtype=np.int64)
+        found = []  # (send time, call time, frame heard at the call, mixer frame at the call, start frame)
+        for sent_at, (called_at, heard_frame, mixer_frame) in zip(probe_sends, calls):
+            i = int(np.searchsorted(starts, mixer_frame))
+            if i < len(starts) and starts[i] - mixer_frame < 4 * BLOCK_SIZE:
+                found.append((sent_at, called_at, heard_frame, mixer_frame, int(starts[i])))
+        dispatch_ms = [(c - s) * 1e3 for s, c, _, _, _ in found]
+        heard_ms = [(c - s + (start - heard) / SAMPLE_RATE) * 1e3 for s, c, heard, _, start in found]
+        mix_ms = [(c - s) * 1e3 + (start - mixer_frame) / SAMPLE_RATE * 1e3 for s, c, _, mixer_frame, start in found]
+
+        # knobs: single moves
+        knob_calls = np.array(knob_calls)
+        move_ms, move_dispatch_ms = [], []
+        for sent_at, _ in knobs["moves"]:
+            ready, called = next_after(changes, sent_at), next_after(knob_calls, sent_at)
+            if ready is not None:
+                move_ms.append((ready - sent_at) * 1e3)
+            if called is not None:
+                move_dispatch_ms.append((called - sent_at) * 1e3)
+        # sweeps: each value -> the next new buffer; the last value -> the sweep's last new buffer
+        sweep_ms, settle_ms, per_sweep = [], [], []
+        bounds = [s[0][0] for s in knobs["sweeps"][1:]] + [math.inf]
+        for sweep, end in zip(knobs["sweeps"], bounds):
+            for sent_at, _ in sweep:
+                ready = next_after(changes, sent_at)
+                if ready is not None and ready < end:
+                    sweep_ms.append((ready - sent_at) * 1e3)
+            inside = changes[(changes > sweep[0][0]) & (changes < end)]
+            per_sweep.append(len(inside))
+            if len(inside) and inside[-1] > sweep[-1][0]:
+                settle_ms.append((inside[-1] - sweep[-1][0]) * 1e3)
+        sweep_values = sum(len(s) for s in knobs["sweeps"])
+
+        running, not_woken, others = xrun_attribution(log_path.read_bytes()[log_from:log_to].decode(errors="replace"))
+        renders = worker_after["renders_done"] - worker_before["renders_done"]
+        rows = [
+            ("note -> hit: probes sent / reached Engine.trigger / found in the mix",
+             f"{len(probe_sends)} / {len(calls)} / {len(found)}", "all equal"),
+            ("  sent -> Engine.trigger (dispatch) p50 / p99 / max", stats(dispatch_ms, 3),
+             "~1 ms (the JACK poller) + queue"),
+            ("  sent -> voice start frame in the mix p50 / p99 / max", stats(mix_ms),
+             f"<= dispatch + {1e3 * BLOCK_SIZE / SAMPLE_RATE:.2f} ms (1 block)"),
+            ("  sent -> voice start heard at the DAC p50 / p99 / max", stats(heard_ms),
+             f"<= {1e3 * lead_frames / SAMPLE_RATE:.2f} ms + dispatch (lead: DAC ahead + 2 blocks)"),
+            (f"knob: {len(knobs['moves'])} single CC {KNOB_CC} moves, new buffers seen",
+             f"{len(move_ms)} (renders done in all: {renders}; render p50 / p99 "
+             f"{status['render_ms_p50']:.1f} / {status['render_ms_p99']:.1f} ms)", "one per move"),
+            ("  CC sent -> Engine.set_direction p50 / p99 / max", stats(move_dispatch_ms, 3), "~1 ms"),
+            ("  CC sent -> new pad buffer p50 / p99 / max", stats(move_ms, 1), "dispatch + one render"),
+            (f"knob: {len(knobs['sweeps'])} sweeps x {args.sweep_values} values "
+             f"@ {args.sweep_step_ms:g} ms: buffers / sweep",
+             f"min {min(per_sweep, default=0)}, max {max(per_sweep, default=0)} "
+             f"(knob values applied {counters['knob_applied']}, coalesced {counters['knob_coalesced']})",
+             "a few (50 values/s/knob)"),
+            ("  each value sent -> next new buffer p50 / p99 / max", stats(sweep_ms, 1) + f" (n {len(sweep_ms)}"
+             f" of {sweep_values})", "<= 20 ms + one render"),
+            ("  last value sent -> settled buffer p50 / p99 / max", stats(settle_ms, 1),
+             "<= 20 ms + one render"),
+            ("  final buffer = render of the last CC value", "yes" if final_ok else "NO", "yes"),
+            ("MIDI received / dropped / errors / rejected",
+             f"{counters['received']} / {counters['dropped']} / {counters['errors']} / {counters['rejected']}",
+             "- / 0 / 0 / 0"),
+            ("underflows (whole run) / late starts / dropped commands",
+             f"{after['underflows'] - before['underflows']} / {after['late_starts'] - before['late_starts']} / "
+             f"{after['commands_dropped'] - before['commands_dropped']}", "0 / 0 / 0"),
+            ("  jackd xruns: ours running / ours not woken / others", f"{running} / {not_woken} / {others}",
+             "0 / - / -"),
+            ("  max callback", f"{after['max_callback_ns'] / 1e3:.0f} us",
+             f"<< {BLOCK_SIZE / SAMPLE_RATE * 1e6:.0f} us"),
+        ]
+        print(f"ganshot MIDI bench: JACK dummy {SAMPLE_RATE} Hz, block {BLOCK_SIZE}, output latency "
+              f"{latency_s * 1e3:.2f} ms (PortAudio), DAC {ahead_s * 1e3:.2f} ms ahead of the callback; model "
+              f"{bundle.name} (default kit, {runtime.name}, {args.threads} thread, CPU; GPU: not lent to this "
+              f"task), loaded in {load_s:.1f} s; Engine + MIDI bridge (JACK MIDI virtual input 'ganshot') in one "
+              f"process as in `ganshot serve`, the rtmidi sender in another; buffer poll {args.poll_ms:g} ms; "
+              f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+        width = max(len(r[0]) for r in rows)
+        print(f"{'metric':<{width}}  {'value':<58} target")
+        for name, value, target in rows:
+            print(f"{name:<{width}}  {value:<58} {target}")
+    finally:
+        stop_process(sender)
+        if midi is not None:
+            midi.close()
+        if engine is not None:
+            engine.close()
+        if "sounddevice" in sys.modules:  # PortAudio must leave JACK before jackd goes (else it aborts at exit)
+            sys.modules["sounddevice"]._terminate()
+        stop_process(jackd)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
