@@ -32,6 +32,7 @@ import queue
 import threading
 import time
 
+from ganshot.bridges._counters import Counters
 from ganshot.engine.errors import GanshotError
 
 from .mapping import Bind, MidiMapper, Panic, SelectKit, SetFocus, SetParam, Trigger, parse_bytes
@@ -96,25 +97,6 @@ class KnobLimiter:
         return max(0.0, min(self._last[key] + self.interval_s for key in self.pending) - now)
 
 
-class _Counters:
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._values = dict.fromkeys(COUNTERS, 0)
-
-    def add(self, name: str, n: int = 1) -> None:
-        with self._lock:
-            self._values[name] += n
-
-    def maximum(self, name: str, value: int) -> None:
-        with self._lock:
-            if value > self._values[name]:
-                self._values[name] = value
-
-    def snapshot(self) -> dict:
-        with self._lock:
-            return dict(self._values)
-
-
 class MidiServer:
     """Feeds MIDI from any number of ports into ``engine`` through ``mapper``.
 
@@ -131,7 +113,7 @@ class MidiServer:
         self.mapper = mapper if mapper is not None else MidiMapper()
         self.limiter = KnobLimiter(knob_rate_hz, clock)
         self._queue: queue.Queue = queue.Queue(queue_size)
-        self._counters = _Counters()
+        self._counters = Counters(COUNTERS)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._busy = False  # the dispatch thread is between get() and task_done()

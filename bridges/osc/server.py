@@ -40,6 +40,7 @@ import threading
 import time
 from pathlib import Path
 
+from ganshot.bridges._counters import Counters
 from ganshot.engine.errors import GanshotError, UserInputError
 
 from .addresses import ADDRESSES, RenderJob, Reply, RouteContext, route, schedule
@@ -79,28 +80,6 @@ class RateLimiter:
                 self._tokens -= 1.0
                 return True
             return False
-
-
-class _Counters:
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._values = dict.fromkeys(COUNTERS, 0)
-
-    def add(self, name: str, n: int = 1) -> None:
-        with self._lock:
-            self._values[name] += n
-
-    def maximum(self, name: str, value: int) -> None:
-        with self._lock:
-            self._values[name] = max(self._values[name], value)
-
-    def get(self, name: str, default=0):
-        with self._lock:
-            return self._values.get(name, default)
-
-    def snapshot(self) -> dict:
-        with self._lock:
-            return dict(self._values)
 
 
 def _resolve(host: str, port: int):
@@ -162,7 +141,7 @@ class OscServer:
         self.sample_rate = int(engine.status()["sample_rate"])
         self.cache = RenderCache(render_dir if render_dir is not None else default_render_dir(),
                                  render_max_files, render_max_bytes)
-        self._counters = _Counters()
+        self._counters = Counters(COUNTERS)
         self._queue: queue.Queue = queue.Queue(queue_size)
         self._render_queue: queue.Queue = queue.Queue(render_queue_size)
         self._fail_limiter = RateLimiter(fail_per_s, fail_burst)
