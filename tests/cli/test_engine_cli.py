@@ -176,3 +176,36 @@ def test_a_missing_or_corrupt_midi_file_is_one_line(kit_path, tmp_path, midi_byt
         midi.write_bytes(midi_bytes)
     assert_one_line_error(run_cli("render", kit_path, "--midi", midi, "-o", tmp_path / "out.wav"), needle)
     assert not (tmp_path / "out.wav").exists()
+
+
+@pytest.mark.jack
+@pytest.mark.slow
+def test_serve_stops_cleanly_on_ctrl_c(jack_server, kit_path, tmp_path):
+    import signal
+
+    import soundfile as sf
+
+    server = jack_server(sample_rate=RATE, block_size=128)
+    record = tmp_path / "take.wav"
+    proc = subprocess.Popen([sys.executable, "-m", "ganshot", "serve", "--kit", str(kit_path), "--backend", "onnx",
+                             "--device", "system", "--demo", "--osc-port", "0", "--no-midi", "--record", str(record)],
+                            env=server.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        lines = []
+        while time.monotonic() < deadline:  # wait for the first status line: the stream is playing
+            line = proc.stderr.readline()
+            lines.append(line)
+            if "underflows" in line or not line:
+                break
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    err = "".join(lines) + err
+    assert proc.returncode == 0, err
+    assert "ganshot: stopped" in err and "Traceback" not in err and "KeyboardInterrupt" not in err
+    audio, rate = sf.read(record, dtype="float32")  # the recording was finished and renamed into place
+    assert rate == RATE and len(audio) > RATE // 2 and np.abs(audio).max() > 0
