@@ -59,7 +59,7 @@ def _cmd_train(args) -> int:
 def _cmd_export(args) -> int:
     from ganshot.training.export import export_run
 
-    path = export_run(args.run_dir, args.out, name=args.name)
+    path = export_run(args.run_dir, args.out, name=args.name, directions_k=args.directions)
     print(f"ganshot: wrote model bundle {path}", file=sys.stderr)
     return 0
 
@@ -109,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("run_dir", help="training run folder")
     export.add_argument("-o", "--out", required=True, help="bundle folder to write")
     export.add_argument("--name", default=None, help="model name (default: the run folder's name)")
+    export.add_argument("--directions", type=int, default=8, metavar="K",
+                        help="GANSpace latent directions to store in the bundle (0: none)")
     export.set_defaults(handler=_cmd_export)
 
     from ganshot._engine_cli import add_engine_commands  # argparse only; handlers import lazily

@@ -34,6 +34,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -69,6 +70,7 @@ LATENT_DISTRIBUTIONS = ("normal", "uniform")  # z ~ N(0, 1) or U(-1, 1), as the 
 ALLOWED_EXTENSIONS = (".onnx", ".safetensors", ".md", ".png", ".txt")
 MAX_MODEL_JSON_BYTES = 4 * 1024 * 1024
 MAX_BUNDLE_ENTRIES = 256
+MAX_DIRECTIONS = 64  # latent directions a bundle may carry
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -104,7 +106,7 @@ class ModelBundle:
 
     @property
     def directions(self):
-        """Reserved latent directions (``None`` until a bundle carries them)."""
+        """The latent directions (see :func:`parse_model_json`), or ``None`` when the bundle has none."""
         return self.meta.get("directions")
 
     @property
@@ -150,8 +152,44 @@ def _typed(data: dict, key: str, types, where: str, what: str):
     return value
 
 
+def _finite_floats(values, count: int, where: str, what: str, non_negative: bool = False) -> None:
+    ok = isinstance(values, list) and len(values) == count and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and (v >= 0 or not non_negative)
+        for v in values
+    )
+    if not ok:
+        kind = "non-negative finite numbers" if non_negative else "finite numbers"
+        raise FormatError(f"{where}: {what} must be a list of exactly {count} {kind}")
+
+
+def _check_directions(directions: dict, latent_dim: int, where: str) -> None:
+    """Validate model.json ``directions`` (when not null); see :func:`parse_model_json`."""
+    where = f"{where}: directions"
+    for key, required in (("method", True), ("layer", False)):
+        value = directions.get(key)
+        if (required or key in directions) and (not isinstance(value, str) or not value or len(value) > 100):
+            raise FormatError(f"{where}: {key} must be a non-empty string of at most 100 characters")
+    _int(directions, "num_samples", where, 1, 1 << 40)
+    vectors = directions.get("vectors")
+    if not isinstance(vectors, list) or not 1 <= len(vectors) <= MAX_DIRECTIONS:
+        count = len(vectors) if isinstance(vectors, list) else type(vectors).__name__
+        raise FormatError(
+            f"{where}: vectors must be a list of 1 to {MAX_DIRECTIONS} directions, got {count} (use null for none)"
+        )
+    for index, vector in enumerate(vectors):
+        _finite_floats(vector, latent_dim, where, f"vectors[{index}]")
+    _finite_floats(directions.get("sigmas"), len(vectors), where, "sigmas", non_negative=True)
+    _finite_floats(directions.get("explained_variance"), len(vectors), where, "explained_variance")
+
+
 def parse_model_json(data, where: str = MODEL_JSON) -> dict:
-    """Validate a decoded model.json dict; returns it, or raises FormatError naming the problem."""
+    """Validate a decoded model.json dict; returns it, or raises FormatError naming the problem.
+
+    ``directions`` is null or ``{"method": str, "layer": str (optional), "num_samples": int,
+    "vectors": [[latent_dim floats] × K], "sigmas": [K floats >= 0],
+    "explained_variance": [K floats]}`` with 1 <= K <= :data:`MAX_DIRECTIONS`, all finite;
+    a bundle without the field loads as one with null.
+    """
     if not isinstance(data, dict):
         raise FormatError(f"{where}: top level must be a JSON object")
     if data.get("format") != BUNDLE_FORMAT:
@@ -199,6 +237,8 @@ def parse_model_json(data, where: str = MODEL_JSON) -> dict:
     for key in ("dataset", "training", "directions"):
         if data.get(key) is not None and not isinstance(data[key], dict):
             raise FormatError(f"{where}: field {key!r} must be an object or null")
+    if data.get("directions") is not None:
+        _check_directions(data["directions"], latent_dim, where)
     for key in ("created_utc", "ganshot_version"):
         _typed(data, key, str, where, "a string")
     files = _typed(data, "files", dict, where, "an object")

@@ -6,6 +6,7 @@ Cheat sheet::
     from ganshot.training.export import export_run, export_generator
     export_run("runs/drums", "presets/models/drums")               # last checkpoint
     export_generator(generator, spec, "out/tiny", name="tiny", sample_rate=16000)
+    export_run("runs/drums", "out/plain", directions_k=0)          # no latent directions
 
 What a bundle holds and why:
 
@@ -19,6 +20,10 @@ What a bundle holds and why:
 * No TorchScript: TorchScript is code (PyTorch's SECURITY.md), and safetensors plus
   the architecture name and hyperparameters are enough to rebuild the model.
 * ``README.md`` — name, sizes and how the bundle was made.
+* ``model.json`` ``directions`` — :func:`export_run` computes ``directions_k`` GANSpace
+  latent directions (:mod:`ganshot.training.directions`) from ``directions_samples``
+  seeded latents of the model's own distribution; the engine's direction knobs move
+  along them. ``directions_k=0`` leaves the field null (the knobs then move latent axes).
 
 Before writing anything, export runs ONNX Runtime (CPU) and torch on the same seeded
 ``z`` (batch 3, labels ``0, 1, 2 mod classes``) and refuses with one line when
@@ -42,13 +47,18 @@ from ganshot.engine.bundle import ONNX_NAME, SAFETENSORS_NAME, write_bundle
 from ganshot.engine.errors import FormatError, GanshotError, UserInputError
 from ganshot.engine.wavegan import GeneratorSpec, WaveGANGenerator
 
-__all__ = ["export_run", "export_generator", "PARITY_TOLERANCE", "OPSET", "PARITY_BATCH"]
+__all__ = [
+    "export_run", "export_generator", "PARITY_TOLERANCE", "OPSET", "PARITY_BATCH",
+    "DEFAULT_DIRECTIONS", "DEFAULT_DIRECTION_SAMPLES",
+]  # fmt: skip
 
 OPSET = 17
 PARITY_TOLERANCE = 1e-4
 PARITY_BATCH = 3
 PARITY_SEED = 0
 RUN_JSON = "run.json"
+DEFAULT_DIRECTIONS = 8  # GANSpace directions export_run stores (the MIDI bridge has 8 direction knobs)
+DEFAULT_DIRECTION_SAMPLES = 10000
 
 
 def _export_onnx(model: WaveGANGenerator, spec: GeneratorSpec, path: Path) -> None:
@@ -129,6 +139,10 @@ def _readme(meta: dict, sizes: dict, num_params: int) -> str:
         f"ONNX Runtime matched torch to {meta['export']['parity_rel_error']:.2g} relative.",
         "Load it with `ganshot.engine.load_bundle(path)`; model.json records the sha256 of every file.",
     ]
+    directions = meta.get("directions")
+    if isinstance(directions, dict) and isinstance(directions.get("vectors"), list):  # validated when written
+        lines.insert(-1, f"Latent directions: {len(directions['vectors'])} ({directions.get('method')}, "
+                         f"{directions.get('num_samples')} samples) in model.json.")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -142,12 +156,15 @@ def export_generator(
     dataset: dict | None = None,
     training: dict | None = None,
     latent_distribution: str = "normal",
+    directions: dict | None = None,
 ) -> Path:
     """Export ``generator`` (built from ``spec``) to the bundle folder ``bundle_dir``; returns it.
 
     ``classes`` are the label names in index order (required, one per class, when
     the spec is conditional). ``dataset`` and ``training`` are stored as given;
     ``latent_distribution`` ("normal" or "uniform") is how the model was trained to see ``z``.
+    ``directions`` is stored as model.json "directions" (a :func:`~ganshot.training.directions.compute_directions`
+    result, or None); the bundle loader validates it before anything is swapped in.
     Raises GanshotError (nothing written) when ONNX Runtime disagrees with torch.
     """
     from safetensors.torch import save_file
@@ -180,7 +197,7 @@ def export_generator(
         "onnx": {"input": "z", "label_input": "label" if spec.conditional else None, "output": "audio", "opset": OPSET},
         "dataset": dataset,
         "training": training,
-        "directions": None,
+        "directions": copy.deepcopy(directions),
     }
     with tempfile.TemporaryDirectory(prefix="ganshot-export-") as work:
         work = Path(work)
@@ -205,15 +222,29 @@ def export_generator(
         return write_bundle(bundle_dir, meta, files)
 
 
-def export_run(run_dir: str | Path, bundle_dir: str | Path, name: str | None = None, step: int | None = None) -> Path:
+def export_run(
+    run_dir: str | Path,
+    bundle_dir: str | Path,
+    name: str | None = None,
+    step: int | None = None,
+    directions_k: int = DEFAULT_DIRECTIONS,
+    directions_samples: int = DEFAULT_DIRECTION_SAMPLES,
+) -> Path:
     """Export a training run's generator to ``bundle_dir``; returns the bundle path.
 
     ``step`` picks a checkpoint (default: the newest); ``name`` defaults to the run
     folder's name. The bundle records the run's resolved config, the step, the dataset
-    summary and classes from ``run.json``, and the latent distribution.
+    summary and classes from ``run.json``, the latent distribution, and ``directions_k``
+    GANSpace latent directions estimated from ``directions_samples`` latents (0: none).
     """
     from .checkpoint import load_generator, load_run_info
     from .config import config_to_dict
+    from .directions import MAX_DIRECTIONS, compute_directions
+
+    if isinstance(directions_k, bool) or not isinstance(directions_k, int) or not 0 <= directions_k <= MAX_DIRECTIONS:
+        raise UserInputError(
+            f"export: directions must be an integer in [0, {MAX_DIRECTIONS}], got {directions_k!r:.40}"
+        )
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -235,8 +266,14 @@ def export_run(run_dir: str | Path, bundle_dir: str | Path, name: str | None = N
         )
     dataset = info.get("dataset")
     training = {"step": step, "config": config_to_dict(config), "run": run_dir.resolve().name}
+    directions = None
+    if directions_k > 0:
+        directions = compute_directions(
+            generator, spec.latent_dim, num_samples=directions_samples, k=directions_k,
+            distribution=config.model.latent_distribution,
+        )  # fmt: skip
     return export_generator(
         generator, spec, bundle_dir, name=name or run_dir.resolve().name, sample_rate=sample_rate,
         classes=classes if spec.conditional else [], dataset=dataset if isinstance(dataset, dict) else None,
-        training=training, latent_distribution=config.model.latent_distribution,
+        training=training, latent_distribution=config.model.latent_distribution, directions=directions,
     )  # fmt: skip

@@ -182,7 +182,13 @@ def test_export_run_writes_a_working_bundle(tiny_run, tmp_path):
     with torch.no_grad():
         expected = generator(torch.from_numpy(z), torch.from_numpy(labels)).numpy()
     assert rel_error(OnnxGenerator(bundle).render(z, labels), expected) <= PARITY_TOLERANCE
-    assert export_run(tiny_run, tmp_path / "named", name="My kit", step=1) and load_bundle(tmp_path / "named").name == "My kit"
+    directions = bundle.directions  # 8 GANSpace directions by default, from 10000 latents of the run's distribution
+    assert directions["method"] == "ganspace-pca" and directions["num_samples"] == 10000
+    assert len(directions["vectors"]) == 8 and np.allclose(directions["sigmas"], 1 / np.sqrt(3), rtol=0.1)
+    assert export_run(tiny_run, tmp_path / "named", name="My kit", step=1, directions_k=0)
+    assert load_bundle(tmp_path / "named").name == "My kit" and load_bundle(tmp_path / "named").directions is None
+    export_run(tiny_run, tmp_path / "few", directions_k=3, directions_samples=500)
+    assert len(load_bundle(tmp_path / "few").directions["sigmas"]) == 3
 
 
 def test_export_run_refusals(tiny_run, tmp_path):
@@ -192,6 +198,9 @@ def test_export_run_refusals(tiny_run, tmp_path):
         export_run(tiny_run, tmp_path / "b", step=7)
     with pytest.raises(GanshotError, match="no training run folder"):
         export_run(tmp_path / "nowhere", tmp_path / "b")
+    for bad in (-1, 65, 2.5):
+        with pytest.raises(UserInputError, match="directions must be an integer in"):
+            export_run(tiny_run, tmp_path / "b", directions_k=bad)
     assert not (tmp_path / "b").exists()
 
 
