@@ -74,7 +74,12 @@ def test_moving_z_along_a_direction_moves_the_activations_along_its_pc(generator
 
 
 def test_deterministic_and_seeded(generator, directions):
-    assert compute_directions(generator, SPEC.latent_dim, num_samples=SAMPLES, k=8) == directions
+    again = compute_directions(generator, SPEC.latent_dim, num_samples=SAMPLES, k=8)
+    # same seed, same directions up to float summation order (torch's CPU kernels may split sums by thread)
+    for key in ("vectors", "sigmas", "explained_variance"):
+        np.testing.assert_allclose(again[key], directions[key], rtol=1e-5, atol=1e-6)
+    assert {k: v for k, v in again.items() if k not in ("vectors", "sigmas", "explained_variance")} == \
+        {k: v for k, v in directions.items() if k not in ("vectors", "sigmas", "explained_variance")}
     other = compute_directions(generator, SPEC.latent_dim, num_samples=SAMPLES, k=8, seed=1)
     assert other != directions
     assert abs(np.dot(other["vectors"][0], directions["vectors"][0])) > 0.99  # a well-separated PC is stable
