@@ -47,15 +47,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from osc import RecordDrain  # noqa: E402  (bench/osc.py)
+from osc import RecordDrain, match_probes  # noqa: E402  (bench/osc.py)
 from realtime import start_jackd, stop_process, xrun_attribution  # noqa: E402  (bench/realtime.py)
 
 SAMPLE_RATE, BLOCK_SIZE = 48000, 128
 PROBE_PAD, PROBE_NOTE = 0, 36
 PROBE_PITCH_SEMITONES = 24.0
 KNOB_CC = 21
-QUIET = 1e-9  # the mix between probes: exactly silent
-MIN_GAP = 512  # quiet frames before a probe onset
 MIDI_ARGS = ["--midi-in", "none", "--midi-api", "jack"]
 
 SENDER = r"""
@@ -253,14 +251,7 @@ def main(argv=None) -> None:
         engine = None
 
         # latency: each probe's voice starts on the first onset at or after the mixer frame at its call
-        loud = np.flatnonzero(np.abs(audio[:, 0]) > QUIET)
-        onsets = loud[np.concatenate([[True], np.diff(loud) > MIN_GAP])] if len(loud) else loud
-        starts = np.array([info["first_frame"] + int(o) - lead for o in onsets], dtype=np.int64)
-        found = []  # (send time, call time, frame heard at the call, mixer frame at the call, start frame)
-        for sent_at, (called_at, heard_frame, mixer_frame) in zip(probe_sends, calls):
-            i = int(np.searchsorted(starts, mixer_frame))
-            if i < len(starts) and starts[i] - mixer_frame < 4 * BLOCK_SIZE:
-                found.append((sent_at, called_at, heard_frame, mixer_frame, int(starts[i])))
+        found = match_probes(audio, info["first_frame"] - lead, probe_sends, calls)
         dispatch_ms = [(c - s) * 1e3 for s, c, _, _, _ in found]
         heard_ms = [(c - s + (start - heard) / SAMPLE_RATE) * 1e3 for s, c, heard, _, start in found]
         mix_ms = [(c - s) * 1e3 + (start - mixer_frame) / SAMPLE_RATE * 1e3 for s, c, _, mixer_frame, start in found]

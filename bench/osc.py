@@ -134,6 +134,24 @@ def percentile(values, q: float) -> float:
     return float(np.percentile(values, q)) if len(values) else math.nan
 
 
+def match_probes(audio, first_frame: int, probe_sends, calls) -> list[tuple]:
+    """Pair each probe with the onset its voice started on in ``audio`` (left channel).
+
+    ``first_frame``: stream frame of ``audio[0]``; ``calls``: (call time, frame heard at the
+    call, mixer frame at the call) per probe. Returns (send time, call time, frame heard at the
+    call, mixer frame at the call, start frame) for the probes found within 4 blocks.
+    """
+    loud = np.flatnonzero(np.abs(audio[:, 0]) > QUIET)
+    onsets = loud[np.concatenate([[True], np.diff(loud) > MIN_GAP])] if len(loud) else loud
+    starts = np.array([first_frame + int(o) for o in onsets], dtype=np.int64)
+    found = []
+    for sent_at, (called_at, heard_frame, mixer_frame) in zip(probe_sends, calls):
+        i = int(np.searchsorted(starts, mixer_frame))
+        if i < len(starts) and starts[i] - mixer_frame < 4 * BLOCK_SIZE:
+            found.append((sent_at, called_at, heard_frame, mixer_frame, int(starts[i])))
+    return found
+
+
 class RecordDrain:
     """Drains the mixer's record tap (every mixed frame) into memory, with its first stream frame."""
 
@@ -247,14 +265,7 @@ def main(argv=None) -> None:
         engine = None
 
         # latency: each probe's voice starts on the first onset at or after the mixer frame at its call
-        loud = np.flatnonzero(np.abs(audio[:, 0]) > QUIET)
-        onsets = loud[np.concatenate([[True], np.diff(loud) > MIN_GAP])] if len(loud) else loud
-        starts = np.array([info["first_frame"] + int(o) - lead for o in onsets], dtype=np.int64)
-        found = []  # (send time, call time, frame heard at the call, mixer frame at the call, start frame)
-        for sent_at, (called_at, heard_frame, mixer_frame) in zip(probe_sends, calls):
-            i = int(np.searchsorted(starts, mixer_frame))
-            if i < len(starts) and starts[i] - mixer_frame < 4 * BLOCK_SIZE:
-                found.append((sent_at, called_at, heard_frame, mixer_frame, int(starts[i])))
+        found = match_probes(audio, info["first_frame"] - lead, probe_sends, calls)
         dispatch_ms = [(c - s) * 1e3 for s, c, _, _, _ in found]
         heard_ms = [(c - s + (start - heard) / SAMPLE_RATE) * 1e3 for s, c, heard, _, start in found]
         block_frames = [start - mixer_frame for _, _, _, mixer_frame, start in found]
