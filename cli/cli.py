@@ -52,6 +52,7 @@ def _cmd_train(args) -> int:
         resume=args.resume,
         overrides=args.set or [],
         max_steps=args.steps,
+        init_generator=args.init_from,
     )
     return 0
 
@@ -61,6 +62,22 @@ def _cmd_export(args) -> int:
 
     path = export_run(args.run_dir, args.out, name=args.name, directions_k=args.directions)
     print(f"ganshot: wrote model bundle {path}", file=sys.stderr)
+    return 0
+
+
+def _cmd_evaluate(args) -> int:
+    from ganshot.training.classifier import ClassifierConfig
+    from ganshot.training.evaluate import evaluate
+
+    def say(line: str) -> None:
+        print(f"ganshot: {line}", file=sys.stderr)
+
+    report = evaluate(args.bundle, args.data, args.out, n=args.num, seed=args.seed, retrain=args.retrain,
+                      config=ClassifierConfig(epochs=args.epochs), say=say)
+    for name, target in report["targets"].items():
+        value = target["value"]
+        shown = f"{value:.3f}" if isinstance(value, float) else (", ".join(value) or "none")
+        print(f"{name:17} {shown:>10}  {target['target']:40} {'met' if target['met'] else 'NOT MET'}")
     return 0
 
 
@@ -103,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
     train.add_argument("--steps", type=int, default=None, help="stop after this many generator steps (overrides config)")
     train.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config value, e.g. --set model.d=16")
+    train.add_argument("--init-from", default=None, metavar="BUNDLE",
+                       help="start a new run from a model bundle's generator weights (fresh critic)")
     train.set_defaults(handler=_cmd_train)
 
     export = sub.add_parser("export", help="export a run to a model bundle (ONNX + safetensors)", formatter_class=fmt)
@@ -112,6 +131,17 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--directions", type=int, default=8, metavar="K",
                         help="GANSpace latent directions to store in the bundle (0: none)")
     export.set_defaults(handler=_cmd_export)
+
+    evaluate = sub.add_parser("evaluate", help="measure a model: Inception Score, Fréchet distance, coverage, "
+                              "memorisation", formatter_class=fmt)
+    evaluate.add_argument("bundle", help="model bundle folder")
+    evaluate.add_argument("--data", required=True, help="dataset folder (with manifest.json) the model learnt from")
+    evaluate.add_argument("-n", "--num", type=int, default=2000, help="generated one-shots to judge")
+    evaluate.add_argument("-o", "--out", default=None, help="report folder (default: BUNDLE-eval beside the bundle)")
+    evaluate.add_argument("--seed", type=int, default=0, help="first seed of the generated one-shots")
+    evaluate.add_argument("--epochs", type=int, default=30, help="classifier training epochs")
+    evaluate.add_argument("--retrain", action="store_true", help="train a new classifier even if one fits")
+    evaluate.set_defaults(handler=_cmd_evaluate)
 
     from ganshot._engine_cli import add_engine_commands  # argparse only; handlers import lazily
 

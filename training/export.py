@@ -266,6 +266,11 @@ def export_run(
         )
     dataset = info.get("dataset")
     training = {"step": step, "config": config_to_dict(config), "run": run_dir.resolve().name}
+    warm = info.get("init_generator")
+    if isinstance(warm, dict):  # a warm start: the steps before this run count towards the model's total
+        training["init_generator"] = warm
+        before = warm.get("steps_before")
+        training["total_steps"] = step + (before if isinstance(before, int) and before >= 0 else 0)
     directions = None
     if directions_k > 0:
         directions = compute_directions(

@@ -129,27 +129,50 @@ class _StopOnSigint:
 
 
 def train(config, data_dir, run_dir, resume: bool = False, overrides=(), max_steps: int | None = None,
-          *, device: str | None = None, on_step: Callable[[TrainState, dict], None] | None = None) -> dict:
+          *, device: str | None = None, on_step: Callable[[TrainState, dict], None] | None = None,
+          init_generator: str | os.PathLike | None = None) -> dict:
     """Train a WaveGAN on the dataset at ``data_dir``, writing the run folder ``run_dir``.
 
     ``config``: a shipped name, a TOML path or a :class:`Config`; ``overrides``:
     ``["train.batch_size=8", ...]``; ``max_steps``: total generator steps to stop at
     (overrides ``train.steps``); ``device``: "cpu"/"cuda" (None = CUDA when present);
     ``on_step(state, stats)`` is called after every step with the :class:`TrainState` and a dict
-    of scalar tensors (tests use it).
+    of scalar tensors (tests use it). ``init_generator``: a model bundle whose generator weights
+    start a new run (a warm start: the critic and both optimisers start fresh; the bundle must
+    have the config's architecture); ignored by ``--resume``, whose checkpoint holds everything.
     Returns ``{"step", "critic_loss", "generator_loss", "wasserstein", "gradient_penalty",
     "checkpoint"}`` (losses are None when no step ran).
     """
     owns_group = not (dist.is_available() and dist.is_initialized())
     ctx = setup_distributed(device)
     try:
-        return _train(ctx, config, Path(data_dir), Path(run_dir), resume, overrides, max_steps, on_step)
+        return _train(ctx, config, Path(data_dir), Path(run_dir), resume, overrides, max_steps, on_step,
+                      init_generator)
     finally:
         if owns_group:
             teardown_distributed(ctx)
 
 
-def _train(ctx, config, data_dir, run_dir, resume, overrides, max_steps, on_step) -> dict:
+def _warm_start(gen: WaveGANGenerator, spec: GeneratorSpec, bundle_path) -> dict:
+    """Load a bundle's generator weights into ``gen``; returns what run.json records of it."""
+    from safetensors.torch import load_file
+
+    from ganshot.engine.bundle import load_bundle
+
+    bundle = load_bundle(bundle_path)  # validated and hash-checked; safetensors holds no pickle
+    if bundle.hyperparameters != spec.to_dict():
+        raise UserInputError(f"{bundle_path}: --init-from needs a generator of the config's architecture "
+                             f"{spec.to_dict()}, the bundle has {bundle.hyperparameters}")
+    state = load_file(str(bundle.safetensors_path))
+    try:
+        gen.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise UserInputError(f"{bundle.safetensors_path}: weights do not fit the generator: {str(exc).splitlines()[0]}") from None
+    previous = (bundle.meta.get("training") or {})
+    return {"bundle": bundle.name, "model_json_sha256": bundle.sha256, "steps_before": previous.get("total_steps", previous.get("step"))}
+
+
+def _train(ctx, config, data_dir, run_dir, resume, overrides, max_steps, on_step, init_generator=None) -> dict:
     cfg = load_config(config, overrides)
     if max_steps is not None:
         if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 0:
@@ -190,16 +213,21 @@ def _train(ctx, config, data_dir, run_dir, resume, overrides, max_steps, on_step
     disc = WaveGANDiscriminator(**disc_params).to(device)
     state = TrainState(gen, disc, torch.optim.Adam(gen.parameters(), lr=t.lr, betas=t.betas),
                        torch.optim.Adam(disc.parameters(), lr=t.lr, betas=t.betas), 0, t.seed, ctx.world_size)
+    warm = None
     if resume and found:
         load_checkpoint(found[-1][1], state)
+        warm = load_run_info(run_dir).get("init_generator") if (run_dir / "run.json").is_file() else None
     elif resume and ctx.is_main:
         tqdm.write(f"ganshot: {run_dir} has no checkpoint yet, starting at step 0")
+    if init_generator is not None and not (resume and found):
+        warm = _warm_start(gen, spec, init_generator)
     if ctx.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         save_config(cfg, run_dir / CONFIG_FILE)
         write_run_info(run_dir, {"dataset": dataset.manifest.summary(), "data_dir": str(data_dir.resolve()),
                                  "classes": classes, "generator": spec.to_dict(), "discriminator": disc_params,
-                                 "latent_distribution": m.latent_distribution, "sample_rate": m.sample_rate})
+                                 "latent_distribution": m.latent_distribution, "sample_rate": m.sample_rate,
+                                 "init_generator": warm})
     if ctx.distributed:
         state.generator, state.discriminator = wrap_ddp(gen, device), wrap_ddp(disc, device)
     return _loop(ctx, cfg, state, spec, disc_params, dataset, classes, run_dir, on_step)
