@@ -107,7 +107,7 @@ class DrumClassifier(nn.Module):
         self.sample_rate, self.num_samples = int(sample_rate), int(num_samples)
         blocks, channels = [], 1
         for width in CHANNELS:
-            blocks += [nn.Conv2d(channels, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(), nn.MaxPool2d(2)]
+            blocks += [nn.Conv2d(channels, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True)]
             channels = width
         self.features = nn.Sequential(*blocks)
         self.embedding = nn.Linear(2 * channels, EMBED_DIM)

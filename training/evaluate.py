@@ -51,7 +51,7 @@ from .classifier import ClassifierConfig, load_classifier, log_mel, save_classif
 from .data import OneShotDataset
 from .metrics import coverage, frechet_distance, inception_score, nearest_distances
 
-__all__ = ["evaluate", "split_items", "render_seeds", "FAMILIES", "TARGETS", "PRESENT_SHARE", "REPORT_FORMAT"]
+__all__ = ["evaluate", "split_items", "render_seeds", "memorisation", "FAMILIES", "TARGETS", "PRESENT_SHARE", "REPORT_FORMAT"]
 
 REPORT_FORMAT, REPORT_VERSION = "ganshot-evaluation", 1
 CLASSIFIER_FILE, REPORT_JSON, REPORT_MD, GRID_PNG = "classifier.safetensors", "report.json", "report.md", "classes.png"
@@ -146,6 +146,24 @@ def _unit_rows(audio, sample_rate: int) -> np.ndarray:
     return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
 
 
+def memorisation(generated, real_train, real_test, sample_rate: int) -> dict:
+    """How close generated one-shots sit to the training set, against real test one-shots.
+
+    A *copy* is a generated one-shot nearer to its nearest training one-shot than
+    ``1 - COPY_QUANTILE`` of the real test ones are; a model that generalises makes about
+    ``COPY_QUANTILE`` of them, one that replays its training set nearly all.
+    """
+    train_rows = _unit_rows(real_train, sample_rate)
+    nn_gen = nearest_distances(_unit_rows(generated, sample_rate), train_rows)
+    nn_test = nearest_distances(_unit_rows(real_test, sample_rate), train_rows)
+    threshold = float(np.quantile(nn_test, COPY_QUANTILE))
+    return {"space": "log-mel, unit-norm rows", "generated_nn_median": float(np.median(nn_gen)),
+            "test_nn_median": float(np.median(nn_test)),
+            "median_ratio": float(np.median(nn_gen) / max(np.median(nn_test), 1e-12)),
+            "copy_threshold": threshold, "copy_share": float((nn_gen < threshold).mean()),
+            "copy_share_expected": COPY_QUANTILE}
+
+
 def _grid(classes, real, real_labels, generated, probs, path: Path, sample_rate: int) -> Path:
     tiles = [spectrogram_image(real[0])]
     blank = np.full_like(tiles[0], 24)
@@ -224,10 +242,6 @@ def evaluate(bundle_path, data_dir, out_dir=None, n: int = 2000, seed: int = 0, 
     fd_gen = frechet_distance(e_gen[:fd_count], e_test)
     shares = coverage(p_gen, classes)
     families = {name: float(sum(shares.get(c, 0.0) for c in members)) for name, members in FAMILIES.items()}
-    train_rows = _unit_rows(real_train, rate)
-    nn_gen = nearest_distances(_unit_rows(generated, rate), train_rows)
-    nn_test = nearest_distances(_unit_rows(real_test, rate), train_rows)
-    threshold = float(np.quantile(nn_test, COPY_QUANTILE))
     report = {
         "format": REPORT_FORMAT, "version": REPORT_VERSION,
         "model": {"name": bundle.name, "path": str(bundle.path), "model_json_sha256": bundle.sha256,
@@ -246,11 +260,7 @@ def evaluate(bundle_path, data_dir, out_dir=None, n: int = 2000, seed: int = 0, 
                      "missing": [c for c in classes if shares[c] < PRESENT_SHARE],
                      "families": families,
                      "families_missing": [f for f, share in families.items() if share < PRESENT_SHARE]},
-        "memorisation": {"space": "log-mel, unit-norm rows", "generated_nn_median": float(np.median(nn_gen)),
-                         "test_nn_median": float(np.median(nn_test)),
-                         "median_ratio": float(np.median(nn_gen) / max(np.median(nn_test), 1e-12)),
-                         "copy_threshold": threshold, "copy_share": float((nn_gen < threshold).mean()),
-                         "copy_share_expected": COPY_QUANTILE},
+        "memorisation": memorisation(generated, real_train, real_test, rate),
     }
     report["targets"] = _judge(report)
     report["time_s"] = round(time.perf_counter() - started, 1)
