@@ -18,6 +18,7 @@ import os
 import warnings
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch.utils.data import DistributedSampler
@@ -102,10 +103,19 @@ def wrap_ddp(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
 class BatchStream:
     """Endless batches of dataset indices for one rank; ``batch(k)`` is a pure function of k."""
 
-    def __init__(self, num_items: int, batch_size: int, seed: int, rank: int = 0, world_size: int = 1) -> None:
+    def __init__(self, num_items: int, batch_size: int, seed: int, rank: int = 0, world_size: int = 1,
+                 weights=None) -> None:
+        """``weights``: None for shuffled epochs without replacement; else float[num_items] draw weights,
+        and each "epoch" is ``num_items`` draws with replacement, seeded by (seed, epoch), dealt to ranks."""
         if num_items < world_size:
             raise UserInputError(f"the dataset has {num_items} items, fewer than the {world_size} processes")
         self.num_items, self.batch_size, self.seed = num_items, batch_size, seed
+        self._probs = None
+        if weights is not None:
+            w = np.asarray(weights, dtype=np.float64)
+            if w.shape != (num_items,) or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+                raise UserInputError(f"sampling weights must be {num_items} finite non-negative numbers, not all 0")
+            self._probs = w / w.sum()
         self.rank, self.world_size = rank, world_size
         self._sampler = DistributedSampler(
             range(num_items), num_replicas=world_size, rank=rank, shuffle=True, seed=seed, drop_last=True
@@ -115,8 +125,12 @@ class BatchStream:
 
     def _epoch(self, epoch: int) -> list[int]:
         if self._cache is None or self._cache[0] != epoch:
-            self._sampler.set_epoch(epoch)
-            self._cache = (epoch, list(self._sampler))
+            if self._probs is None:
+                self._sampler.set_epoch(epoch)
+                self._cache = (epoch, list(self._sampler))
+            else:
+                draws = np.random.default_rng([self.seed, epoch]).choice(self.num_items, self.num_items, p=self._probs)
+                self._cache = (epoch, draws[self.rank::self.world_size][: self.per_epoch].tolist())
         return self._cache[1]
 
     def batch(self, k: int) -> list[int]:

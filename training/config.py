@@ -88,6 +88,7 @@ class TrainConfig:
     keep_checkpoints: int = 3
     num_workers: int = 2  # DataLoader worker processes
     amp: str = "auto"  # "auto" (bf16 on CUDA), "bf16", "off"
+    class_balance: float = 0.0  # draw each one-shot with weight count(its class) ** -class_balance; 0 = plain epochs
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ _LIMITS = {
     "train.keep_checkpoints": (1, 10000),
     "train.num_workers": (0, 256),
     "train.amp": ("auto", "bf16", "off"),
+    "train.class_balance": (0.0, 1.0),
 }
 _SECTIONS = {"model": ModelConfig, "train": TrainConfig}
 

@@ -237,7 +237,11 @@ def _loop(ctx, cfg, state, spec, disc_params, dataset, classes, run_dir, on_step
     m, t = cfg.model, cfg.train
     device, G, D = ctx.device, state.generator, state.discriminator
     bare_g = getattr(G, "module", G)
-    stream = BatchStream(len(dataset), t.batch_size, t.seed, ctx.rank, ctx.world_size)
+    weights = None
+    if t.class_balance > 0:  # rare classes drawn more often: count(class) ** -class_balance per one-shot
+        counts = torch.bincount(dataset.labels).double()
+        weights = (counts[dataset.labels] ** -t.class_balance).numpy()
+    stream = BatchStream(len(dataset), t.batch_size, t.seed, ctx.rank, ctx.world_size, weights)
     batches = _batches(dataset, stream, state.step * t.critic_steps, device, t.num_workers)
     autocast = _autocast_factory(t.amp, device)
     amp = autocast or contextlib.nullcontext
