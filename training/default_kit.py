@@ -1,13 +1,13 @@
-"""Pick the default kit's 16 pads from a model by sound, not at random.
+"""Pick the default kit's 16 pads from a model with the drum classifier of ``ganshot evaluate``.
 
-Until the quality issue's drum classifier exists, pads are chosen by two simple
-features of each candidate one-shot: its spectral centroid (Hz; kicks low, hats
-high) and its decay time (ms until the envelope falls 30 dB below its peak;
-crash/ride/open hat long, closed hat short). Each GM pad of notes 36–51 asks for
-a centroid quantile and a decay quantile among the candidates (:data:`PAD_TARGETS`),
-and takes the closest unused candidate.
+Each GM pad of notes 36–51 asks for its drum class (:func:`~ganshot.training.gm_drums.note_class`:
+36 kick, 37 rimshot, 38 snare, 39 clap, 42 closed hat, 49 crash, …). The classifier judges
+``candidates`` seeded one-shots of the model, and each pad takes the unused seed the
+classifier is surest belongs to its class (highest probability), in the order of
+:data:`PICK_ORDER` so the pads that matter most choose first.
 
-    python -m ganshot.training.default_kit presets/models/drums-v0 -o presets/kits/default.json
+    python -m ganshot.training.default_kit presets/models/drums-v1 \\
+        --classifier presets/models/drums-v1-eval/classifier.safetensors -o presets/kits/default.json
 """
 
 from __future__ import annotations
@@ -18,60 +18,66 @@ from pathlib import Path
 import numpy as np
 
 from ganshot.engine.bundle import load_bundle
+from ganshot.engine.errors import UserInputError
 from ganshot.engine.kit import save_kit
-from ganshot.engine.latent import seeded_latent
-from ganshot.engine.presets import seeded_kit
-from ganshot.engine.runtime import load_generator_runtime
+from ganshot.engine.presets import FIRST_PAD_NOTE, GM_PAD_NAMES, seeded_kit
 
-__all__ = ["PAD_TARGETS", "features", "choose_seeds", "main"]
+from .gm_drums import note_class
 
-#: note -> (centroid quantile, decay quantile) among the candidates.
-PAD_TARGETS = {
-    36: (0.02, 0.5), 37: (0.55, 0.1), 38: (0.5, 0.4), 39: (0.6, 0.3), 40: (0.45, 0.45), 41: (0.12, 0.6),
-    42: (0.95, 0.05), 43: (0.18, 0.6), 44: (0.9, 0.1), 45: (0.24, 0.6), 46: (0.9, 0.8), 47: (0.3, 0.55),
-    48: (0.35, 0.55), 49: (0.85, 0.98), 50: (0.4, 0.5), 51: (0.8, 0.95),
-}
+__all__ = ["PAD_NOTES", "PICK_ORDER", "choose_seeds", "main"]
+
+PAD_NOTES = tuple(range(FIRST_PAD_NOTE, FIRST_PAD_NOTE + len(GM_PAD_NAMES)))
+#: kick, snare, closed hat, crash, open hat, ride, the toms, then the rest.
+PICK_ORDER = (36, 38, 42, 49, 46, 51, 41, 45, 48, 39, 37, 44, 40, 43, 47, 50)
 
 
-def features(audio: np.ndarray, sample_rate: int) -> tuple[float, float]:
-    """(spectral centroid in Hz, decay to -30 dB in ms) of a mono one-shot."""
-    spectrum = np.abs(np.fft.rfft(audio * np.hanning(len(audio))))
-    freqs = np.fft.rfftfreq(len(audio), 1 / sample_rate)
-    centroid = float((spectrum * freqs).sum() / max(spectrum.sum(), 1e-12))
-    hop = max(1, sample_rate // 200)
-    env = np.sqrt(np.convolve(audio**2, np.ones(hop) / hop, mode="same"))
-    peak = int(np.argmax(env))
-    below = np.nonzero(env[peak:] < env[peak] * 10 ** (-30 / 20))[0]
-    decay = (below[0] if below.size else len(audio) - peak) * 1000 / sample_rate
-    return centroid, float(decay)
+def choose_seeds(bundle, classifier, num_candidates: int = 512, first_seed: int = 1) -> tuple[list[int], list[dict]]:
+    """(one seed per note of :data:`PAD_NOTES`, one pick record per pad) for ``bundle``.
 
+    A pick record: ``{"note", "class", "seed", "probability", "predicted"}`` (``predicted``:
+    the class the classifier ranks first for that seed).
+    """
+    from .evaluate import render_seeds
 
-def choose_seeds(bundle, num_candidates: int = 256, first_seed: int = 1) -> list[int]:
-    """One seed per GM note 36-51, picked by :data:`PAD_TARGETS`."""
-    runtime = load_generator_runtime(bundle, backend="onnx")
+    if num_candidates < len(PAD_NOTES):
+        raise UserInputError(f"need at least {len(PAD_NOTES)} candidates, got {num_candidates}")
+    if classifier.sample_rate != bundle.sample_rate:
+        raise UserInputError(f"the classifier is for {classifier.sample_rate} Hz, the model makes {bundle.sample_rate} Hz")
+    missing = sorted({note_class(n) for n in PAD_NOTES} - set(classifier.classes))
+    if missing:
+        raise UserInputError(f"the classifier knows no {', '.join(missing)}: train it on a GM drum dataset")
     seeds = list(range(first_seed, first_seed + num_candidates))
-    z = np.stack([seeded_latent(s, bundle.latent_dim, bundle.latent_distribution) for s in seeds])
-    audio = np.concatenate([runtime.render(z[i:i + 32]) for i in range(0, len(z), 32)])
-    feats = np.array([features(a, bundle.sample_rate) for a in audio])
-    ranks = feats.argsort(axis=0).argsort(axis=0) / max(len(seeds) - 1, 1)  # quantile of each feature
-    chosen, used = [], set()
-    for note in sorted(PAD_TARGETS):
-        target = np.array(PAD_TARGETS[note])
-        order = np.argsort(((ranks - target) ** 2).sum(axis=1))
-        pick = next(int(i) for i in order if int(i) not in used)
-        used.add(pick)
-        chosen.append(seeds[pick])
-    return chosen
+    probs, _ = classifier.predict(render_seeds(bundle, seeds))
+    column = {name: i for i, name in enumerate(classifier.classes)}
+    used: set[int] = set()
+    picks: dict[int, dict] = {}
+    for note in PICK_ORDER:
+        wanted = column[note_class(note)]
+        order = np.argsort(-probs[:, wanted], kind="stable")
+        best = next(int(i) for i in order if int(i) not in used)
+        used.add(best)
+        picks[note] = {"note": note, "class": note_class(note), "seed": seeds[best],
+                       "probability": float(probs[best, wanted]),
+                       "predicted": classifier.classes[int(probs[best].argmax())]}
+    records = [picks[note] for note in PAD_NOTES]
+    return [r["seed"] for r in records], records
 
 
 def main(argv=None) -> int:
+    from .classifier import load_classifier
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bundle", help="model bundle folder under presets/models/")
+    parser.add_argument("--classifier", required=True, help="classifier.safetensors written by ganshot evaluate")
     parser.add_argument("-o", "--out", default="presets/kits/default.json")
-    parser.add_argument("--candidates", type=int, default=256)
+    parser.add_argument("--candidates", type=int, default=512)
     args = parser.parse_args(argv)
     bundle = load_bundle(args.bundle)
-    kit = seeded_kit(bundle, choose_seeds(bundle, args.candidates), name="default")
+    classifier, _ = load_classifier(args.classifier)
+    seeds, records = choose_seeds(bundle, classifier, args.candidates)
+    for r in records:
+        print(f"{r['note']:3d} {r['class']:12} seed {r['seed']:5d}  p={r['probability']:.3f}  (first guess {r['predicted']})")
+    kit = seeded_kit(bundle, seeds, name="default")
     print(save_kit(kit, Path(args.out)))
     return 0
 

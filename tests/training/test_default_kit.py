@@ -1,0 +1,67 @@
+"""The default kit's pads, picked by the drum classifier."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ganshot.engine.errors import UserInputError
+from ganshot.engine.kit import load_kit
+from ganshot.training.classifier import DrumClassifier, save_classifier
+from ganshot.training.default_kit import PAD_NOTES, PICK_ORDER, choose_seeds, main
+from ganshot.training.gm_drums import CLASSES, note_class
+
+
+class ScriptedClassifier:
+    """Probabilities set per candidate seed (seeds start at 1): seed 1 + i gets ``table[i]``."""
+
+    def __init__(self, table, sample_rate=16000, classes=CLASSES):
+        self.table, self.sample_rate, self.classes = np.asarray(table, np.float32), sample_rate, tuple(classes)
+
+    def predict(self, audio):
+        assert len(audio) == len(self.table)
+        return self.table, np.zeros((len(audio), 4), np.float32)
+
+
+def one_hot(name, p=0.9):
+    row = np.zeros(len(CLASSES))
+    row[CLASSES.index("other")] = 1 - p
+    row[CLASSES.index(name)] += p
+    return row
+
+
+def test_each_pad_takes_the_surest_seed_of_its_class_and_none_is_used_twice(tiny_bundle):
+    rows = [one_hot("other")] * 40
+    rows[10] = one_hot("kick", 0.99)  # seed 11: the surest kick
+    rows[11] = one_hot("kick", 0.95)
+    rows[20] = one_hot("crash", 0.97)  # seed 21
+    rows[21] = one_hot("closed_hat", 0.8)  # seed 22
+    seeds, records = choose_seeds(tiny_bundle, ScriptedClassifier(rows), num_candidates=40)
+    by_note = {r["note"]: r for r in records}
+    assert [r["note"] for r in records] == list(PAD_NOTES) and len(set(seeds)) == 16
+    assert by_note[36]["seed"] == 11 and by_note[36]["class"] == "kick" and by_note[36]["predicted"] == "kick"
+    assert by_note[49]["seed"] == 21 and by_note[42]["seed"] == 22
+    assert all(by_note[n]["class"] == note_class(n) for n in PAD_NOTES)
+    assert sorted(PICK_ORDER) == list(PAD_NOTES)
+
+
+def test_refusals_name_the_problem(tiny_bundle):
+    rows = [one_hot("kick")] * 20
+    with pytest.raises(UserInputError, match="at least 16 candidates"):
+        choose_seeds(tiny_bundle, ScriptedClassifier(rows), num_candidates=8)
+    with pytest.raises(UserInputError, match="22050 Hz"):
+        choose_seeds(tiny_bundle, ScriptedClassifier(rows, sample_rate=22050), num_candidates=20)
+    with pytest.raises(UserInputError, match="knows no"):
+        choose_seeds(tiny_bundle, ScriptedClassifier(np.ones((20, 2)) / 2, classes=("kick", "snare")), 20)
+
+
+def test_main_writes_a_kit_that_loads_with_a_real_classifier(tiny_bundle, tmp_path, capsys):
+    classifier = DrumClassifier(CLASSES, tiny_bundle.sample_rate, tiny_bundle.num_samples).eval()
+    path = save_classifier(classifier, tmp_path / "clf.safetensors")
+    out = tmp_path / "kit.json"
+    assert main([str(tiny_bundle.path), "--classifier", str(path), "-o", str(out), "--candidates", "32"]) == 0
+    kit = load_kit(out, latent_dim=tiny_bundle.latent_dim)
+    assert [pad.note for pad in kit.pads] == list(PAD_NOTES)
+    assert len({pad.seed for pad in kit.pads}) == 16 and all(1 <= pad.seed <= 32 for pad in kit.pads)
+    printed = capsys.readouterr().out
+    assert " 36 kick " in printed and "p=" in printed
