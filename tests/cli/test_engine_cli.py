@@ -134,6 +134,78 @@ def test_explore_writes_one_shots_a_contact_sheet_and_a_kit(tiny_bundle, tmp_pat
     assert len(kit.pads) == 16 and [pad.seed for pad in kit.pads] == list(range(16))
 
 
+@pytest.fixture(scope="module")
+def directed_bundle(tiny_bundle, tmp_path_factory):
+    """The tiny bundle with 3 oblique (non-axis) directions of unequal sigma in its model.json."""
+    import json
+    import shutil
+
+    from ganshot.engine.bundle import MODEL_JSON, load_bundle
+
+    root = shutil.copytree(tiny_bundle.path, tmp_path_factory.mktemp("directed") / "directed")
+    vectors = np.linalg.qr(np.random.default_rng(5).standard_normal((tiny_bundle.latent_dim, 3)))[0].T
+    meta = json.loads((root / MODEL_JSON).read_text())
+    meta["directions"] = {"method": "ganspace-pca", "num_samples": 100, "vectors": vectors.tolist(),
+                          "sigmas": [0.5, 0.9, 1.3], "explained_variance": [0.3, 0.2, 0.1]}
+    (root / MODEL_JSON).write_text(json.dumps(meta))  # model.json is not in its own file list
+    return load_bundle(root)
+
+
+@pytest.mark.parametrize("directed", [False, True], ids=["latent-axes", "bundle-directions"])
+def test_explore_direction_writes_the_knob_sweep_of_one_seed(tiny_bundle, directed_bundle, directed, tmp_path):
+    import json
+
+    import soundfile as sf
+
+    from ganshot.engine.engine import Engine
+    from ganshot.engine.kit import Kit, ModelRef, Pad
+
+    bundle, seed, direction = (directed_bundle, 11, 2) if directed else (tiny_bundle, 11, 5)
+    out_dir = tmp_path / "strip"
+    result = run_cli("explore", "--direction", direction, "-n", 5, "--seed", seed, "-o", out_dir, "--model", bundle.path)
+    assert result.returncode == 0, result.stderr
+    coefficients = [-1.0, -0.5, 0.0, 0.5, 1.0]
+    names = [f"dir{direction:02d}_{i:03d}_c{c:+.3f}.wav" for i, c in enumerate(coefficients)]
+    assert names[0] == f"dir{direction:02d}_000_c-1.000.wav" and names[3] == f"dir{direction:02d}_003_c+0.500.wav"
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted(names + ["contact_sheet.png", "strip.json"])
+    strip = json.loads((out_dir / "strip.json").read_text())
+    sigma = 1.3 if directed else 1.0
+    assert strip == {"format": "ganshot-strip", "version": 1, "model": "tiny", "model_sha256": bundle.sha256,
+                     "seed": seed, "direction": direction, "sigma": pytest.approx(sigma),
+                     "coefficients": coefficients, "files": names}
+    png = (out_dir / "contact_sheet.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    audio = [sf.read(out_dir / name, dtype="float32")[0] for name in names]
+    width = 1 + (len(audio[0]) - 256) // 128  # spectrogram_image frames: one row of 5 tiles, 2 px gutters
+    assert int.from_bytes(png[16:20], "big") == 5 * width + 4 * 2
+
+    plain = run_cli("explore", "-n", 1, "--seed", seed, "-o", tmp_path / "plain", "--model", bundle.path)
+    assert plain.returncode == 0, plain.stderr
+    np.testing.assert_allclose(audio[2], sf.read(tmp_path / "plain" / f"seed_{seed:06d}.wav", dtype="float32")[0],
+                               atol=1e-6)  # knob at 0: the seed's own one-shot
+    assert min(np.abs(audio[i] - audio[2]).max() for i in (0, 1, 3, 4)) > 1e-3  # every other step moves the sound
+
+    pads = tuple(Pad(note=36 + i, name=f"c{i}", seed=seed, directions=(0.0,) * direction + (c,))
+                 for i, c in enumerate(coefficients))
+    with Engine(bundle, Kit(name="knob", model=ModelRef.of(bundle), pads=pads), sample_rate=RATE,
+                backend="onnx") as engine:  # the same knob turned on a kit pad, through the live engine
+        for i, wav in enumerate(audio):
+            np.testing.assert_allclose(wav, engine.pad_buffer(i), atol=2e-6, err_msg=names[i])
+
+
+@pytest.mark.parametrize("directed, args, needles", [
+    (False, ["--direction", 8], ["--direction must be in 0..7", "no directions", "got 8"]),
+    (False, ["--direction", -1], ["--direction must be in 0..7", "got -1"]),
+    (True, ["--direction", 3], ["--direction must be in 0..2", "3 directions", "got 3"]),
+    (True, ["--direction", 0, "-n", 1], ["-n must be in 2..256 with --direction", "got 1"]),
+], ids=["past-the-axes", "negative", "past-the-directions", "one-step"])  # fmt: skip
+def test_explore_direction_refusals_are_one_line(tiny_bundle, directed_bundle, directed, args, needles, tmp_path):
+    bundle = directed_bundle if directed else tiny_bundle
+    out_dir = tmp_path / "strip"
+    assert_one_line_error(run_cli("explore", *args, "-o", out_dir, "--model", bundle.path), *needles)
+    assert not out_dir.exists()
+
+
 @pytest.mark.jack
 @pytest.mark.slow
 def test_serve_lists_devices_and_plays_the_demo_on_jack(jack_server, kit_path):
