@@ -162,7 +162,8 @@ def test_explore_direction_writes_the_knob_sweep_of_one_seed(tiny_bundle, direct
 
     bundle, seed, direction = (directed_bundle, 11, 2) if directed else (tiny_bundle, 11, 5)
     out_dir = tmp_path / "strip"
-    result = run_cli("explore", "--direction", direction, "-n", 5, "--seed", seed, "-o", out_dir, "--model", bundle.path)
+    result = run_cli("explore", "--direction", direction, "-n", 5, "--seed", seed, "-o", out_dir,
+                     "--model", bundle.path)
     assert result.returncode == 0, result.stderr
     coefficients = [-1.0, -0.5, 0.0, 0.5, 1.0]
     names = [f"dir{direction:02d}_{i:03d}_c{c:+.3f}.wav" for i, c in enumerate(coefficients)]
