@@ -98,9 +98,10 @@ def test_recording_under_a_concurrent_mixing_thread_matches_its_output(tmp_path)
     scenario(mixer)
     outputs, done = [], threading.Event()
 
-    def mix():
-        while not done.is_set():
+    def mix():  # paced like an audio callback (257 frames per 257 frames' time), so a loaded CPU cannot make
+        while not done.is_set():  # it outrun the recorder's 4 s ring: the test is about exact spans, not speed
             outputs.append(mixer.render(257))
+            time.sleep(257 / SR)
 
     thread = threading.Thread(target=mix)
     thread.start()
