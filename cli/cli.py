@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("-n", "--num", type=int, default=2000, help="generated one-shots to judge")
     evaluate.add_argument("-o", "--out", default=None, help="report folder (default: BUNDLE-eval beside the bundle)")
     evaluate.add_argument("--seed", type=int, default=0, help="first seed of the generated one-shots")
-    evaluate.add_argument("--epochs", type=int, default=30, help="classifier training epochs")
+    evaluate.add_argument("--epochs", type=int, default=20, help="classifier training epochs")
     evaluate.add_argument("--retrain", action="store_true", help="train a new classifier even if one fits")
     evaluate.set_defaults(handler=_cmd_evaluate)
 

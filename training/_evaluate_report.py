@@ -22,7 +22,8 @@ def markdown(report: dict, grid_name: str) -> str:
         f"`{d['path']}` ({d['items']} one-shots, {len(d['classes'])} classes; split by source hit: "
         f"{d['train']} train, {d['test']} test). {report['generated']['count']} generated one-shots from seeds "
         f"{report['generated']['first_seed']} on ({report['generated']['non_finite']} non-finite). "
-        f"Drum classifier: test accuracy {c['test_accuracy']:.3f}, train {c['train_accuracy']:.3f}"
+        f"Drum classifier: test accuracy {c['test_accuracy']:.3f} (balanced over classes "
+        f"{c['test_balanced_accuracy']:.3f}), train {c['train_accuracy']:.3f}"
         f"{' (reused)' if c['reused'] else ''}.",
         "",
         "| figure | real | generated | ratio | target | |",

@@ -251,6 +251,8 @@ def evaluate(bundle_path, data_dir, out_dir=None, n: int = 2000, seed: int = 0, 
                     "items": len(dataset), "classes": classes, **split,
                     "test_classes": sorted({classes[i] for i in test_labels})},
         "classifier": {"file": CLASSIFIER_FILE, "reused": reused, "test_accuracy": float(correct.mean()),
+                       "test_balanced_accuracy": float(np.mean([correct[test_labels == c].mean()
+                                                                for c in np.unique(test_labels)])),
                        "train_accuracy": float((p_train.argmax(axis=1) == dataset.labels[train_idx].numpy()).mean())},
         "generated": {"count": n, "first_seed": seed, "non_finite": non_finite},
         "inception_score": {"real_test": is_real, "generated": is_gen, "ratio": is_gen / max(is_real, 1e-12)},

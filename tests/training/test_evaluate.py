@@ -145,14 +145,15 @@ def test_on_real_fluidsynth_drums_the_classifier_tells_the_kit_apart(tmp_path):
     from ganshot.training.export import export_generator
 
     data = tmp_path / "sf"
-    build_soundfont_dataset(data, notes=(36, 38, 42, 49, 57), velocities=(100,), variations=2,
+    build_soundfont_dataset(data, notes=(36, 38, 42, 49, 57), velocities=(50, 127), variations=4,
                             num_samples=4096, progress=False)
     spec = GeneratorSpec(latent_dim=8, d=2, num_samples=4096)
     torch.manual_seed(0)
     bundle = export_generator(WaveGANGenerator(spec), spec, tmp_path / "b", name="untrained", sample_rate=16000)
-    report = evaluate(bundle, data, tmp_path / "r", n=50, config=ClassifierConfig(epochs=12), say=lambda _: None)
+    report = evaluate(bundle, data, tmp_path / "r", n=50, say=lambda _: None)  # the default classifier
     assert set(report["dataset"]["test_classes"]) == {"kick", "snare", "closed_hat", "crash"}
-    assert report["classifier"]["test_accuracy"] >= 0.75, report["classifier"]
+    assert report["classifier"]["test_accuracy"] >= 0.6, report["classifier"]  # chance: 0.25
+    assert 0.5 <= report["classifier"]["test_balanced_accuracy"] <= 1.0
     # an untrained generator makes no drums: noise far from every training hit, no cymbal family
     assert report["memorisation"]["copy_share"] <= 0.1
     assert report["frechet_distance"]["ratio"] > 3.0 and report["targets"]["frechet_distance"]["met"] is False
