@@ -65,3 +65,23 @@ def test_main_writes_a_kit_that_loads_with_a_real_classifier(tiny_bundle, tmp_pa
     assert len({pad.seed for pad in kit.pads}) == 16 and all(1 <= pad.seed <= 32 for pad in kit.pads)
     printed = capsys.readouterr().out
     assert " 36 kick " in printed and "p=" in printed
+
+
+def test_the_embedded_model_ships_its_evaluation_and_the_kit_was_picked_by_its_classifier():
+    """presets/models/<model>-eval holds the report of the default kit's model; the pads follow the classifier."""
+    import json
+
+    from ganshot.engine.presets import load_model_and_kit, models_root
+    from ganshot.training.classifier import load_classifier
+
+    bundle, kit = load_model_and_kit()
+    eval_dir = models_root() / f"{bundle.name}-eval"
+    report = json.loads((eval_dir / "report.json").read_text())
+    assert report["format"] == "ganshot-evaluation" and report["model"]["model_json_sha256"] == bundle.sha256
+    assert report["generated"]["count"] >= 1000 and (eval_dir / "report.md").is_file()
+    assert (eval_dir / "classes.png").read_bytes()[:4] == b"\x89PNG"
+    classifier, _ = load_classifier(eval_dir / "classifier.safetensors")
+    seeds, records = choose_seeds(bundle, classifier)
+    same = sum(a == pad.seed for a, pad in zip(seeds, kit.pads))
+    assert same >= 14, (seeds, [pad.seed for pad in kit.pads])  # a float rounding may flip a close pick
+    assert {r["class"] for r in records} >= {"kick", "snare", "closed_hat", "crash", "ride", "low_tom"}
