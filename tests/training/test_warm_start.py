@@ -46,6 +46,8 @@ def test_a_warm_start_begins_with_the_bundles_weights(first_bundle, tmp_path):
     training = exported.meta["training"]
     assert training["step"] == 1 and training["total_steps"] == 3
     assert training["init_generator"]["model_json_sha256"] == bundle.sha256
+    assert f"warm-started from the bundle {bundle.name} (3 generator steps in all)" in \
+        (exported.path / "README.md").read_text()
 
 
 def test_a_cold_start_differs_and_resume_keeps_the_record(first_bundle, tmp_path):
