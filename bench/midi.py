@@ -4,7 +4,7 @@ One run, one table, everything side by side. It starts its own JACK server (dumm
 48 kHz, 128 frames, a name of its own, stopped by pid at the end) and serves an Engine there
 with the MIDI bridge exactly as ``ganshot serve`` does (AudioStream, then ``start_midi`` with
 ``--midi-in none --midi-api jack``: only the virtual JACK MIDI input "ganshot", drained by the
-bridge's poller thread). The model is the shipped one: ``presets/models/drums-v0`` through the
+bridge's poller thread). The model is the shipped one (``presets/models/drums-v1``) through the
 default kit ``presets/kits/default.json`` (ONNX Runtime, ``--threads``, on the CPU). A separate
 sender process (its own GIL) opens a JACK MIDI output with python-rtmidi, connects it to
 "ganshot" by name and:

@@ -13,7 +13,7 @@ Cheat sheet::
 A kit file (UTF-8 JSON, at most :data:`MAX_KIT_BYTES`)::
 
     {"format": "ganshot-kit", "version": 1, "name": "808ish",
-     "model": {"name": "drums-v0", "path": "drums-v0", "sha256": "<64 hex of model.json>"},
+     "model": {"name": "drums-v1", "path": "drums-v1", "sha256": "<64 hex of model.json>"},
      "pads": [{"note": 36, "name": "Kick", "seed": 7, "directions": [0.5],
                "gain_db": 0.0, "pan": 0.0, "pitch_semitones": 0.0, "choke_group": 0},
               {"note": 42, "name": "Hat", "z": [0.1, -1.2, ...latent_dim floats], "choke_group": 1}],
