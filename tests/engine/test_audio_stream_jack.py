@@ -25,7 +25,7 @@ from tests.jack_client import client_command
 GAP = 12345  # frames between the hits: not a multiple of any block size below
 THRESHOLD = 0.5
 CAPTURE_S = 2
-ATTEMPTS = 3
+ATTEMPTS = 5
 
 PLAYER = r"""
 import json, os, sys, threading, time
@@ -111,14 +111,17 @@ def _one_attempt(jack_server, tmp_path, sample_rate, block_size, hog, judge_unde
     if (report["after"]["underflows"] != report["before"]["underflows"] or xruns) and not judge_underflows:
         # an xrun between the hits drops or repeats a period of what reached system:playback
         # (jack_capture can be the late one without PortAudio counting an underflow), so the
-        # capture cannot show the mixer's exact gap: try again (the last attempt judges)
-        assert report["after"]["max_callback_ns"] < block_size / sample_rate * 1e9 / 2, report
+        # capture cannot show the mixer's exact gap, and a preempted callback its own time:
+        # try again (the last attempt judges both)
         return max(1, report["after"]["underflows"] - report["before"]["underflows"])
 
     audio, file_rate = sf.read(wav, dtype="float32", always_2d=True)
     assert file_rate == sample_rate
     left, right = onsets(audio[:, 0], THRESHOLD), onsets(audio[:, 1], THRESHOLD)
     assert len(left) == 2, f"onsets {left} in {len(audio)} captured frames"
+    lost = left[1] - left[0] - GAP
+    if lost and lost % block_size == 0 and not judge_underflows:
+        return 1  # the capture lost whole periods (jack_capture's writer starved): try again, the last judges
     assert left[1] - left[0] == GAP
     assert right == left
     assert audio[left[0], 0] == pytest.approx(0.9) and audio[left[0], 1] == pytest.approx(0.72)

@@ -148,7 +148,7 @@ def live_run(live_runs, jack_server, tmp_path, tiny_bundle, mixed_kit, sample_ra
 
     key = (sample_rate, block_size)
     # A loaded machine can preempt any JACK client; an xrun spoils the capture, not the mixer.
-    # Up to LIVE_ATTEMPTS runs; the first without underflows is kept (else the last).
+    # Up to LIVE_ATTEMPTS runs; the first without underflows or jackd xruns is kept (else the last).
     for attempt in range(LIVE_ATTEMPTS if key not in live_runs else 0):
         server = jack_server(sample_rate=sample_rate, block_size=block_size)
         wav = tmp_path / f"capture{attempt}.wav"
@@ -163,12 +163,16 @@ def live_run(live_runs, jack_server, tmp_path, tiny_bundle, mixed_kit, sample_ra
         audio, file_rate = sf.read(wav, dtype="float32", always_2d=True)
         assert file_rate == sample_rate and sf.info(wav).subtype == "FLOAT"
         live_runs[key] = (server, report, audio)
-        if report["after"]["underflows"] == report["before"]["underflows"]:
+        clean = not jack_late_lines(server, report["jack_log_window"])  # jack_capture can be late unnoticed
+        starts = hit_onsets(audio)
+        lost = starts[1] - starts[0] - GAP if len(starts) >= 2 else 0
+        clean = clean and not (lost and lost % block_size == 0)  # whole periods lost by the capture
+        if report["after"]["underflows"] == report["before"]["underflows"] and clean:
             break
     return live_runs[key]
 
 
-LIVE_ATTEMPTS = 3
+LIVE_ATTEMPTS = 5
 RATES_AND_BLOCKS = [(rate, block) for rate in (44100, 48000) for block in (64, 65, 128, 1024)]
 
 
