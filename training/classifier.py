@@ -54,6 +54,9 @@ CLASSIFIER_VERSION = 1
 EMBED_DIM = 64
 N_FFT, HOP, N_MELS, F_MIN_HZ = 1024, 256, 64, 20.0
 CHANNELS = (16, 32, 64, 64)
+#: the feature settings a classifier file records; one made with others is refused.
+FEATURES = {"n_fft": N_FFT, "hop": HOP, "n_mels": N_MELS, "f_min_hz": F_MIN_HZ, "channels": list(CHANNELS),
+            "embed_dim": EMBED_DIM}
 
 
 @dataclass(frozen=True)
@@ -234,24 +237,19 @@ def train_classifier(audio, labels, classes, sample_rate: int, config: Classifie
 def save_classifier(model: DrumClassifier, path, dataset_sha256: str = "", config: ClassifierConfig | None = None,
                     extra: dict | None = None) -> Path:
     """Write the classifier as safetensors (atomically: temp file, fsync, rename)."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     from ganshot.engine._atomic import atomic_write_bytes
 
     meta = {"format": CLASSIFIER_FORMAT, "version": str(CLASSIFIER_VERSION), "classes": json.dumps(model.classes),
             "sample_rate": str(model.sample_rate), "num_samples": str(model.num_samples),
-            "features": json.dumps({"n_fft": N_FFT, "hop": HOP, "n_mels": N_MELS, "f_min_hz": F_MIN_HZ,
-                                    "channels": list(CHANNELS), "embed_dim": EMBED_DIM}),
+            "features": json.dumps(FEATURES),
             "dataset_sha256": dataset_sha256, "config": json.dumps(asdict(config) if config else None),
             "extra": json.dumps(extra or {})}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".writing")
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(tmp), metadata=meta)
-    data = tmp.read_bytes()
-    tmp.unlink()
-    return atomic_write_bytes(path, data)
+    return atomic_write_bytes(path, save(state, metadata=meta))
 
 
 def load_classifier(path) -> tuple[DrumClassifier, dict]:
@@ -278,8 +276,7 @@ def load_classifier(path) -> tuple[DrumClassifier, dict]:
         model = DrumClassifier(classes, int(meta["sample_rate"]), int(meta["num_samples"]))
     except (KeyError, ValueError, TypeError) as err:
         raise FormatError(f"{path}: bad classifier metadata ({err})") from None
-    if features != {"n_fft": N_FFT, "hop": HOP, "n_mels": N_MELS, "f_min_hz": F_MIN_HZ, "channels": list(CHANNELS),
-                    "embed_dim": EMBED_DIM}:
+    if features != FEATURES:
         raise FormatError(f"{path}: made with other feature settings {features}; retrain it")
     try:
         model.load_state_dict(state, strict=True)

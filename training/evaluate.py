@@ -118,9 +118,9 @@ def _fingerprint(data_dir: Path) -> str:
     return hashlib.sha256((data_dir / "manifest.json").read_bytes()).hexdigest()
 
 
-def _classifier(out_dir: Path, dataset, train_idx, split: dict, retrain: bool, config: ClassifierConfig, say):
+def _classifier(out_dir: Path, dataset, fingerprint: str, train_idx, split: dict, retrain: bool,
+                config: ClassifierConfig, say):
     path = out_dir / CLASSIFIER_FILE
-    fingerprint = _fingerprint(dataset.root)
     if path.is_file() and not retrain:
         model, meta = load_classifier(path)
         if meta.get("dataset_sha256") == fingerprint and json.loads(meta.get("extra", "{}")).get("split") == split \
@@ -164,9 +164,8 @@ def memorisation(generated, real_train, real_test, sample_rate: int) -> dict:
             "copy_share_expected": COPY_QUANTILE}
 
 
-def _grid(classes, real, real_labels, generated, probs, path: Path, sample_rate: int) -> Path:
-    tiles = [spectrogram_image(real[0])]
-    blank = np.full_like(tiles[0], 24)
+def _grid(classes, real, real_labels, generated, probs, path: Path) -> Path:
+    blank = np.full_like(spectrogram_image(real[0]), 24)
     rows = []
     predicted = probs.argmax(axis=1)
     for c in range(len(classes)):
@@ -220,7 +219,8 @@ def evaluate(bundle_path, data_dir, out_dir=None, n: int = 2000, seed: int = 0, 
     if len(test_idx) < 2 or len(train_idx) < 2:
         raise UserInputError(f"{data_dir}: {len(dataset)} one-shots are too few to split into train and test")
     split = {"test_fraction": test_fraction, "seed": 0, "train": len(train_idx), "test": len(test_idx)}
-    clf, reused = _classifier(out_dir, dataset, train_idx, split, retrain, config, say)
+    fingerprint = _fingerprint(dataset.root)
+    clf, reused = _classifier(out_dir, dataset, fingerprint, train_idx, split, retrain, config, say)
 
     real_train, real_test = dataset.audio[train_idx].numpy(), dataset.audio[test_idx].numpy()
     test_labels = dataset.labels[test_idx].numpy()
@@ -247,7 +247,7 @@ def evaluate(bundle_path, data_dir, out_dir=None, n: int = 2000, seed: int = 0, 
         "model": {"name": bundle.name, "path": str(bundle.path), "model_json_sha256": bundle.sha256,
                   "steps": (bundle.meta.get("training") or {}).get("total_steps",
                                                                    (bundle.meta.get("training") or {}).get("step"))},
-        "dataset": {"path": str(dataset.root.resolve()), "manifest_sha256": _fingerprint(dataset.root),
+        "dataset": {"path": str(dataset.root.resolve()), "manifest_sha256": fingerprint,
                     "items": len(dataset), "classes": classes, **split,
                     "test_classes": sorted({classes[i] for i in test_labels})},
         "classifier": {"file": CLASSIFIER_FILE, "reused": reused, "test_accuracy": float(correct.mean()),
@@ -270,6 +270,6 @@ def evaluate(bundle_path, data_dir, out_dir=None, n: int = 2000, seed: int = 0, 
     from ._evaluate_report import markdown
 
     atomic_write_text(out_dir / REPORT_MD, markdown(report, GRID_PNG))
-    _grid(classes, real_test, test_labels, generated, p_gen, out_dir / GRID_PNG, rate)
+    _grid(classes, real_test, test_labels, generated, p_gen, out_dir / GRID_PNG)
     say(f"wrote {out_dir / REPORT_JSON}, {REPORT_MD}, {GRID_PNG} and {CLASSIFIER_FILE}")
     return report

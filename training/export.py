@@ -125,12 +125,13 @@ def _check_parity(model: WaveGANGenerator, spec: GeneratorSpec, path: Path) -> f
 
 def _readme(meta: dict, sizes: dict, num_params: int) -> str:
     classes = ", ".join(meta["classes"]) or "none"
-    step = (meta.get("training") or {}).get("step")
+    training = meta.get("training") or {}
+    step = training.get("step")
     made = f"training step {step}" if step is not None else "a generator in memory"
-    warm = (meta.get("training") or {}).get("init_generator")
+    warm = training.get("init_generator")
     if step is not None and isinstance(warm, dict):
         made += (f" of a run warm-started from the bundle {warm.get('bundle')} "
-                 f"({(meta.get('training') or {}).get('total_steps', step):,} generator steps in all)")
+                 f"({training.get('total_steps', step):,} generator steps in all)")
     lines = [
         f"# {meta['name']}",
         "",
