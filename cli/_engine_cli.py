@@ -48,7 +48,7 @@ def _status_line(engine, device_name: str) -> str:
 
 
 def cmd_serve(args) -> int:
-    from ganshot.engine.audio_stream import AudioStream, list_output_devices, resolve_output_device
+    from ganshot.engine.audio_stream import list_output_devices
 
     if args.list_devices:
         devices = list_output_devices()
@@ -58,53 +58,82 @@ def cmd_serve(args) -> int:
             print("ganshot: no output devices found; no sound card? start JACK: jackd -d dummy -r 48000 -p 128 &",
                   file=sys.stderr)
         return 0
+    from ganshot._signals import StopSignals
+
+    with StopSignals() as stop:  # SIGTERM and SIGHUP stop like Ctrl-C: the recording is finished
+        return _serve(args, stop)
+
+
+def _say(line: str, end: str = "\n") -> None:
+    """A line on stderr; a terminal already gone (SIGHUP) must not stop the clean-up."""
+    try:
+        print(line, end=end, file=sys.stderr, flush=True)
+    except OSError:
+        pass
+
+
+def _serve(args, stop) -> int:
+    from contextlib import ExitStack
+
+    from ganshot.engine.audio_stream import AudioStream, check_block_size, check_output_settings, resolve_output_device
+
+    check_block_size(args.block_size)
     if args.kit is None and args.kit_set:  # a kit set alone: serve starts on (and loads the model of) its first kit
         from ganshot.bridges.midi.kitset import first_kit_path
 
         args.kit = str(first_kit_path(args.kit_set))
     loaded = _load(args)  # kit and model are checked first (cheap), then the device,
-    device = resolve_output_device(args.device)  # then the engine renders the pads
-    engine = _engine(args, loaded)
-    try:
+    device = resolve_output_device(args.device)
+    check_output_settings(device, args.sample_rate, args.block_size)  # before the slow warm-up
+    engine = _engine(args, loaded)  # then the engine renders the pads
+    with ExitStack() as cleanup:  # undone last-first, each step even if another fails
+        cleanup.callback(engine.close)
         runtime = engine.runtime
         figures = f" ({runtime.timings_summary})" if runtime.timings else ""
-        print(f"ganshot: model {engine.bundle.name}, kit {engine.kit.name!r} ({len(engine.kit.pads)} pads), "
-              f"backend {runtime.name}{figures}", file=sys.stderr)
+        _say(f"ganshot: model {engine.bundle.name}, kit {engine.kit.name!r} ({len(engine.kit.pads)} pads), "
+             f"backend {runtime.name}{figures}")
         stream = AudioStream(engine.mixer, device=device, sample_rate=args.sample_rate, block_size=args.block_size)
+        cleanup.callback(_close_stream, engine, stream)
         engine.stream = stream
-        recorder = None
-        if args.record:
-            from ganshot.engine.recorder import Recorder
-
-            recorder = Recorder(engine.mixer, args.record)
-        stream.start()
-        if recorder is not None:
-            recorder.start()
-        osc = midi = None
         try:
+            stream.start()
+            if args.record:
+                from ganshot.engine.recorder import Recorder
+
+                recorder = Recorder(engine.mixer, args.record)
+                recorder.start()
+                cleanup.callback(_finish_recording, recorder)
+                _say(f"ganshot: recording to {args.record} (while recording: {recorder.partial_path.name})")
             from ganshot.bridges.midi.cli import start_midi
             from ganshot.bridges.osc.cli import start_osc
 
             osc = start_osc(engine, args)  # after stream.start(): timetags need the running stream clock
+            if osc is not None:
+                cleanup.callback(osc.close)
             midi = start_midi(engine, args)  # None with --no-midi, or (with a warning) when no MIDI system works
+            if midi is not None:
+                cleanup.callback(midi.close)
             _serve_loop(engine, stream, demo=args.demo, duration_s=args.duration)
         except KeyboardInterrupt:
             pass
         finally:
-            if midi is not None:
-                midi.close()
-            if osc is not None:
-                osc.close()
-            stream.stop()
-            stream.close()
-            engine.stream = None
-            if recorder is not None:
-                recorder.close()
-                print(f"\nganshot: recorded {args.record}", file=sys.stderr)
-        print("\nganshot: stopped", file=sys.stderr)
-    finally:
-        engine.close()
+            stop.stopping()  # a second Ctrl-C / SIGTERM must not cut the clean-up short
+    how = f" ({', '.join(stop.received)})" if stop.received else ""
+    _say(f"\nganshot: stopped{how}")
     return 0
+
+
+def _close_stream(engine, stream) -> None:
+    try:
+        stream.stop()
+    finally:
+        stream.close()
+        engine.stream = None
+
+
+def _finish_recording(recorder) -> None:
+    recorder.close()
+    _say(f"\nganshot: recorded {recorder.path} ({recorder.frames_written / recorder.mixer.sample_rate:.1f} s)")
 
 
 def _serve_loop(engine, stream, demo: bool, duration_s: float | None) -> None:
@@ -222,7 +251,7 @@ def _render_one_shots(bundle, args, latents, paths) -> list:
 def cmd_explore(args) -> int:
     import json
 
-    from ganshot.engine._atomic import atomic_write_text
+    from ganshot.engine.atomic import atomic_write_text
     from ganshot.engine.bundle import load_bundle
     from ganshot.engine.kit import save_kit
     from ganshot.engine.latent import seeded_latent

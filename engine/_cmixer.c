@@ -4,7 +4,7 @@
  * print, touch files, take a lock or wait for Python's GIL. Python talks to them
  * through three lock-free single-producer/single-consumer rings (C11 atomics):
  *   commands  Python -> audio  PLAY, CHOKE, STOP_ALL, MASTER_GAIN
- *   finished  audio -> Python  (token, pad, reason) once a buffer is no longer read
+ *   finished  audio -> Python  (token, reason) once a buffer is no longer read
  *   record    audio -> Python  every mixed frame while recording is on (see below)
  * Python keeps each mono buffer alive until its token comes back on "finished".
  *
@@ -99,23 +99,23 @@ int64_t ganshot_finished_capacity(const ganshot_state *s) { return (int64_t)s->f
 /* ---- commands, producer side (one Python thread at a time) ---------------- */
 
 int ganshot_play(ganshot_state *s, uint64_t token, const float *buffer, int64_t frames,
-                 float gain_l, float gain_r, int64_t start_frame, uint32_t choke_group, int32_t pad) {
-    ganshot_event ev = {CMD_PLAY, pad, choke_group, gain_l, gain_r, token, 0, buffer, frames, start_frame};
+                 float gain_l, float gain_r, int64_t start_frame, uint32_t choke_group) {
+    ganshot_event ev = {CMD_PLAY, choke_group, gain_l, gain_r, token, 0, buffer, frames, start_frame};
     return push_command(s, &ev);
 }
 
 int ganshot_choke(ganshot_state *s, uint32_t group, int64_t at_frame) {
-    ganshot_event ev = {CMD_CHOKE, -1, group, 0.f, 0.f, 0, 0, NULL, 0, at_frame};
+    ganshot_event ev = {CMD_CHOKE, group, 0.f, 0.f, 0, 0, NULL, 0, at_frame};
     return push_command(s, &ev);
 }
 
 int ganshot_stop_all(ganshot_state *s) {
-    ganshot_event ev = {CMD_STOP_ALL, -1, 0, 0.f, 0.f, 0, 0, NULL, 0, GANSHOT_ASAP};
+    ganshot_event ev = {CMD_STOP_ALL, 0, 0.f, 0.f, 0, 0, NULL, 0, GANSHOT_ASAP};
     return push_command(s, &ev);
 }
 
 int ganshot_set_master_gain(ganshot_state *s, float gain) {
-    ganshot_event ev = {CMD_MASTER_GAIN, -1, 0, gain, gain, 0, 0, NULL, 0, GANSHOT_ASAP};
+    ganshot_event ev = {CMD_MASTER_GAIN, 0, gain, gain, 0, 0, NULL, 0, GANSHOT_ASAP};
     return push_command(s, &ev);
 }
 
@@ -143,13 +143,13 @@ static void release_voice(ganshot_state *s, ganshot_voice *v, int32_t reason) {
     else reason = v->fade_reason;
     v->in_use = 0;
     v->buffer = NULL;
-    push_finished(s, v->token, v->pad, reason);
+    push_finished(s, v->token, reason);
 }
 
 static void fade_group(ganshot_state *s, uint32_t group) {
     for (int32_t i = 0; i < s->num_slots; i++) {
         ganshot_voice *v = &s->voices[i];
-        if (v->in_use && v->fade_reason == 0 && v->group == group) start_fade(s, v, GANSHOT_CHOKED);
+        if (v->in_use && v->fade_reason == 0 && v->group == group) start_fade(s, v, GANSHOT_FINISHED_CHOKED);
     }
 }
 
@@ -162,23 +162,23 @@ static ganshot_voice *take_slot(ganshot_state *s) {
         else if (!quietest || v->fade_left < quietest->fade_left) quietest = v;
     }
     if (s->sounding >= s->max_voices && oldest) {
-        start_fade(s, oldest, GANSHOT_STOLEN);
+        start_fade(s, oldest, GANSHOT_FINISHED_STOLEN);
         count(&s->voices_stolen);
     }
     if (free_slot) return free_slot;
     if (!quietest) return NULL; /* cannot happen: sounding <= max_voices < num_slots */
-    release_voice(s, quietest, GANSHOT_CUT); /* every free slot holds a fading tail */
+    release_voice(s, quietest, GANSHOT_FINISHED_CUT); /* every free slot holds a fading tail */
     return quietest;
 }
 
 static void start_voice(ganshot_state *s, const ganshot_event *ev) {
     if (ev->group != 0) fade_group(s, ev->group);
     ganshot_voice *v = take_slot(s);
-    if (!v) { count(&s->commands_dropped); push_finished(s, ev->token, ev->pad, GANSHOT_DROPPED); return; }
+    if (!v) { count(&s->commands_dropped); push_finished(s, ev->token, GANSHOT_FINISHED_DROPPED); return; }
     v->buffer = ev->buffer; v->token = ev->token; v->order = s->next_order++;
     v->frames = ev->frames; v->pos = 0;
     v->gain_l = ev->gain_l; v->gain_r = ev->gain_r;
-    v->group = ev->group; v->pad = ev->pad;
+    v->group = ev->group;
     v->fade_left = 0; v->fade_reason = 0; v->in_use = 1;
     s->sounding++;
 }
@@ -203,17 +203,17 @@ static void mix_voice(ganshot_state *s, ganshot_voice *v, float *out, int64_t n)
     }
     v->pos += n;
     if (v->pos >= v->frames || (v->fade_reason != 0 && v->fade_left == 0))
-        release_voice(s, v, GANSHOT_ENDED);
+        release_voice(s, v, GANSHOT_FINISHED_ENDED);
 }
 
 static void stop_all(ganshot_state *s) {
     while (s->heap_len > 0) {
         ganshot_event ev = heap_pop(s);
-        if (ev.kind == CMD_PLAY) push_finished(s, ev.token, ev.pad, GANSHOT_CANCELLED);
+        if (ev.kind == CMD_PLAY) push_finished(s, ev.token, GANSHOT_FINISHED_CANCELLED);
     }
     for (int32_t i = 0; i < s->num_slots; i++) {
         ganshot_voice *v = &s->voices[i];
-        if (v->in_use && v->fade_reason == 0) start_fade(s, v, GANSHOT_STOPPED);
+        if (v->in_use && v->fade_reason == 0) start_fade(s, v, GANSHOT_FINISHED_STOPPED);
     }
 }
 
@@ -233,7 +233,7 @@ static void drain_commands(ganshot_state *s) {
         }
         if (s->heap_len >= s->heap_cap) {
             count(&s->commands_dropped);
-            if (ev.kind == CMD_PLAY) push_finished(s, ev.token, ev.pad, GANSHOT_DROPPED);
+            if (ev.kind == CMD_PLAY) push_finished(s, ev.token, GANSHOT_FINISHED_DROPPED);
             continue;
         }
         ev.seq = s->next_seq++;
@@ -244,7 +244,7 @@ static void drain_commands(ganshot_state *s) {
 
 static void apply_event(ganshot_state *s, const ganshot_event *ev, int64_t now) {
     if (ev->kind == CMD_CHOKE) { fade_group(s, ev->group); return; }
-    if (ev->at_frame != GANSHOT_ASAP && ev->at_frame < now) {
+    if (ev->at_frame >= 0 && ev->at_frame < now) { /* GANSHOT_ASAP (< 0) is never late */
         int64_t late = now - ev->at_frame;
         count(&s->late_starts);
         if (late > atomic_load_explicit(&s->max_late_frames, RELAXED))

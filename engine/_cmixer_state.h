@@ -1,5 +1,6 @@
 /* The mixer's state and its queues: types, the lock-free SPSC rings (commands,
- * finished, record tap) and the event heap. Private to _cmixer.c (one translation unit); see its header comment. */
+ * finished, record tap) and the event heap. Private to _cmixer.c (one translation unit);
+ * see its header comment. What Python sees is declared once, in _cmixer.h. */
 #ifndef GANSHOT_CMIXER_STATE_H
 #define GANSHOT_CMIXER_STATE_H
 
@@ -13,35 +14,14 @@
 #include <string.h>
 #include <time.h>
 
-#define GANSHOT_CHANNELS 2
-#define GANSHOT_FADE_FRAMES 48
-#define GANSHOT_ASAP INT64_MIN
-#define GANSHOT_MAX_VOICES_LIMIT 1024
-#define GANSHOT_MAX_QUEUE 1048576
-#define GANSHOT_MAX_RECORD_FRAMES (1 << 24) /* record ring: 128 MiB of stereo float32 at most */
+#include "_cmixer.h" /* the public constants, types and prototypes (cdef-clean) */
+
 #define GANSHOT_PA_OUTPUT_UNDERFLOW 0x4ul /* paOutputUnderflow in PaStreamCallbackFlags */
 
 enum { CMD_PLAY = 1, CMD_CHOKE, CMD_STOP_ALL, CMD_MASTER_GAIN };
-enum { GANSHOT_ENDED = 1, GANSHOT_CHOKED, GANSHOT_STOLEN, GANSHOT_STOPPED,
-       GANSHOT_CANCELLED, GANSHOT_DROPPED, GANSHOT_CUT };
-
-typedef struct { double inputBufferAdcTime, currentTime, outputBufferDacTime; } ganshot_time_info;
-typedef struct { uint64_t token; int32_t pad; int32_t reason; } ganshot_finished;
-typedef struct {
-    int64_t frames_done, max_late_frames, max_callback_ns;
-    uint64_t callbacks, underflows, late_starts, commands_dropped, voices_stolen, finished_overflows;
-    int32_t voices_active, voices_sounding;
-} ganshot_counters;
-typedef struct { int64_t block_start_frame, block_frames; double current_time, dac_time; uint64_t callbacks; } ganshot_clock;
-typedef struct {
-    int32_t recording, acknowledged; /* acknowledged: off, and the mixer began a block since */
-    int64_t first_frame;        /* stream frame of the ring's first frame; -1 before any */
-    int64_t capacity_frames, frames_recorded, frames_waiting;
-    uint64_t frames_dropped, overflows;
-} ganshot_record_info;
 
 typedef struct { /* a command in the ring, then an event in the heap */
-    int32_t kind, pad;
+    int32_t kind;
     uint32_t group;
     float gain_l, gain_r;
     uint64_t token, seq;
@@ -55,10 +35,10 @@ typedef struct {
     int64_t frames, pos;
     float gain_l, gain_r;
     uint32_t group;
-    int32_t pad, in_use, fade_left, fade_reason; /* fade_reason 0: sounding */
+    int32_t in_use, fade_left, fade_reason; /* fade_reason 0: sounding, else a GANSHOT_FINISHED_* */
 } ganshot_voice;
 
-typedef struct ganshot_state {
+struct ganshot_state {
     double sample_rate;
     int32_t max_voices, num_slots, heap_cap, heap_len;
     uint64_t cmd_mask, fin_mask;
@@ -90,7 +70,7 @@ typedef struct ganshot_state {
     alignas(64) _Atomic uint64_t rec_tail;    /* producer: mixer, in frames */
     _Atomic int64_t rec_first_frame;
     _Atomic uint64_t rec_frames_dropped, rec_overflows;
-} ganshot_state;
+};
 
 #define RELAXED memory_order_relaxed
 static void count(_Atomic uint64_t *c) { atomic_fetch_add_explicit(c, 1, RELAXED); }
@@ -109,12 +89,12 @@ static int push_command(ganshot_state *s, const ganshot_event *ev) {
 }
 /* ---- finished ring -------------------------------------------------------- */
 
-static void push_finished(ganshot_state *s, uint64_t token, int32_t pad, int32_t reason) {
+static void push_finished(ganshot_state *s, uint64_t token, int32_t reason) {
     uint64_t tail = atomic_load_explicit(&s->fin_tail, RELAXED);
     uint64_t head = atomic_load_explicit(&s->fin_head, memory_order_acquire);
     if (tail - head > s->fin_mask) { count(&s->finished_overflows); return; } /* buffer leaks, never freed early */
     ganshot_finished *f = &s->fin_ring[tail & s->fin_mask];
-    f->token = token; f->pad = pad; f->reason = reason;
+    f->token = token; f->reason = reason;
     atomic_store_explicit(&s->fin_tail, tail + 1, memory_order_release);
 }
 /* ---- event heap (mixer side), ordered by (at_frame, seq) ------------------ */

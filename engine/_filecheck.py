@@ -28,7 +28,7 @@ import mmap
 import struct
 from pathlib import Path
 
-from ._strict_json import loads_strict
+from .strict_json import loads_strict
 from .errors import FormatError
 
 __all__ = ["PICKLE_EXTENSIONS", "check_file", "check_safetensors", "check_onnx_self_contained", "check_onnx_bytes"]

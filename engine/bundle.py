@@ -43,9 +43,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._atomic import _fsync_dir, sha256_file
+from .atomic import fsync_dir, sha256_file
 from ._filecheck import PICKLE_EXTENSIONS, check_file
-from ._strict_json import read_json_file
+from .strict_json import read_json_file
 from .errors import FormatError, IntegrityError, UserInputError
 
 __all__ = [
@@ -371,7 +371,7 @@ def write_bundle(bundle_dir: str | os.PathLike, meta: dict, files: dict) -> Path
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        _fsync_dir(tmp)
+        fsync_dir(tmp)
         load_bundle(tmp)  # the same checks a reader will run
         if final.is_dir():
             if _is_bundle_dir(final):
@@ -384,5 +384,5 @@ def write_bundle(bundle_dir: str | os.PathLike, meta: dict, files: dict) -> Path
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
     return final

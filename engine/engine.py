@@ -35,10 +35,10 @@ import time
 import numpy as np
 
 from . import latent as _latent
-from ._kit_schema import TARGETS, controller_to_json, parse_target
 from .bundle import ModelBundle
 from .errors import UserInputError
 from .kit import Kit, check_model, load_kit, save_kit
+from .kit_schema import TARGETS, controller_to_json, parse_target
 from .mixer import Mixer
 from .postprocess import PostProcess
 from .render_worker import DEFAULT_CACHE_BYTES, RenderWorker
@@ -152,7 +152,7 @@ class Engine:
         gain *= float(_latent.db_to_gain(pad.gain_db))
         gain_l, gain_r = _latent.constant_power_pan(pad.pan)
         return self.mixer.play(buffer, gain * gain_l, gain * gain_r, start_frame=at_frame,
-                               choke_group=pad.choke_group, pad=int(index))
+                               choke_group=pad.choke_group)
 
     def frame_for_time(self, unix_time_s: float) -> int | None:
         """The stream frame heard at wall-clock ``unix_time_s`` (``time.time()`` scale, e.g. an
@@ -162,12 +162,6 @@ class Engine:
             return None
         return stream.frame_at_monotonic(time.monotonic() + (float(unix_time_s) - time.time()))
 
-    def trigger_at_time(self, index: int, velocity: float, unix_time_s: float) -> int:
-        """Play pad ``index`` so it is heard at wall-clock ``unix_time_s``; a time already past
-        (or no live stream) plays at once, and a past one counts in the mixer's late starts."""
-        frame = self.frame_for_time(unix_time_s)
-        return self.trigger(index, velocity, at_frame=frame)
-
     def trigger_note(self, note: int, velocity: float = 1.0, at_frame: int | None = None) -> int:
         """Play the pad mapped to MIDI ``note`` (unmapped notes are counted and ignored)."""
         index = self._kit.index_for_note(note)
@@ -175,9 +169,6 @@ class Engine:
             self.triggers_unmapped += 1
             return 0
         return self.trigger(index, velocity, at_frame)
-
-    def choke(self, group: int, at_frame: int | None = None) -> None:
-        self.mixer.choke(group, at_frame)
 
     def panic(self) -> None:
         """Fade out every voice and cancel everything scheduled."""

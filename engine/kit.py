@@ -21,7 +21,7 @@ A kit file (UTF-8 JSON, at most :data:`MAX_KIT_BYTES`)::
                       "target": "focused.direction.0", "min": -1.0, "max": 1.0, "curve": "linear"}],
      "master_gain_db": 0.0}
 
-Field rules and the controller target table live in :mod:`._kit_schema`; every
+Field rules and the controller target table live in :mod:`.kit_schema`; every
 refusal is one :class:`FormatError` line naming the field (``pads[3].gain_db must
 be a number in [-60, 12], got 99``). ``pad.N`` in a target is the 0-based index
 into ``pads``; ``direction.J`` the 0-based index into a pad's ``directions``.
@@ -50,13 +50,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._atomic import atomic_write_bytes, atomic_write_text
-from ._kit_schema import (
+from .atomic import atomic_write_bytes, atomic_write_text
+from .kit_schema import (
     MAX_CONTROLLERS, MAX_GAIN_DB, MAX_NOTE, MAX_PADS, MIN_GAIN_DB, PAD_KEYS, Controller, Pad,
     check_field_number, check_keys, check_str, controller_to_json, pad_to_json, parse_controller,
     parse_pad,
 )
-from ._strict_json import loads_strict, read_json_file
+from .strict_json import loads_strict, read_json_file
 from .errors import FormatError, IntegrityError, UserInputError
 
 __all__ = [

@@ -38,17 +38,17 @@ from .errors import UserInputError
 
 __all__ = ["Mixer", "FADE_FRAMES", "MAX_VOICES_LIMIT", "MAX_GAIN", "FINISH_REASONS", "MAX_RECORD_FRAMES"]
 
-FADE_FRAMES = lib.GANSHOT_FADE_FRAMES  # linear fade for choke, steal and stop_all
-MAX_VOICES_LIMIT = lib.GANSHOT_MAX_VOICES_LIMIT
-MAX_QUEUE = lib.GANSHOT_MAX_QUEUE
-MAX_RECORD_FRAMES = lib.GANSHOT_MAX_RECORD_FRAMES  # the record ring's largest capacity
+# The C constants, bound by name from engine/_cmixer.h (GANSHOT_FADE_FRAMES -> FADE_FRAMES, ...):
+# CHANNELS, FADE_FRAMES (linear fade for choke, steal and stop_all), ASAP, MAX_VOICES_LIMIT,
+# MAX_QUEUE, MAX_RECORD_FRAMES (the record ring's largest capacity), FINISHED_* (reasons).
+for _name in dir(lib):
+    if _name.startswith("GANSHOT_") and _name.isupper():
+        globals()[_name[len("GANSHOT_"):]] = getattr(lib, _name)
+del _name
+FINISH_REASONS = {value: name[len("FINISHED_"):].lower()  # 1 -> "ended", ... (counted per reason)
+                  for name, value in list(globals().items()) if name.startswith("FINISHED_")}
 MAX_GAIN = 16.0  # +24 dB per channel; more is a caller's bug, not a musical choice
 MAX_CHOKE_GROUP = 2**31 - 1
-FINISH_REASONS = {
-    lib.GANSHOT_ENDED: "ended", lib.GANSHOT_CHOKED: "choked", lib.GANSHOT_STOLEN: "stolen",
-    lib.GANSHOT_STOPPED: "stopped", lib.GANSHOT_CANCELLED: "cancelled",
-    lib.GANSHOT_DROPPED: "dropped", lib.GANSHOT_CUT: "cut",
-}
 _COUNTERS = ("frames_done", "callbacks", "underflows", "max_callback_ns", "late_starts", "max_late_frames",
              "commands_dropped", "voices_stolen", "voices_active", "voices_sounding", "finished_overflows")
 _REAP_BATCH = 256
@@ -103,13 +103,14 @@ class Mixer:
         self._next_token = 1
         self._dropped_here = 0  # refused before reaching the ring (too many outstanding)
         self._finished = ffi.new("ganshot_finished[]", _REAP_BATCH)
+        self._finished_counts = dict.fromkeys(FINISH_REASONS, 0)  # reason -> buffers come back
         self._owner = None  # the AudioStream mixing us, if any
         self._mixing = threading.Lock()  # held by render() and by an attached AudioStream's life
         self._record_lock = threading.Lock()  # one record-ring consumer at a time; never seen by C
 
     # -- commands ---------------------------------------------------------------
     def play(self, buffer: np.ndarray, gain_l: float = 1.0, gain_r: float = 1.0,
-             start_frame: int | None = None, choke_group: int = 0, pad: int = -1) -> int:
+             start_frame: int | None = None, choke_group: int = 0) -> int:
         """Schedule ``buffer`` (float32[frames], mono) at ``start_frame``; returns its token.
 
         Left/right gains are linear (the caller does velocity and pan). A voice in
@@ -118,10 +119,8 @@ class Mixer:
         """
         buf = self._check_buffer(buffer)
         gl, gr = _finite_gain("gain_l", gain_l), _finite_gain("gain_r", gain_r)
-        at = lib.GANSHOT_ASAP if start_frame is None else _frame_arg("start_frame", start_frame)
+        at = ASAP if start_frame is None else _frame_arg("start_frame", start_frame)
         group = self._group_arg(choke_group, allow_zero=True)
-        if isinstance(pad, bool) or not isinstance(pad, (int, np.integer)) or not -1 <= pad < 2**31:
-            raise UserInputError(f"pad must be an integer >= -1, got {pad!r}")
         with self._lock:
             self._reap_locked()
             if len(self._buffers) >= self._max_outstanding:
@@ -130,7 +129,7 @@ class Mixer:
             token, self._next_token = self._next_token, self._next_token + 1
             self._buffers[token] = buf  # before the push: C may finish it at once
             ptr = ffi.cast("const float *", buf.ctypes.data)
-            if not lib.ganshot_play(self._state, token, ptr, buf.shape[0], gl, gr, at, group, int(pad)):
+            if not lib.ganshot_play(self._state, token, ptr, buf.shape[0], gl, gr, at, group):
                 del self._buffers[token]
                 return 0
         return token
@@ -138,7 +137,7 @@ class Mixer:
     def choke(self, group: int, at_frame: int | None = None) -> bool:
         """Fade out every voice of ``group`` (>= 1) sounding at ``at_frame`` (None: now)."""
         group = self._group_arg(group, allow_zero=False)
-        at = lib.GANSHOT_ASAP if at_frame is None else _frame_arg("at_frame", at_frame)
+        at = ASAP if at_frame is None else _frame_arg("at_frame", at_frame)
         with self._lock:
             return bool(lib.ganshot_choke(self._state, group, at))
 
@@ -259,7 +258,9 @@ class Mixer:
         """frames_done, callbacks, underflows (PortAudio's output-underflow flag),
         max_callback_ns (the slowest live callback), late_starts, max_late_frames,
         commands_dropped, voices_stolen, voices_active (incl. fading tails), voices_sounding,
-        finished_overflows (always 0 unless a bug), buffers_held (buffers kept for the mixer),
+        finished_overflows (always 0 unless a bug), finished_<reason> (buffers the mixer gave
+        back, per :data:`FINISH_REASONS`: ended, choked, stolen, stopped, cancelled, dropped,
+        cut), buffers_held (buffers kept for the mixer),
         record_overflows and record_frames_dropped (of the current or last recording)."""
         self.reap()
         c = ffi.new("ganshot_counters *")
@@ -267,6 +268,8 @@ class Mixer:
         out = {name: int(getattr(c, name)) for name in _COUNTERS}
         out["commands_dropped"] += self._dropped_here
         out["buffers_held"] = len(self._buffers)
+        with self._lock:
+            out.update((f"finished_{FINISH_REASONS[r]}", n) for r, n in self._finished_counts.items())
         record = self.record_info()
         out["record_overflows"], out["record_frames_dropped"] = record["overflows"], record["frames_dropped"]
         return out
@@ -302,7 +305,9 @@ class Mixer:
         while True:
             n = lib.ganshot_pop_finished(self._state, self._finished, _REAP_BATCH)
             for i in range(n):
-                self._buffers.pop(int(self._finished[i].token), None)
+                item = self._finished[i]
+                self._buffers.pop(int(item.token), None)
+                self._finished_counts[int(item.reason)] = self._finished_counts.get(int(item.reason), 0) + 1
             released += n
             if n < _REAP_BATCH:
                 return released

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._atomic import atomic_write_bytes
+from .atomic import atomic_write_bytes
 from .errors import FormatError, UserInputError
 
 __all__ = ["midi_events", "render_events", "render_midi_file", "write_wav", "MAX_MIDI_BYTES"]

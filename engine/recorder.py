@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ._atomic import fsync_dir, unlink_quietly
+from .atomic import fsync_dir, unlink_quietly
 from .errors import UserInputError
 from .mixer import MAX_RECORD_FRAMES
 

@@ -14,7 +14,7 @@ import zlib
 
 import numpy as np
 
-from ._atomic import atomic_write_bytes
+from .atomic import atomic_write_bytes
 from .errors import UserInputError
 
 __all__ = ["spectrogram_image", "contact_sheet", "write_png", "png_bytes"]

@@ -45,7 +45,7 @@ else
 fi
 
 stamp="$VENV/.ganshot-setup"
-want="$(cat pyproject.toml setup.py engine/_mixer_build.py engine/_cmixer.c engine/_cmixer_state.h | sha256sum | cut -d' ' -f1) $ORT_EXTRA $(ls engine/_cmixer*.so 2>/dev/null | head -n1 || true)"
+want="$(cat pyproject.toml setup.py engine/_mixer_build.py engine/_cmixer.c engine/_cmixer_state.h engine/_cmixer.h | sha256sum | cut -d' ' -f1) $ORT_EXTRA $(ls engine/_cmixer*.so 2>/dev/null | head -n1 || true)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     exit 0
 fi

@@ -34,8 +34,8 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from ganshot.engine._atomic import _fsync_dir, atomic_write_text
-from ganshot.engine._strict_json import read_json_file
+from ganshot.engine.atomic import atomic_write_text, fsync_dir
+from ganshot.engine.strict_json import read_json_file
 from ganshot.engine.errors import FormatError, UserInputError
 from ganshot.engine.wavegan import GeneratorSpec, WaveGANGenerator
 
@@ -145,12 +145,12 @@ def save_checkpoint(run_dir: str | Path, state: TrainState, spec: GeneratorSpec,
         torch.save(state.extra_state(), tmp / STATE_FILE)
         for name in (GENERATOR_FILE, DISCRIMINATOR_FILE, STATE_FILE):
             _fsync_file(tmp / name)
-        _fsync_dir(tmp)
+        fsync_dir(tmp)
         os.rename(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
     for _, old in list_checkpoints(run_dir)[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
     return final

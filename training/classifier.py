@@ -239,7 +239,7 @@ def save_classifier(model: DrumClassifier, path, dataset_sha256: str = "", confi
     """Write the classifier as safetensors (atomically: temp file, fsync, rename)."""
     from safetensors.torch import save
 
-    from ganshot.engine._atomic import atomic_write_bytes
+    from ganshot.engine.atomic import atomic_write_bytes
 
     meta = {"format": CLASSIFIER_FORMAT, "version": str(CLASSIFIER_VERSION), "classes": json.dumps(model.classes),
             "sample_rate": str(model.sample_rate), "num_samples": str(model.num_samples),

@@ -32,7 +32,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from ganshot.engine._atomic import atomic_write_text
+from ganshot.engine.atomic import atomic_write_text
 from ganshot.engine.errors import FormatError
 
 __all__ = [

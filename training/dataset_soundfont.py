@@ -45,7 +45,7 @@ import numpy as np
 import soundfile as sf
 from tqdm import tqdm
 
-from ganshot.engine._atomic import sha256_file
+from ganshot.engine.atomic import sha256_file
 from ganshot.engine.errors import GanshotError, UserInputError
 from ganshot.training import gm_drums
 from ganshot.training._dataset_out import slug, staged_dataset, write_flac

@@ -23,10 +23,17 @@ Steps:
    carry the same small-sample bias; class coverage (share of argmax predictions, a class
    is present from :data:`PRESENT_SHARE` on) and the drum families of :data:`FAMILIES`;
    memorisation: the distance (log-mel, unit-norm rows) from each generated one-shot to
-   its nearest training one-shot against the same for the real test one-shots.
-5. Files: ``report.json`` (format ``ganshot-evaluation`` v1), ``report.md`` and
-   ``classes.png`` (one row per class in class order: a real test example, a gap, then the
-   generated one-shots the classifier is surest of), all written atomically.
+   its nearest training one-shot against the same for the real test one-shots; the
+   real-vs-generated probe (:func:`~ganshot.training.metrics.probe_accuracy`: a logistic
+   regression on the classifier's embeddings of the real test split and as many generated
+   one-shots, 5-fold accuracy, 0.5 = indistinguishable); the tail noise floor per drum
+   family and the tonal lines at k·fs/16 (:mod:`~ganshot.training.artefacts`), generated
+   against real (the whole dataset, families by label; generated families by the
+   classifier's verdict); the classifier's own accuracy on the held-out kits.
+5. Files: ``report.json`` (format ``ganshot-evaluation`` v2; :func:`load_report` reads v1
+   and v2), ``report.md`` and ``classes.png`` (one labelled row per class: a real test
+   one-shot, then the generated one-shots the classifier is surest of, seeds under the
+   tiles), all written atomically.
 """
 
 from __future__ import annotations
@@ -40,20 +47,27 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ganshot.engine._atomic import atomic_write_text
+from ganshot.engine.atomic import atomic_write_text
 from ganshot.engine.bundle import load_bundle
-from ganshot.engine.errors import UserInputError
+from ganshot.engine.errors import FormatError, UserInputError
 from ganshot.engine.latent import seeded_latent
 from ganshot.engine.runtime import load_generator_runtime
-from ganshot.engine.spectrogram import spectrogram_image, write_png
+from ganshot.engine.spectrogram import write_png
 
+from ganshot.engine.sheet import labelled_sheet
+from ganshot.engine.strict_json import read_json_file
+
+from .artefacts import SILENCE_DB, TAIL_SHARE, tail_floor_db, tonal_lines_db
 from .classifier import ClassifierConfig, load_classifier, log_mel, save_classifier, train_classifier
 from .data import OneShotDataset
-from .metrics import coverage, frechet_distance, inception_score, nearest_distances
+from .metrics import coverage, frechet_distance, inception_score, nearest_distances, probe_accuracy
 
-__all__ = ["evaluate", "split_items", "render_seeds", "memorisation", "FAMILIES", "TARGETS", "PRESENT_SHARE", "REPORT_FORMAT"]
+__all__ = ["evaluate", "split_items", "render_seeds", "memorisation", "load_report", "tail_floors", "tonal_lines",
+           "FAMILIES", "TARGETS", "PRESENT_SHARE", "REPORT_FORMAT", "REPORT_VERSION", "READABLE_VERSIONS"]
 
-REPORT_FORMAT, REPORT_VERSION = "ganshot-evaluation", 1
+REPORT_FORMAT, REPORT_VERSION = "ganshot-evaluation", 2
+#: v1: IS, FD, coverage, memorisation. v2 adds the probe, tail floors, tonal lines and the v2 targets.
+READABLE_VERSIONS = (1, 2)
 CLASSIFIER_FILE, REPORT_JSON, REPORT_MD, GRID_PNG = "classifier.safetensors", "report.json", "report.md", "classes.png"
 MIN_GENERATED, MAX_GENERATED = 10, 100_000
 PRESENT_SHARE = 0.01
@@ -66,15 +80,24 @@ FAMILIES = {
     "tom": ("low_tom", "mid_tom", "high_tom"),
     "cymbal": ("crash", "ride", "other_cymbal"),
 }
-#: the issue's targets: IS ≥ 0.8 × real test's, FD ≤ 3 × floor, and no sign of memorisation
-#: (no more than this share of generated one-shots closer to the training set than 95 % of real test ones).
-TARGETS = {"is_ratio_min": 0.8, "fd_ratio_max": 3.0, "copy_share_max": 0.10}
+#: the targets (issue 10): IS >= 0.9 x real test's, FD <= 2 x floor, a probe that tells real from generated
+#: no better than 0.75, tail floors within 6 dB of real per family, no tonal line more than 3 dB above real's,
+#: every family present, and no sign of memorisation (no more than this share of generated one-shots closer
+#: to the training set than 95 % of real test ones). The classifier's held-out accuracy is an aim, not a target.
+TARGETS = {"is_ratio_min": 0.9, "fd_ratio_max": 2.0, "probe_max": 0.75, "tail_db_max": 6.0, "tonal_db_max": 3.0,
+           "copy_share_max": 0.10, "classifier_accuracy_aim": 0.85}
 COPY_QUANTILE = 0.05
 
 
 def _group_key(item) -> str:
+    """The source hit an item was rendered from: (SoundFont source,) kit and note, else its file.
+
+    A manifest made from several SoundFonts may name the same kit in two of them; with a
+    ``source`` field the two stay apart, without one they share a group (never a leak).
+    """
     if item.kit is not None and item.note is not None:
-        return f"{item.label}|{item.kit}|{item.note}"
+        source = getattr(item, "source", None)
+        return f"{item.label}|{source}|{item.kit}|{item.note}" if source else f"{item.label}|{item.kit}|{item.note}"
     return f"{item.label}|{item.path}"
 
 
@@ -164,45 +187,76 @@ def memorisation(generated, real_train, real_test, sample_rate: int) -> dict:
             "copy_share_expected": COPY_QUANTILE}
 
 
-def _grid(classes, real, real_labels, generated, probs, path: Path) -> Path:
-    blank = np.full_like(spectrogram_image(real[0]), 24)
-    rows = []
+def _family_index(classes) -> np.ndarray:
+    """int[C]: the :data:`FAMILIES` position of each class, -1 for classes of no family."""
+    position = {member: i for i, members in enumerate(FAMILIES.values()) for member in members}
+    return np.array([position.get(c, -1) for c in classes], dtype=np.int64)
+
+
+def tail_floors(real, real_labels, generated, generated_labels, classes) -> dict:
+    """family -> {real_db, generated_db, difference_db, real_count, generated_count}: median tail floors.
+
+    Labels index ``classes``; a family with no one-shot on one side has None there.
+    """
+    family_of = _family_index(classes)
+    real_db, gen_db = tail_floor_db(real), tail_floor_db(generated)
+    real_fam, gen_fam = family_of[np.asarray(real_labels)], family_of[np.asarray(generated_labels)]
+    out = {}
+    for index, family in enumerate(FAMILIES):
+        r, g = real_db[real_fam == index], gen_db[gen_fam == index]
+        real_median = float(np.median(r)) if r.size else None
+        gen_median = float(np.median(g)) if g.size else None
+        both = real_median is not None and gen_median is not None
+        out[family] = {"real_db": real_median, "generated_db": gen_median,
+                       "difference_db": gen_median - real_median if both else None,
+                       "real_count": int(r.size), "generated_count": int(g.size)}
+    return out
+
+
+def tonal_lines(real, generated, sample_rate: int) -> dict:
+    """{"lines": [{frequency_hz, real_db, generated_db, excess_db}], "max_excess_db"}: line prominences."""
+    real_lines, gen_lines = tonal_lines_db(real, sample_rate), tonal_lines_db(generated, sample_rate)
+    lines = [{"frequency_hz": f, "real_db": real_lines[f], "generated_db": gen_lines[f],
+              "excess_db": gen_lines[f] - real_lines[f]} for f in real_lines]
+    return {"lines": lines, "max_excess_db": max(line["excess_db"] for line in lines)}
+
+
+def _grid(report: dict, real, real_labels, generated, probs, path: Path) -> Path:
+    """classes.png: one labelled row per class (a real test one-shot, then the generated ones the
+    classifier is surest of, each captioned with its seed and probability); title, kHz and s axes."""
+    classes, first_seed = report["dataset"]["classes"], report["generated"]["first_seed"]
     predicted = probs.argmax(axis=1)
+    rows, captions = [], []
     for c in range(len(classes)):
         mine = np.nonzero(real_labels == c)[0]
-        row = [spectrogram_image(real[mine[0]]) if mine.size else blank, np.full((blank.shape[0], 6), 40, np.uint8)]
         chosen = np.nonzero(predicted == c)[0]
         chosen = chosen[np.argsort(-probs[chosen, c])][:GRID_COLUMNS]
-        row += [spectrogram_image(generated[i]) for i in chosen] + [blank] * (GRID_COLUMNS - len(chosen))
-        rows.append(np.concatenate([np.pad(t, ((0, 0), (0, 2)), constant_values=40) for t in row], axis=1))
-    sheet = np.concatenate([np.pad(r, ((0, 2), (0, 0)), constant_values=40) for r in rows], axis=0)
-    return write_png(path, sheet)
+        rows.append([real[mine[0]] if mine.size else None] + [generated[i] for i in chosen]
+                    + [None] * (GRID_COLUMNS - len(chosen)))
+        captions.append(["real" if mine.size else "no real test"]
+                        + [f"seed {first_seed + i} p{probs[i, c]:.2f}" for i in chosen] + [""] * (GRID_COLUMNS - len(chosen)))
+    m, g = report["model"], report["generated"]
+    title = (f"{m['name']}: {g['count']} one-shots from seeds {first_seed}..{first_seed + g['count'] - 1}, "
+             f"{report['dataset']['sample_rate_hz']} Hz\nrow = class the drum classifier picks; first tile a real "
+             f"test one-shot, then the generated ones it is surest of (p = its probability)")
+    image, _ = labelled_sheet(rows, report["dataset"]["sample_rate_hz"], title, classes, captions)
+    return write_png(path, image)
 
 
-def _judge(report: dict) -> dict:
-    is_ratio = report["inception_score"]["ratio"]
-    fd_ratio = report["frechet_distance"]["ratio"]
-    missing = report["coverage"]["families_missing"]
-    copy_share = report["memorisation"]["copy_share"]
-    return {
-        "inception_score": {"value": is_ratio, "target": f">= {TARGETS['is_ratio_min']} x real test",
-                            "met": is_ratio >= TARGETS["is_ratio_min"]},
-        "frechet_distance": {"value": fd_ratio, "target": f"<= {TARGETS['fd_ratio_max']} x floor",
-                             "met": fd_ratio <= TARGETS["fd_ratio_max"]},
-        "families": {"value": missing, "target": "kick, snare, hat, tom and cymbal all present", "met": not missing},
-        "memorisation": {"value": copy_share, "target": f"copy share <= {TARGETS['copy_share_max']}",
-                         "met": copy_share <= TARGETS["copy_share_max"]},
-    }
+def load_report(path) -> dict:
+    """Read a ``report.json`` of a version in :data:`READABLE_VERSIONS` (v1 reports lack the v2 figures)."""
+    path = Path(path)
+    report = read_json_file(path / REPORT_JSON if path.is_dir() else path, 64 * 1024 * 1024, "evaluation report")
+    if not isinstance(report, dict) or report.get("format") != REPORT_FORMAT:
+        raise FormatError(f"{path}: not a {REPORT_FORMAT} report")
+    if report.get("version") not in READABLE_VERSIONS:
+        raise FormatError(f"{path}: {REPORT_FORMAT} version {report.get('version')!r} is not supported "
+                          f"(this ganshot reads versions {', '.join(map(str, READABLE_VERSIONS))})")
+    return report
 
 
-def evaluate(bundle_path, data_dir, out_dir=None, n: int = 2000, seed: int = 0, retrain: bool = False,
-             config: ClassifierConfig = ClassifierConfig(), test_fraction: float = 0.2, say=print) -> dict:
-    """Evaluate the bundle at ``bundle_path`` against the dataset ``data_dir``; returns the report dict.
-
-    ``out_dir`` (default: ``<bundle>-eval`` beside the bundle) receives the classifier and
-    the report files. ``say(line)`` reports progress.
-    """
-    started = time.perf_counter()
+def _prepare(bundle_path, data_dir, out_dir, n: int):
+    """(bundle, dataset, out_dir) after every check that needs no classifier."""
     if isinstance(n, bool) or not isinstance(n, int) or not MIN_GENERATED <= n <= MAX_GENERATED:
         raise UserInputError(f"-n must be an integer in {MIN_GENERATED}..{MAX_GENERATED}, got {n!r}")
     bundle = load_bundle(bundle_path)
@@ -213,6 +267,82 @@ def evaluate(bundle_path, data_dir, out_dir=None, n: int = 2000, seed: int = 0, 
     out_dir = Path(out_dir) if out_dir is not None else bundle.path.with_name(bundle.path.name + "-eval")
     if out_dir.resolve() == bundle.path or bundle.path in out_dir.resolve().parents:
         raise UserInputError(f"{out_dir}: the report may not go inside the bundle (its files are hash-checked)")
+    return bundle, dataset, out_dir
+
+
+def _generate(bundle, n: int, seed: int, num_samples: int) -> tuple[np.ndarray, int]:
+    """(float32[n, num_samples] one-shots, how many had non-finite samples before they were zeroed)."""
+    generated = render_seeds(bundle, range(seed, seed + n))
+    non_finite = int((~np.isfinite(generated)).any(axis=1).sum())
+    generated = np.nan_to_num(generated, nan=0.0, posinf=0.0, neginf=0.0)
+    if generated.shape[1] >= num_samples:
+        return generated[:, :num_samples], non_finite
+    return np.pad(generated, ((0, 0), (0, num_samples - generated.shape[1]))), non_finite
+
+
+def _classifier_figures(clf, dataset, train_idx, test_idx) -> dict:
+    """Predictions, embeddings and the classifier's accuracies on the train and the held-out split."""
+    labels = dataset.labels.numpy()
+    p_train, e_train = clf.predict(dataset.audio[train_idx].numpy())
+    p_test, e_test = clf.predict(dataset.audio[test_idx].numpy())
+    test_labels = labels[test_idx]
+    correct = p_test.argmax(axis=1) == test_labels
+    return {"p_train": p_train, "e_train": e_train, "p_test": p_test, "e_test": e_test,
+            "test_accuracy": float(correct.mean()),
+            "test_balanced_accuracy": float(np.mean([correct[test_labels == c].mean() for c in np.unique(test_labels)])),
+            "train_accuracy": float((p_train.argmax(axis=1) == labels[train_idx]).mean())}
+
+
+def _scores(figs: dict, p_gen, e_gen, classes, n_train: int) -> dict:
+    """The classifier-based report sections: IS, FD, coverage and the probe."""
+    is_real, is_gen = inception_score(figs["p_test"], splits=1)[0], inception_score(p_gen, splits=1)[0]  # whole sets
+    fd_count = min(len(e_gen), n_train)
+    floor = frechet_distance(figs["e_train"], figs["e_test"])
+    fd_gen = frechet_distance(e_gen[:fd_count], figs["e_test"])
+    shares = coverage(p_gen, classes)
+    families = {name: float(sum(shares.get(c, 0.0) for c in members)) for name, members in FAMILIES.items()}
+    probe = probe_accuracy(figs["e_test"], e_gen)
+    return {
+        "inception_score": {"real_test": is_real, "generated": is_gen, "ratio": is_gen / max(is_real, 1e-12)},
+        "frechet_distance": {"floor_train_vs_test": floor, "generated_vs_test": fd_gen, "generated_used": fd_count,
+                             "ratio": fd_gen / max(floor, 1e-12)},
+        "coverage": {"shares": shares, "present_share": PRESENT_SHARE,
+                     "missing": [c for c in classes if shares[c] < PRESENT_SHARE], "families": families,
+                     "families_present": [f for f, share in families.items() if share >= PRESENT_SHARE],
+                     "families_missing": [f for f, share in families.items() if share < PRESENT_SHARE]},
+        "probe": {"space": "classifier embedding, real test split vs generated", "chance": 0.5, **probe},
+    }
+
+
+def _describe(bundle, dataset, fingerprint: str, split: dict, test_labels) -> dict:
+    training = bundle.meta.get("training") or {}
+    return {
+        "model": {"name": bundle.name, "path": str(bundle.path), "model_json_sha256": bundle.sha256,
+                  "steps": training.get("total_steps", training.get("step"))},
+        "dataset": {"path": str(dataset.root.resolve()), "manifest_sha256": fingerprint, "items": len(dataset),
+                    "sample_rate_hz": dataset.sample_rate, "classes": dataset.classes, **split,
+                    "sources": _sources(dataset.manifest),
+                    "test_classes": sorted({dataset.classes[i] for i in test_labels})},
+    }
+
+
+def _sources(manifest) -> list[str]:
+    """The SoundFonts (or other sources) a dataset was made from, as its manifest names them."""
+    found = {getattr(item, "source", None) for item in manifest.items} - {None}
+    return sorted(str(s) for s in found)
+
+
+def evaluate(bundle_path, data_dir, out_dir=None, n: int = 2000, seed: int = 0, retrain: bool = False,
+             config: ClassifierConfig = ClassifierConfig(), test_fraction: float = 0.2, say=print) -> dict:
+    """Evaluate the bundle at ``bundle_path`` against the dataset ``data_dir``; returns the report dict.
+
+    ``out_dir`` (default: ``<bundle>-eval`` beside the bundle) receives the classifier and
+    the report files. ``say(line)`` reports progress.
+    """
+    from ._evaluate_report import judge, markdown
+
+    started = time.perf_counter()
+    bundle, dataset, out_dir = _prepare(bundle_path, data_dir, out_dir, n)
     out_dir.mkdir(parents=True, exist_ok=True)
     classes, rate = dataset.classes, dataset.sample_rate
     train_idx, test_idx = split_items(dataset.manifest, test_fraction, seed=0)
@@ -222,54 +352,30 @@ def evaluate(bundle_path, data_dir, out_dir=None, n: int = 2000, seed: int = 0, 
     fingerprint = _fingerprint(dataset.root)
     clf, reused = _classifier(out_dir, dataset, fingerprint, train_idx, split, retrain, config, say)
 
-    real_train, real_test = dataset.audio[train_idx].numpy(), dataset.audio[test_idx].numpy()
-    test_labels = dataset.labels[test_idx].numpy()
     say(f"generating {n} one-shots from seeds {seed}..{seed + n - 1}")
-    generated = render_seeds(bundle, range(seed, seed + n))
-    non_finite = int((~np.isfinite(generated)).any(axis=1).sum())
-    generated = np.nan_to_num(generated, nan=0.0, posinf=0.0, neginf=0.0)
-    generated = generated[:, :dataset.num_samples] if generated.shape[1] >= dataset.num_samples else \
-        np.pad(generated, ((0, 0), (0, dataset.num_samples - generated.shape[1])))
-
+    generated, non_finite = _generate(bundle, n, seed, dataset.num_samples)
     say("classifying and measuring")
-    p_train, e_train = clf.predict(real_train)
-    p_test, e_test = clf.predict(real_test)
+    labels = dataset.labels.numpy()
+    figs = _classifier_figures(clf, dataset, train_idx, test_idx)
     p_gen, e_gen = clf.predict(generated)
-    correct = p_test.argmax(axis=1) == test_labels
-    is_real, is_gen = inception_score(p_test, splits=1)[0], inception_score(p_gen, splits=1)[0]  # whole sets
-    fd_count = min(len(generated), len(real_train))
-    floor = frechet_distance(e_train, e_test)
-    fd_gen = frechet_distance(e_gen[:fd_count], e_test)
-    shares = coverage(p_gen, classes)
-    families = {name: float(sum(shares.get(c, 0.0) for c in members)) for name, members in FAMILIES.items()}
-    report = {
-        "format": REPORT_FORMAT, "version": REPORT_VERSION,
-        "model": {"name": bundle.name, "path": str(bundle.path), "model_json_sha256": bundle.sha256,
-                  "steps": (bundle.meta.get("training") or {}).get("total_steps",
-                                                                   (bundle.meta.get("training") or {}).get("step"))},
-        "dataset": {"path": str(dataset.root.resolve()), "manifest_sha256": fingerprint,
-                    "items": len(dataset), "classes": classes, **split,
-                    "test_classes": sorted({classes[i] for i in test_labels})},
-        "classifier": {"file": CLASSIFIER_FILE, "reused": reused, "test_accuracy": float(correct.mean()),
-                       "test_balanced_accuracy": float(np.mean([correct[test_labels == c].mean()
-                                                                for c in np.unique(test_labels)])),
-                       "train_accuracy": float((p_train.argmax(axis=1) == dataset.labels[train_idx].numpy()).mean())},
-        "generated": {"count": n, "first_seed": seed, "non_finite": non_finite},
-        "inception_score": {"real_test": is_real, "generated": is_gen, "ratio": is_gen / max(is_real, 1e-12)},
-        "frechet_distance": {"floor_train_vs_test": floor, "generated_vs_test": fd_gen, "generated_used": fd_count,
-                             "ratio": fd_gen / max(floor, 1e-12)},
-        "coverage": {"shares": shares, "present_share": PRESENT_SHARE,
-                     "missing": [c for c in classes if shares[c] < PRESENT_SHARE],
-                     "families": families,
-                     "families_missing": [f for f, share in families.items() if share < PRESENT_SHARE]},
-        "memorisation": memorisation(generated, real_train, real_test, rate),
-    }
-    report["targets"] = _judge(report)
+    real_all = dataset.audio.numpy()
+    report = {"format": REPORT_FORMAT, "version": REPORT_VERSION,
+              **_describe(bundle, dataset, fingerprint, split, labels[test_idx]),
+              "classifier": {"file": CLASSIFIER_FILE, "reused": reused, "held_out": "kits (source hits) of the test split",
+                             **{k: figs[k] for k in ("test_accuracy", "test_balanced_accuracy", "train_accuracy")}},
+              "generated": {"count": n, "first_seed": seed, "non_finite": non_finite},
+              **_scores(figs, p_gen, e_gen, classes, len(train_idx)),
+              "memorisation": memorisation(generated, real_all[train_idx], real_all[test_idx], rate),
+              "tail_floor": {"definition": f"RMS of the last {TAIL_SHARE:.0%} of each one-shot, dB re its peak "
+                                          f"(digital silence = {SILENCE_DB:.0f}); median per family",
+                             "families": tail_floors(real_all, labels, generated, p_gen.argmax(axis=1), classes)},
+              "tonal_lines": {"definition": "line level minus the median of its neighbouring bins, dB, on the "
+                                            "mean log-power spectrum of each set (real: the whole dataset)",
+                              **tonal_lines(real_all, generated, rate)}}
+    report["targets"] = judge(report, TARGETS)
     report["time_s"] = round(time.perf_counter() - started, 1)
     atomic_write_text(out_dir / REPORT_JSON, json.dumps(report, indent=1, allow_nan=False) + "\n")
-    from ._evaluate_report import markdown
-
     atomic_write_text(out_dir / REPORT_MD, markdown(report, GRID_PNG))
-    _grid(classes, real_test, test_labels, generated, p_gen, out_dir / GRID_PNG)
+    _grid(report, real_all[test_idx], labels[test_idx], generated, p_gen, out_dir / GRID_PNG)
     say(f"wrote {out_dir / REPORT_JSON}, {REPORT_MD}, {GRID_PNG} and {CLASSIFIER_FILE}")
     return report

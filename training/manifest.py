@@ -19,8 +19,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from ganshot.engine._atomic import atomic_write_text
-from ganshot.engine._strict_json import read_json_file
+from ganshot.engine.atomic import atomic_write_text
+from ganshot.engine.strict_json import read_json_file
 from ganshot.engine.errors import FormatError
 
 __all__ = [

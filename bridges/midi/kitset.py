@@ -23,8 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ganshot.engine._kit_schema import check_keys, check_str
-from ganshot.engine._strict_json import read_json_file
+from ganshot.engine.kit_schema import check_keys, check_str
+from ganshot.engine.strict_json import read_json_file
 from ganshot.engine.errors import FormatError, GanshotError
 from ganshot.engine.kit import Kit, check_model, load_kit
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from ganshot.engine._kit_schema import MAX_CC_NUMBER, Controller, parse_controller, parse_target
+from ganshot.engine.kit_schema import MAX_CC_NUMBER, Controller, parse_controller, parse_target
 
 __all__ = [
     "DEFAULT_CC_MAP", "DIRECTION_CCS", "MASTER_GAIN_CC", "PAN_CC", "FOCUS_CC", "MOD_WHEEL_CC",

@@ -26,7 +26,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ganshot.engine._kit_schema import (
+from ganshot.engine.kit_schema import (
     MAX_ABS_Z, MAX_CHOKE_GROUP, MAX_DIRECTION, MAX_DIRECTIONS, MAX_GAIN_DB, MAX_LATENT_DIM, MAX_PADS,
     MAX_PITCH_SEMITONES, MAX_SEED, MIN_DIRECTION, MIN_GAIN_DB, MIN_PITCH_SEMITONES,
 )

@@ -276,7 +276,6 @@ class OscServer:
             except queue.Empty:
                 continue
             try:
-                # The one call past the command API: Engine has no render(z) of its own yet.
                 audio = self.engine.render(job.z)
                 path = self.cache.write(job.request_id, audio, self.sample_rate)
             except GanshotError as err:

@@ -13,7 +13,7 @@ from ganshot.bridges.midi.mapping import (
     DEFAULT_CC_MAP, DIRECTION_CCS, MASTER_GAIN_CC, MAX_14BIT, Bind, MidiMapper, Panic, SelectKit, SetFocus, SetParam,
     Trigger, bind_controller, cc_map_markdown, parse_bytes,
 )
-from ganshot.engine._kit_schema import Controller
+from ganshot.engine.kit_schema import Controller
 from ganshot.engine.kit import kit_to_json, parse_kit
 from tests.conftest import kit_for
 

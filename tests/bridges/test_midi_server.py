@@ -13,7 +13,7 @@ from ganshot.bridges.midi.kitset import KitSwitcher, load_kitset
 from ganshot.bridges.midi.mapping import MidiMapper, SetParam
 from ganshot.bridges.midi.ports import FakeBackend, PortWatcher
 from ganshot.bridges.midi.server import KnobLimiter, MidiServer
-from ganshot.engine._kit_schema import Controller
+from ganshot.engine.kit_schema import Controller
 from ganshot.engine.engine import Engine
 from ganshot.engine.kit import ModelRef, kit_to_json, load_kit, save_kit
 from tests.conftest import kit_for

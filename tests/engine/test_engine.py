@@ -148,7 +148,7 @@ def test_status_counters(engine):
 
 
 def test_focus_learn_and_controllers(engine, tmp_path):
-    from ganshot.engine._kit_schema import Controller
+    from ganshot.engine.kit_schema import Controller
 
     engine.trigger(2)
     assert engine.focus == 2 and engine.status()["focus"] == 2  # the last pad played

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ganshot.engine import kit as kit_mod
-from ganshot.engine._kit_schema import TARGETS, Controller, parse_target
+from ganshot.engine.kit_schema import TARGETS, Controller, parse_target
 from ganshot.engine.errors import FormatError, IntegrityError, UserInputError
 from ganshot.engine.kit import (
     MAX_KIT_BYTES, Kit, ModelRef, Pad, check_model, kit_to_json, load_kit, parse_kit,

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from ganshot.engine.errors import UserInputError
-from ganshot.engine.mixer import FADE_FRAMES, Mixer
+from ganshot.engine.mixer import FADE_FRAMES, FINISH_REASONS, Mixer
 
 BLOCK_SIZES = [1, 64, 65, 128, 1024, 8193]
 SR = 48000
@@ -176,6 +176,23 @@ def test_buffers_are_released_once_the_mixer_is_done_with_them():
     assert [r() for r in refs] == [None, None, None]
 
 
+def test_each_returned_buffer_is_counted_under_its_reason():
+    mixer = Mixer(SR, max_voices=1)
+    long = np.ones(100000, np.float32)
+    mixer.play(np.ones(100, np.float32), start_frame=0)   # ends
+    mixer.play(long, start_frame=200, choke_group=1)        # choked by the next one
+    mixer.play(long, start_frame=300, choke_group=1)        # stolen by the next one
+    mixer.play(long, start_frame=400)                       # stopped by stop_all
+    mixer.play(long, start_frame=10**6)                     # cancelled by stop_all
+    mixer.render(500)
+    mixer.stop_all()
+    mixer.render(200)
+    counters = mixer.counters()
+    got = {name: counters[f"finished_{name}"] for name in FINISH_REASONS.values()}
+    assert got == {"ended": 1, "choked": 1, "stolen": 1, "stopped": 1, "cancelled": 1, "dropped": 0, "cut": 0}
+    assert counters["buffers_held"] == 0
+
+
 def test_stop_all_fades_everything_and_cancels_the_schedule():
     mixer = Mixer(SR)
     mixer.play(np.ones(10000, np.float32), start_frame=0)
@@ -207,7 +224,7 @@ def test_bad_buffers_are_refused(bad):
 
 @pytest.mark.parametrize("kwargs", [
     {"gain_l": float("nan")}, {"gain_r": 1e9}, {"gain_l": "loud"}, {"start_frame": -1}, {"start_frame": 1.5},
-    {"choke_group": -1}, {"choke_group": 2**31}, {"pad": -2}, {"pad": True},
+    {"choke_group": -1}, {"choke_group": 2**31},
 ])
 def test_bad_arguments_are_refused(kwargs):
     with pytest.raises(UserInputError):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from ganshot.engine._atomic import atomic_write_text
-from ganshot.engine._strict_json import loads_strict, read_json_file
+from ganshot.engine.atomic import atomic_write_text
+from ganshot.engine.strict_json import loads_strict, read_json_file
 from ganshot.engine.errors import FormatError
 
 

@@ -30,9 +30,6 @@ def fsync_dir(folder: str | os.PathLike) -> None:
         os.close(fd)
 
 
-_fsync_dir = fsync_dir  # the name bundle.py and training/checkpoint.py import
-
-
 def unlink_quietly(path: str | os.PathLike) -> None:
     """Remove a temporary file; one already gone is fine."""
     try:
