@@ -33,9 +33,13 @@ import numpy as np
 from ._cmixer import ffi, lib
 from .errors import UserInputError
 
-__all__ = ["AudioStream", "list_output_devices", "resolve_output_device"]
+__all__ = ["AudioStream", "check_block_size", "check_output_settings", "list_output_devices", "resolve_output_device",
+           "MIN_BLOCK_SIZE", "MAX_BLOCK_SIZE"]
 
 CHANNELS = 2
+# Below 16 frames a block costs more in callback overhead than it plays (on JACK dummy, 48 kHz:
+# block 7 gave 18 underflows in 2 s); 0 ("the host decides") let PortAudio re-block on JACK.
+MIN_BLOCK_SIZE = 16
 MAX_BLOCK_SIZE = 16384
 _CLOCK_WINDOW_S = 2.0  # snapshots older than this are dropped (sound card vs clock drift)
 _CLOCK_POINTS = 64
@@ -69,6 +73,30 @@ def _describe(devices: list[dict]) -> str:
     if not devices:
         return "none"
     return "; ".join(f"{d['index']} '{d['name']}' ({d['hostapi']}, {d['channels']} out)" for d in devices)
+
+
+def check_output_settings(device: int, sample_rate: int, block_size: int) -> None:
+    """Refuse, in one line and before any slow set-up, what the device cannot play: a block
+    size outside MIN_BLOCK_SIZE..MAX_BLOCK_SIZE, or a sample rate it cannot open (the message
+    names the rate it runs at, e.g. a JACK server's)."""
+    check_block_size(block_size)
+    sd = _sounddevice()
+    try:
+        sd.check_output_settings(device=device, samplerate=sample_rate, channels=CHANNELS, dtype="float32")
+    except Exception as err:  # sounddevice.PortAudioError, or ValueError for an impossible setting
+        info = sd.query_devices(device)
+        rate = int(round(info["default_samplerate"]))
+        raise UserInputError(f"output device {device} '{info['name']}' cannot play at {sample_rate} Hz "
+                             f"(it runs at {rate} Hz: use --sample-rate {rate}); "
+                             f"PortAudio says: {' '.join(str(err).split())}") from None
+
+
+def check_block_size(block_size) -> None:
+    """Refuse (one line) a block size outside MIN_BLOCK_SIZE..MAX_BLOCK_SIZE frames."""
+    if (isinstance(block_size, bool) or not isinstance(block_size, int)
+            or not MIN_BLOCK_SIZE <= block_size <= MAX_BLOCK_SIZE):
+        raise UserInputError(f"block size must be an integer in {MIN_BLOCK_SIZE}..{MAX_BLOCK_SIZE} frames "
+                             f"(128 or 256 suit most devices), got {block_size!r}")
 
 
 def resolve_output_device(device: int | str | None = None) -> int:
@@ -107,7 +135,7 @@ class AudioStream:
     """Plays ``mixer`` on a stereo float32 PortAudio output stream.
 
     ``device``: None, index or name part (see resolve_output_device); ``sample_rate`` in
-    Hz must equal the mixer's; ``block_size`` frames per callback (0: the host's own size);
+    Hz must equal the mixer's; ``block_size`` frames per callback (MIN_BLOCK_SIZE..MAX_BLOCK_SIZE);
     ``latency``: "low", "high" or seconds. Owns the mixer (no render()) until close().
     """
 
@@ -116,8 +144,7 @@ class AudioStream:
         self._stream = None
         if sample_rate != mixer.sample_rate:
             raise UserInputError(f"sample_rate {sample_rate} differs from the mixer's {mixer.sample_rate}")
-        if isinstance(block_size, bool) or not isinstance(block_size, int) or not 0 <= block_size <= MAX_BLOCK_SIZE:
-            raise UserInputError(f"block_size must be an integer in 0..{MAX_BLOCK_SIZE}, got {block_size!r}")
+        check_block_size(block_size)
         sd = _sounddevice()
         self.device = resolve_output_device(device)
         self.device_name = sd.query_devices(self.device)["name"]
@@ -181,7 +208,7 @@ class AudioStream:
         """Frames between "heard now" and the first frame a new command surely reaches:
         the output latency plus two blocks (one being mixed, one of callback jitter)."""
         clock = self.mixer._read_clock()
-        block = int(clock.block_frames) if clock is not None else (self.block_size or 1024)
+        block = int(clock.block_frames) if clock is not None else self.block_size
         ahead = (clock.dac_time - clock.current_time) if clock is not None else self.latency_s
         return int(round(max(ahead, 0.0) * self.sample_rate)) + 2 * block
 

@@ -4,12 +4,15 @@ The C mixer copies every mixed block (after the master gain) into a lock-free ri
 record tap of engine/_cmixer.c; a Python thread here drains it every ``drain_interval_s``
 (50 ms) into a soundfile WAV. Live (AudioStream) and offline (``Mixer.render``) alike.
 
-Crash safety: the WAV is written under a hidden temporary name in the destination folder
-(``.NAME.wav.XXXXXXXX.part``) and only close() moves it to ``path``: file fsync, then
-``os.replace`` (atomic within one file system), then an fsync of the folder. A crash or a
-kill mid-recording therefore never leaves a half-written file under the final name (nor
-replaces an older file of that name); it may leave the ``.part`` file, whose WAV header
-still says 0 frames, for a tool that repairs headers.
+Crash safety: the file streams to disk as it is recorded, under a visible temporary name
+in the destination folder (``NAME.XXXXXXXX.recording.wav``); its header is rewritten and
+the file fsync'd every ``header_interval_s`` (1 s), so a crash, a power cut or ``kill -9``
+leaves a readable WAV holding everything up to the last second. close() fixes the header
+a last time and moves the file to ``path``: fsync, ``os.replace`` (atomic within one file
+system), fsync of the folder. An older file under ``path`` stays whole until then. The
+format is RF64 with libsndfile's auto-downgrade: a plain WAV (WAVE_FORMAT_EXTENSIBLE)
+below 4 GiB, RF64 past it (3.1 h of float stereo at 48 kHz), so a long set is not cut off.
+Permissions follow the umask like any new file (0644 under the usual 022).
 
 Overruns: the ring holds ``buffer_s`` seconds (4 s). If this thread falls behind by more
 (a stalled disk), the mixer drops the frames that do not fit and counts them
@@ -32,6 +35,7 @@ import math
 import os
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +48,25 @@ from .mixer import MAX_RECORD_FRAMES
 __all__ = ["Recorder", "SUBTYPES"]
 
 SUBTYPES = ("FLOAT", "PCM_16", "PCM_24", "PCM_32", "DOUBLE")  # WAV sample formats (soundfile names)
+IN_PROGRESS_SUFFIX = ".recording.wav"  # NAME.XXXXXXXX.recording.wav while recording
 _STOP_TIMEOUT_S = 1.0  # a running stream acknowledges "stop" within one block
+# libsndfile commands (sndfile.h), not bound by name in soundfile
+_SFC_UPDATE_HEADER_NOW = 0x1060
+_SFC_RF64_AUTO_DOWNGRADE = 0x1210
+
+
+def umask_mode(mode: int = 0o666) -> int:
+    """``mode`` as the umask lets a new file have it (what ``open()`` would create)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:  # Linux: read without changing it
+            for line in status:
+                if line.startswith("Umask:"):
+                    return mode & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: the classic read-by-setting (briefly process-wide)
+    os.umask(mask)
+    return mode & ~mask
 
 
 def _describe(err: BaseException) -> str:
@@ -57,12 +79,14 @@ class Recorder:
 
     ``subtype``: one of SUBTYPES ("FLOAT", 32-bit float, is bit for bit what the mixer
     made; PCM subtypes clip to ±1). ``buffer_s``: seconds of audio the ring holds between
-    drains; ``drain_interval_s``: how often the writer thread empties it. Two channels at
-    the mixer's sample rate. One Recorder records once: start(), then close().
+    drains; ``drain_interval_s``: how often the writer thread empties it;
+    ``header_interval_s``: how often the header on disk is brought up to date (what a
+    crash keeps). Two channels at the mixer's sample rate. One Recorder records once:
+    start(), then close(). ``partial_path`` is the file being written until close().
     """
 
     def __init__(self, mixer, path: str | os.PathLike, subtype: str = "FLOAT", buffer_s: float = 4.0,
-                 drain_interval_s: float = 0.05):
+                 drain_interval_s: float = 0.05, header_interval_s: float = 1.0):
         self.mixer = mixer
         self.path = self._check_path(path)
         if not isinstance(subtype, str) or subtype.upper() not in SUBTYPES:
@@ -77,6 +101,13 @@ class Recorder:
                 or not 0 < drain_interval_s <= 60):
             raise UserInputError(f"drain_interval_s must be in (0, 60] seconds, got {drain_interval_s!r}")
         self.drain_interval_s = float(drain_interval_s)
+        if (isinstance(header_interval_s, bool) or not isinstance(header_interval_s, (int, float))
+                or not 0 < header_interval_s <= 3600):
+            raise UserInputError(f"header_interval_s must be in (0, 3600] seconds, got {header_interval_s!r}")
+        self.header_interval_s = float(header_interval_s)
+        self.header_updates = 0
+        self._frames_on_disk = 0
+        self._next_header = 0.0
         self.frames_written = 0
         self._frames_dropped = 0
         self._first_frame: int | None = None
@@ -88,20 +119,23 @@ class Recorder:
 
     # -- life cycle ---------------------------------------------------------------
     def start(self) -> None:
-        """Create the temporary file and switch the mixer's record tap on."""
+        """Create the in-progress file and switch the mixer's record tap on."""
         if self._closed:
             raise RuntimeError("this Recorder is closed; make a new one to record again")
         if self._started:
             raise RuntimeError(f"this Recorder is already recording to {self.path}")
         try:
-            self._fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
+            self._fd, tmp_name = tempfile.mkstemp(prefix=f"{self.path.stem}.", suffix=IN_PROGRESS_SUFFIX,
+                                                  dir=self.path.parent)
         except OSError as err:
             raise UserInputError(f"cannot write a recording in {self.path.parent}: {err.strerror or err}") from None
         self._tmp = Path(tmp_name)
         try:
-            os.fchmod(self._fd, 0o644)  # mkstemp's 0600 would make the final file private
-            self._file = sf.SoundFile(self._fd, "w", samplerate=self.mixer.sample_rate, channels=2, format="WAV",
+            os.fchmod(self._fd, umask_mode())  # mkstemp's 0600 would make the final file private
+            self._file = sf.SoundFile(self._fd, "w", samplerate=self.mixer.sample_rate, channels=2, format="RF64",
                                       subtype=self.subtype, closefd=False)
+            sf._snd.sf_command(self._file._file, _SFC_RF64_AUTO_DOWNGRADE, sf._ffi.NULL, 1)  # WAV below 4 GiB
+            self._next_header = time.monotonic() + self.header_interval_s
             self.mixer.record_start(self.capacity_frames)
         except BaseException:
             self._discard()
@@ -113,7 +147,8 @@ class Recorder:
     def close(self) -> None:
         """Stop recording, write the rest and move the file to ``path``. Idempotent; a
         Recorder closed without start() writes nothing. Raises UserInputError (one line)
-        if writing failed; the temporary file is then removed."""
+        if writing failed (a full disk): what reached the disk stays, readable, in
+        ``partial_path``, which the message names; ``path`` is left untouched."""
         if self._closed:
             return
         self._closed = True
@@ -130,23 +165,19 @@ class Recorder:
             self._first_frame, self._frames_dropped = info["first_frame"], info["frames_dropped"]
             self.mixer.record_release()
             if self._error is not None:
-                err = self._error
-                self._discard()
-                raise UserInputError(f"recording to {self.path} failed: {_describe(err)}")
-            self._file.close()
+                raise self._error
+            self._file.close()  # the final header
             os.fsync(self._fd)
             os.close(self._fd)
             self._fd = None
             os.replace(self._tmp, self.path)
             self._tmp = None
+            self._frames_on_disk = self.frames_written
             fsync_dir(self.path.parent)
-        except UserInputError:
-            raise
-        except Exception as err:  # e.g. a full disk at the last write
-            self._discard()
-            raise UserInputError(f"recording to {self.path} failed: {_describe(err)}") from None
-        except BaseException:
-            self._discard()
+        except Exception as err:  # e.g. a full disk: keep what was written
+            raise UserInputError(f"recording to {self.path} failed: {_describe(err)}{self._keep_partial()}") from None
+        except BaseException:  # interrupted: what is on disk stays readable
+            self._keep_partial()
             raise
 
     def __enter__(self) -> "Recorder":
@@ -157,6 +188,16 @@ class Recorder:
         self.close()
 
     # -- state ------------------------------------------------------------------------
+    @property
+    def partial_path(self) -> Path | None:
+        """The in-progress file (readable up to its last header update) until close()."""
+        return self._tmp
+
+    @property
+    def frames_on_disk(self) -> int:
+        """Frames a crash now would leave readable in ``partial_path``."""
+        return self._frames_on_disk
+
     @property
     def recording(self) -> bool:
         return self._started and not self._closed
@@ -175,6 +216,22 @@ class Recorder:
     def _run(self) -> None:
         while not self._stop.wait(self.drain_interval_s):
             self._drain()
+            if time.monotonic() >= self._next_header:
+                self._next_header = time.monotonic() + self.header_interval_s
+                self._sync_header()
+
+    def _sync_header(self) -> None:
+        """Rewrite the header for the frames written so far and fsync: what a crash keeps."""
+        with self._write_lock:
+            if self._error is not None or self._file is None or self._file.closed:
+                return
+            try:
+                sf._snd.sf_command(self._file._file, _SFC_UPDATE_HEADER_NOW, sf._ffi.NULL, 0)
+                os.fsync(self._fd)
+                self._frames_on_disk = self.frames_written
+                self.header_updates += 1
+            except Exception as err:  # e.g. an I/O error: reported by close()
+                self._error = err
 
     def _drain(self) -> None:
         with self._write_lock:
@@ -192,8 +249,17 @@ class Recorder:
             except Exception as err:  # e.g. a full disk: reported by close()
                 self._error = err
 
+    def _keep_partial(self) -> str:
+        """After a write failure: close the in-progress file as it is (its header as fixed
+        as the disk allows) and say where it is; one with nothing recorded is removed."""
+        kept = self._tmp if self._frames_on_disk > 0 or self.frames_written > 0 else None
+        if kept is not None:
+            self._tmp = None  # _discard() leaves it alone
+        self._discard()
+        return f"; what was recorded is in {kept}" if kept is not None else ""
+
     def _discard(self) -> None:
-        """Drop the temporary file after a failure (the final name is never touched)."""
+        """Drop the in-progress file after a failure (the final name is never touched)."""
         if self._file is not None and not self._file.closed:
             try:
                 self._file.close()

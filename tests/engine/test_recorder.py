@@ -9,7 +9,10 @@ recorded from system:playback at the same time.
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
+import sys
 import threading
 import time
 
@@ -19,12 +22,13 @@ import soundfile as sf
 
 from ganshot.engine.errors import UserInputError
 from ganshot.engine.mixer import Mixer
-from ganshot.engine.recorder import Recorder
+from ganshot.engine.recorder import IN_PROGRESS_SUFFIX, Recorder, umask_mode
 from tests.engine.conftest import onsets
 from tests.jack_client import client_command
 
 SR = 48000
 BLOCKS = [1, 65, 8193, 64, 1, 128, 8192, 65, 1]
+PARTIAL = "*" + IN_PROGRESS_SUFFIX
 
 
 def scenario(mixer: Mixer, offset: int = 0) -> None:
@@ -57,14 +61,15 @@ def test_recording_equals_the_rendered_output_bit_for_bit(tmp_path, drain_interv
     mixer.render(70)  # not from frame 0: first_frame must say where the file starts
     path = tmp_path / "take.wav"
     with Recorder(mixer, path, drain_interval_s=drain_interval_s) as rec:
-        assert not path.exists()  # only the hidden .part file until close()
+        assert not path.exists()  # only the in-progress file until close()
+        assert rec.partial_path.name.startswith("take.") and rec.partial_path.name.endswith(IN_PROGRESS_SUFFIX)
         out = render_blocks(mixer, BLOCKS)
     assert np.any(out != 0)
     audio = read_wav(path)
     assert audio.shape == out.shape and np.array_equal(audio, out)  # FLOAT: bit for bit
     assert sf.info(path).subtype == "FLOAT"
     assert rec.first_frame == 70 and rec.frames_written == sum(BLOCKS) and rec.frames_dropped == 0
-    assert not list(tmp_path.glob(".*.part"))
+    assert not list(tmp_path.glob(PARTIAL)) and rec.partial_path is None
     assert mixer.record_info()["capacity_frames"] == 0  # the ring was freed
 
 
@@ -205,7 +210,7 @@ def test_a_second_recording_of_one_mixer_is_refused(tmp_path):
         with pytest.raises(UserInputError, match="already recording"):
             Recorder(mixer, tmp_path / "b.wav").start()
         mixer.render(10)
-    assert not (tmp_path / "b.wav").exists() and not list(tmp_path.glob(".*.part"))
+    assert not (tmp_path / "b.wav").exists() and not list(tmp_path.glob(PARTIAL))
     with Recorder(mixer, tmp_path / "b.wav"):  # after close() the mixer records again
         mixer.render(10)
     assert len(read_wav(tmp_path / "b.wav")) == 10
@@ -249,8 +254,8 @@ def test_an_older_file_stays_whole_until_close_replaces_it(tmp_path):
     rec.start()
     mixer.render(500)
     assert path.read_bytes() == b"old take"  # a crash now would leave the old file
-    parts = list(tmp_path.glob(".take.wav.*.part"))
-    assert len(parts) == 1
+    parts = list(tmp_path.glob(PARTIAL))
+    assert parts == [rec.partial_path]
     rec.close()
     assert len(read_wav(path)) == 500 and not parts[0].exists()
 
@@ -270,9 +275,82 @@ def test_a_write_failure_is_one_line_and_leaves_no_file(tmp_path, monkeypatch):
     with pytest.raises(UserInputError, match="No space left") as err:
         rec.close()
     assert "\n" not in str(err.value)
-    assert path.read_bytes() == b"old take" and not list(tmp_path.glob(".*.part"))
+    assert path.read_bytes() == b"old take" and not list(tmp_path.glob(PARTIAL))  # nothing was written
     assert mixer.record_info()["capacity_frames"] == 0
     mixer.render(10)  # the mixer plays on
+
+
+def test_the_file_on_disk_is_readable_while_recording_and_after_a_late_write_failure(tmp_path, monkeypatch):
+    mixer = Mixer(SR)
+    scenario(mixer)
+    path = tmp_path / "long.wav"
+    rec = Recorder(mixer, path, drain_interval_s=0.005, header_interval_s=0.01)
+    rec.start()
+    out = mixer.render(4800)
+    deadline = time.monotonic() + 30
+    while rec.frames_on_disk < 4800 and time.monotonic() < deadline:  # the writer thread catches up
+        time.sleep(0.005)
+    assert rec.frames_on_disk == 4800 and rec.header_updates >= 1
+    assert np.array_equal(read_wav(rec.partial_path), out)  # a crash now keeps all of it
+    partial = rec.partial_path
+
+    def full(_frames):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(rec._file, "write", full)
+    mixer.render(100)
+    with pytest.raises(UserInputError, match="No space left.*what was recorded is in") as err:
+        rec.close()
+    assert str(partial) in str(err.value) and "\n" not in str(err.value)
+    assert not path.exists() and np.array_equal(read_wav(partial)[:4800], out)
+
+
+def test_files_take_the_umask_not_a_private_mode(tmp_path):
+    old = os.umask(0o027)
+    try:
+        assert umask_mode() == 0o640
+        mixer = Mixer(SR)
+        with Recorder(mixer, tmp_path / "u.wav"):
+            mixer.render(10)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "u.wav").stat().st_mode) == 0o640
+
+
+KILLED = r"""
+import json, sys, time
+import numpy as np
+from ganshot.engine.mixer import Mixer
+from ganshot.engine.recorder import Recorder
+
+mixer = Mixer(48000)
+rec = Recorder(mixer, sys.argv[1], drain_interval_s=0.005, header_interval_s=0.02)
+rec.start()
+rng = np.random.default_rng(3)
+blocks = []
+while rec.frames_on_disk < 48000:  # paced like a stream: one 480-frame block per 10 ms
+    mixer.play(rng.uniform(-0.5, 0.5, 480).astype(np.float32), 1.0, 1.0)
+    blocks.append(mixer.render(480))
+    np.save(sys.argv[2], np.concatenate(blocks))
+    time.sleep(0.01)
+print(json.dumps({"partial": str(rec.partial_path), "on_disk": rec.frames_on_disk}), flush=True)
+time.sleep(60)  # killed here, mid-recording
+"""
+
+
+def test_kill_9_mid_recording_leaves_a_readable_file_up_to_the_last_header(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", KILLED, str(tmp_path / "take.wav"), str(tmp_path / "out.npy")],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        report = json.loads(proc.stdout.readline())
+    finally:
+        proc.kill()
+        proc.wait()
+    audio = read_wav(report["partial"])
+    out = np.load(tmp_path / "out.npy")
+    assert len(audio) >= report["on_disk"] >= 48000
+    assert np.array_equal(audio, out[:len(audio)])  # exact, as far as it goes
+    assert not (tmp_path / "take.wav").exists()
 
 
 @pytest.mark.parametrize("make_path, words", [
@@ -293,6 +371,7 @@ def test_bad_paths_are_refused_in_one_line(tmp_path, make_path, words):
 @pytest.mark.parametrize("kwargs, words", [
     ({"subtype": "MP3"}, "subtype"), ({"buffer_s": 0}, "buffer_s"), ({"buffer_s": float("nan")}, "buffer_s"),
     ({"buffer_s": 1e6}, "buffer_s"), ({"drain_interval_s": 0}, "drain_interval_s"),
+    ({"header_interval_s": 0}, "header_interval_s"), ({"header_interval_s": True}, "header_interval_s"),
 ])
 def test_bad_settings_are_refused_in_one_line(tmp_path, kwargs, words):
     with pytest.raises(UserInputError, match=words) as err:
