@@ -3,6 +3,7 @@
 Cheat sheet::
 
     image = spectrogram_image(audio)                  # uint8[freq_bins, frames], low frequencies at the bottom
+    tile = spectrogram_tile(audio, 16000, height_px=160, width_px=200, max_hz=8000)   # resized, 0..max_hz
     sheet = contact_sheet([image, ...], columns=8)    # one uint8 picture, 2-pixel gutters
     write_png("sheet.png", sheet)                     # greyscale PNG, written atomically
 """
@@ -17,7 +18,7 @@ import numpy as np
 from .atomic import atomic_write_bytes
 from .errors import UserInputError
 
-__all__ = ["spectrogram_image", "contact_sheet", "write_png", "png_bytes"]
+__all__ = ["spectrogram_image", "spectrogram_tile", "contact_sheet", "write_png", "png_bytes"]
 
 FLOOR_DB = -80.0
 
@@ -37,6 +38,30 @@ def spectrogram_image(audio: np.ndarray, n_fft: int = 256, hop: int = 128, floor
     db = 20 * np.log10(np.maximum(spectrum, 1e-12))
     scaled = np.clip((db - floor_db) / -floor_db, 0.0, 1.0)
     return (scaled.T[::-1] * 255).astype(np.uint8)
+
+
+def spectrogram_tile(audio: np.ndarray, sample_rate: int, height_px: int = 160, width_px: int = 200,
+                     max_hz: float | None = None, floor_db: float = FLOOR_DB) -> np.ndarray:
+    """uint8[height_px, width_px]: the spectrogram of ``audio`` from 0 Hz (bottom row) to ``max_hz`` (top row,
+    default Nyquist) over the whole one-shot (left to right), resized by nearest neighbour.
+
+    The FFT size is the power of two that gives at least ``height_px`` bins below ``max_hz``
+    (at least 256); the hop spreads about ``width_px`` frames over the one-shot.
+    """
+    if height_px < 1 or width_px < 1 or sample_rate <= 0:
+        raise UserInputError(f"a tile needs a positive size and rate, got {height_px}x{width_px} at {sample_rate} Hz")
+    nyquist = sample_rate / 2
+    max_hz = nyquist if max_hz is None else min(float(max_hz), nyquist)
+    audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+    n_fft = 256
+    while (n_fft // 2) * max_hz / nyquist < height_px and n_fft < 8192:
+        n_fft *= 2
+    hop = max(1, (max(audio.size, n_fft) - n_fft) // max(1, width_px - 1))
+    image = spectrogram_image(audio, n_fft=n_fft, hop=hop, floor_db=floor_db)[::-1]  # row 0 = 0 Hz here
+    rows = np.minimum((np.arange(height_px)[::-1] + 0.5) / height_px * max_hz / nyquist * (n_fft // 2),
+                      image.shape[0] - 1).astype(int)
+    cols = np.minimum((np.arange(width_px) + 0.5) / width_px * image.shape[1], image.shape[1] - 1).astype(int)
+    return np.ascontiguousarray(image[rows][:, cols])
 
 
 def contact_sheet(images: list[np.ndarray], columns: int = 8, gutter: int = 2) -> np.ndarray:

@@ -234,11 +234,11 @@ def _grid(report: dict, real, real_labels, generated, probs, path: Path) -> Path
         rows.append([real[mine[0]] if mine.size else None] + [generated[i] for i in chosen]
                     + [None] * (GRID_COLUMNS - len(chosen)))
         captions.append(["real" if mine.size else "no real test"]
-                        + [f"seed {first_seed + i} p{probs[i, c]:.2f}" for i in chosen] + [""] * (GRID_COLUMNS - len(chosen)))
+                        + [f"seed {first_seed + i} ({probs[i, c]:.2f})" for i in chosen] + [""] * (GRID_COLUMNS - len(chosen)))
     m, g = report["model"], report["generated"]
     title = (f"{m['name']}: {g['count']} one-shots from seeds {first_seed}..{first_seed + g['count'] - 1}, "
              f"{report['dataset']['sample_rate_hz']} Hz\nrow = class the drum classifier picks; first tile a real "
-             f"test one-shot, then the generated ones it is surest of (p = its probability)")
+             f"test one-shot, then the generated ones it is surest of (seed, probability)")
     image, _ = labelled_sheet(rows, report["dataset"]["sample_rate_hz"], title, classes, captions)
     return write_png(path, image)
 

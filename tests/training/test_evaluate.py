@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from ganshot.engine.errors import UserInputError
+from ganshot.engine.errors import FormatError, UserInputError
+from ganshot.training._evaluate_report import console_lines, markdown
 from ganshot.training.classifier import ClassifierConfig
-from ganshot.training.evaluate import FAMILIES, evaluate, memorisation, split_items
+from ganshot.training.evaluate import FAMILIES, evaluate, load_report, memorisation, split_items, tail_floors
 from ganshot.training.manifest import Manifest, ManifestItem, load_manifest, save_manifest
 
 from tests.conftest import synth_hit
@@ -83,7 +84,7 @@ def test_evaluate_writes_the_report_and_reuses_its_classifier(tiny_bundle, datas
     for name in ("report.json", "report.md", "classes.png", "classifier.safetensors"):
         assert (out / name).is_file(), name
     stored = json.loads((out / "report.json").read_text())
-    assert stored["format"] == "ganshot-evaluation" and stored["version"] == 1
+    assert stored["format"] == "ganshot-evaluation" and stored["version"] == 2
     assert stored["model"]["model_json_sha256"] == tiny_bundle.sha256
     assert stored["generated"]["count"] == 24 and stored["dataset"]["train"] + stored["dataset"]["test"] == 48
     assert sum(stored["coverage"]["shares"].values()) == pytest.approx(1.0)
@@ -93,6 +94,13 @@ def test_evaluate_writes_the_report_and_reuses_its_classifier(tiny_bundle, datas
     assert stored["inception_score"]["real_test"] >= 1.0 and stored["frechet_distance"]["floor_train_vs_test"] >= 0
     assert stored["frechet_distance"]["generated_used"] == 24
     assert (out / "classes.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert 0.0 <= stored["probe"]["accuracy"] <= 1.0 and stored["probe"]["folds"] == 5
+    assert stored["probe"]["per_side"] == min(24, stored["dataset"]["test"])
+    assert set(stored["tail_floor"]["families"]) == set(FAMILIES)
+    assert stored["tail_floor"]["families"]["kick"]["real_count"] == 12  # the kick class is the kick family
+    assert [line["frequency_hz"] for line in stored["tonal_lines"]["lines"]] == [1000.0 * k for k in range(1, 8)]
+    assert {"probe", "tail_floor", "tonal_lines"} <= set(stored["targets"])
+    assert stored["classifier"]["held_out"].startswith("kits") and load_report(out) == stored
     assert "# Evaluation of tiny" in (out / "report.md").read_text()
     assert any("training the drum classifier" in line for line in lines)
 
@@ -126,13 +134,130 @@ def run_cli(*args):
 def test_cli_prints_the_targets_and_errors_in_one_line(tiny_bundle, dataset, tmp_path):
     result = run_cli("evaluate", tiny_bundle.path, "--data", dataset, "-n", 12, "--epochs", 1, "-o", tmp_path / "r")
     assert result.returncode == 0, result.stderr
-    names = [line.split()[0] for line in result.stdout.splitlines()]
-    assert names == ["inception_score", "frechet_distance", "families", "memorisation"]
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert report["generated"]["count"] == 12
+    assert result.stdout.splitlines() == console_lines(report)
     assert "NOT MET" in result.stdout  # no cymbals in this dataset
-    assert json.loads((tmp_path / "r" / "report.json").read_text())["generated"]["count"] == 12
     bad = run_cli("evaluate", tiny_bundle.path, "--data", tmp_path / "nowhere", "-o", tmp_path / "r2")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1 and "nowhere" in bad.stderr
+
+
+def _v2_report(families_missing=("cymbal",)) -> dict:
+    """A hand-made v2 report: IS 3.0 real / 2.4 generated, FD floor 2.0 / 5.0, probe 0.9, kick tail +8 dB."""
+    from ganshot.training._evaluate_report import judge
+    from ganshot.training.evaluate import TARGETS
+
+    fams = {f: {"real_db": -90.0, "generated_db": -88.0, "difference_db": 2.0, "real_count": 5,
+                "generated_count": 5} for f in FAMILIES}
+    fams["kick"] = {"real_db": -90.0, "generated_db": -82.0, "difference_db": 8.0, "real_count": 5, "generated_count": 5}
+    report = {
+        "format": "ganshot-evaluation", "version": 2,
+        "model": {"name": "m", "path": "/m", "model_json_sha256": "0" * 64, "steps": 10},
+        "dataset": {"path": "/d", "items": 50, "classes": ["kick", "snare"], "train": 40, "test": 10, "sources": []},
+        "classifier": {"reused": False, "test_accuracy": 0.875, "test_balanced_accuracy": 0.8, "train_accuracy": 1.0},
+        "generated": {"count": 100, "first_seed": 0, "non_finite": 0},
+        "inception_score": {"real_test": 3.0, "generated": 2.4, "ratio": 0.8},
+        "frechet_distance": {"floor_train_vs_test": 2.0, "generated_vs_test": 5.0, "generated_used": 40, "ratio": 2.5},
+        "coverage": {"shares": {"kick": 0.6, "snare": 0.4}, "present_share": 0.01, "missing": [],
+                     "families": {f: (0.0 if f in families_missing else 0.2) for f in FAMILIES},
+                     "families_present": [f for f in FAMILIES if f not in families_missing],
+                     "families_missing": list(families_missing)},
+        "memorisation": {"test_nn_median": 1.0, "generated_nn_median": 1.1, "median_ratio": 1.1,
+                         "copy_share": 0.02, "copy_share_expected": 0.05},
+        "probe": {"accuracy": 0.9, "folds": 5, "per_side": 10},
+        "tail_floor": {"definition": "d", "families": fams},
+        "tonal_lines": {"definition": "d", "lines": [{"frequency_hz": 4000.0, "real_db": 0.5, "generated_db": 2.5,
+                                                      "excess_db": 2.0}], "max_excess_db": 2.0},
+    }
+    report["targets"] = judge(report, TARGETS)
+    return report
+
+
+def test_console_summary_shows_real_generated_and_ratio_and_names_the_missing_families():
+    lines = console_lines(_v2_report())
+    text = "\n".join(lines)
+    assert lines[0].split()[:4] == ["figure", "real", "generated", "ratio"]
+    is_line = next(line for line in lines if line.startswith("Inception Score"))
+    assert "3.00" in is_line and "2.40" in is_line and "0.80 x real" in is_line and is_line.endswith("NOT MET")
+    fd_line = next(line for line in lines if line.startswith("Frechet distance"))
+    assert "2.000" in fd_line and "5.000" in fd_line and "2.50 x floor" in fd_line and fd_line.endswith("NOT MET")
+    assert next(line for line in lines if line.startswith("real-vs-generated probe")).endswith("NOT MET")
+    tail = next(line for line in lines if line.startswith("tail floor, worst family"))
+    assert "8.0 dB (kick)" in tail and tail.endswith("NOT MET")
+    assert next(line for line in lines if line.startswith("tonal lines")).endswith(" met")
+    families = next(line for line in lines if line.startswith("drum families"))
+    assert "met: kick, snare, hat, tom;" in families and "missing: cymbal" in families and families.endswith("NOT MET")
+    assert "classifier accuracy, held-out kits" in text and "0.88" in text
+    everything = console_lines(_v2_report(families_missing=()))
+    assert next(line for line in everything if line.startswith("drum families")).endswith("missing: none  met")
+
+
+def test_tail_target_skips_families_the_data_lacks_and_fails_families_never_generated():
+    from ganshot.training._evaluate_report import judge
+    from ganshot.training.evaluate import TARGETS
+
+    report = _v2_report()
+    for f, v in report["tail_floor"]["families"].items():
+        v.update(difference_db=1.0, generated_db=-89.0)
+    report["tail_floor"]["families"]["tom"] = {"real_db": None, "generated_db": -80.0, "difference_db": None,
+                                               "real_count": 0, "generated_count": 3}
+    assert judge(report, TARGETS)["tail_floor"]["met"] is True
+    report["tail_floor"]["families"]["hat"] = {"real_db": -90.0, "generated_db": None, "difference_db": None,
+                                               "real_count": 4, "generated_count": 0}
+    assert judge(report, TARGETS)["tail_floor"]["met"] is False
+
+
+def test_tail_floors_group_classes_into_families():
+    rate = 16000
+    t = np.arange(4096) / rate
+    clean = np.sin(2 * np.pi * 100 * t) * np.exp(-t * 60)
+    noisy = clean + 10 ** (-40 / 20) * np.random.default_rng(0).standard_normal(t.size)
+    classes = ["kick", "closed_hat", "open_hat"]
+    out = tail_floors(np.stack([clean, clean, clean]), [0, 1, 2], np.stack([noisy, noisy]), [1, 2], classes)
+    assert out["kick"]["generated_count"] == 0 and out["kick"]["difference_db"] is None
+    assert out["hat"]["real_count"] == 2 and out["hat"]["generated_count"] == 2
+    assert out["hat"]["generated_db"] == pytest.approx(-40, abs=1.5) and out["hat"]["difference_db"] > 20
+    assert out["cymbal"] == {"real_db": None, "generated_db": None, "difference_db": None, "real_count": 0,
+                             "generated_count": 0}
+
+
+def test_a_v1_report_still_loads_and_prints(tmp_path):
+    from pathlib import Path
+
+    v1 = Path(__file__).resolve().parents[2] / "presets" / "models" / "drums-v1-eval" / "report.json"
+    report = load_report(v1)
+    assert report["version"] == 1 and "probe" not in report
+    lines = console_lines(report)
+    assert lines[1].startswith("Inception Score") and not any(line.startswith("tail floor") for line in lines)
+    assert next(line for line in lines if line.startswith("drum families")).startswith(
+        "drum families                      met: kick, snare, hat, tom, cymbal; missing: none")
+    assert "# Evaluation of drums-v1" in markdown(report, "classes.png")
+    future = dict(report, version=99)
+    (tmp_path / "report.json").write_text(json.dumps(future))
+    with pytest.raises(FormatError, match="version 99 is not supported"):
+        load_report(tmp_path)
+
+
+def test_split_keeps_same_named_kits_of_two_soundfonts_apart_when_the_manifest_names_sources(tmp_path):
+    items = []
+    for source in ("FluidR3_GM.sf2", "MuseScore_General.sf3"):
+        for label in ("kick", "snare"):
+            for kit in ("Standard", "Room", "Power"):
+                for velocity in (60, 120):
+                    item = ManifestItem(path=f"audio/{source}_{label}_{kit}_{velocity}.flac", label=label, kit=kit,
+                                        note=36 if label == "kick" else 38, velocity=velocity)
+                    item.source = source  # the field a multi-SoundFont manifest carries
+                    items.append(item)
+    manifest = Manifest(16000, 2048, ["kick", "snare"], items, {"kind": "soundfont"})
+    train, test = split_items(manifest, test_fraction=0.3)
+    assert test and sorted(train + test) == list(range(len(items)))
+    hits = {}
+    for index in train + test:
+        item = manifest.items[index]
+        hits.setdefault((item.source, item.kit, item.label), set()).add(index in test)
+    assert len(hits) == 12 and all(len(sides) == 1 for sides in hits.values())  # velocities of a hit together
+    assert len({manifest.items[i].path for i in range(len(items))}) == len(items)
 
 
 @pytest.mark.slow

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from ganshot.engine.errors import UserInputError
-from ganshot.training.metrics import coverage, frechet_distance, inception_score, nearest_distances
+from ganshot.training.metrics import coverage, fit_logistic, frechet_distance, inception_score, nearest_distances, \
+    probe_accuracy
 
 
 def test_inception_score_is_the_number_of_classes_for_confident_balanced_predictions():
@@ -72,3 +73,27 @@ def test_nearest_distances_match_brute_force(rows):
     expected = np.sqrt(((queries[:, None] - refs[None]) ** 2).sum(-1)).min(axis=1)
     np.testing.assert_allclose(nearest_distances(queries, refs, chunk_rows=64), expected, rtol=1e-9, atol=1e-9)
     assert nearest_distances(refs[:5], refs).max() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_probe_is_at_chance_for_two_samples_of_one_distribution_and_sure_for_different_ones():
+    rng = np.random.default_rng(0)
+    real = rng.standard_normal((200, 64))
+    same = rng.standard_normal((300, 64))
+    far = rng.standard_normal((300, 64)) + np.r_[np.full(8, 1.5), np.zeros(56)]  # Bayes accuracy 0.98
+    chance = probe_accuracy(real, same)
+    assert 0.35 <= chance["accuracy"] <= 0.65
+    assert chance["per_side"] == 200 and chance["folds"] == 5 and len(chance["fold_accuracies"]) == 5
+    assert probe_accuracy(real, far)["accuracy"] >= 0.95
+    assert probe_accuracy(real, same) == chance  # seeded
+
+
+def test_logistic_fit_separates_a_separable_set_and_the_probe_refuses_bad_input():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((100, 3))
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(int)
+    w = fit_logistic(x, y, l2=1e-4)
+    assert ((x @ w[:-1] + w[-1] > 0) == y).mean() >= 0.97
+    with pytest.raises(UserInputError, match="features"):
+        probe_accuracy(np.zeros((10, 3)), np.zeros((10, 4)))
+    with pytest.raises(UserInputError, match="at least 5 rows"):
+        probe_accuracy(np.zeros((3, 3)), np.zeros((10, 3)))
