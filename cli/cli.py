@@ -74,10 +74,9 @@ def _cmd_evaluate(args) -> int:
 
     report = evaluate(args.bundle, args.data, args.out, n=args.num, seed=args.seed, retrain=args.retrain,
                       config=ClassifierConfig(epochs=args.epochs), say=say)
-    for name, target in report["targets"].items():
-        value = target["value"]
-        shown = f"{value:.3f}" if isinstance(value, float) else (", ".join(value) or "none")
-        print(f"{name:17} {shown:>10}  {target['target']:40} {'met' if target['met'] else 'NOT MET'}")
+    from ganshot.training._evaluate_report import console_lines
+
+    print("\n".join(console_lines(report)))
     return 0
 
 
