@@ -93,8 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     dsub = dataset.add_subparsers(dest="source", metavar="SOURCE")
     dsub.required = True
 
-    sf = dsub.add_parser("soundfont", help="render GM drum kits of a SoundFont with FluidSynth", formatter_class=fmt)
-    sf.add_argument("--sf2", default=None, help="SoundFont file (default: FluidR3_GM.sf2 from fluid-soundfont-gm)")
+    sf = dsub.add_parser("soundfont", help="render GM drum kits of SoundFonts with FluidSynth", formatter_class=fmt)
+    sf.add_argument(
+        "--sf2", action="append", default=None, metavar="PATH",
+        help="SoundFont file (.sf2/.sf3); repeat for several, de-duplicated across all "
+        "(default: FluidR3_GM.sf2 + MuseScore_General.sf3 from fluid-soundfont-gm, musescore-general-soundfont)",
+    )  # fmt: skip
     sf.add_argument("-o", "--out", required=True, help="output dataset folder")
     sf.add_argument("--sample-rate", type=int, default=DEFAULT_SAMPLE_RATE, help="Hz")
     sf.add_argument("--num-samples", type=int, default=DEFAULT_NUM_SAMPLES, help="length of each one-shot in samples")
@@ -102,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     sf.add_argument("--velocities", type=int, nargs="+", default=[50, 90, 127], help="MIDI velocities per note")
     sf.add_argument("--variations", type=int, default=2, help="seeded detune/gain variants per note and velocity")
     sf.add_argument("--notes", type=int, nargs="+", default=None, help="only these GM notes (default 35-81)")
-    sf.add_argument("--max-kits", type=int, default=None, help="only the first N drum kits (bank 128)")
+    sf.add_argument("--max-kits", type=int, default=None, help="only the first N drum kits (bank 128) of each SoundFont")
     sf.set_defaults(handler=_cmd_dataset_soundfont)
 
     folder = dsub.add_parser("folder", help="prepare a folder of your own one-shots", formatter_class=fmt)

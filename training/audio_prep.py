@@ -10,8 +10,21 @@ through :func:`prepare_one_shot`, so all datasets share one contract:
          within ``threshold_db`` of the peak
       -> cropped to ``num_samples`` (raised-cosine fade over the last ``fade_ms``)
          or zero-padded
+      -> tail gate: everything after the last point where the 5 ms RMS envelope
+         is above the gate is faded out over 5 ms and then set to exact zeros
       -> peak normalised to ``peak_db`` dBFS
     -> float32 array of shape (num_samples,)
+
+Tail gate: the gate level is ``TAIL_GATE_DB`` (-70 dB re the hit's peak, i.e.
+about -71 dBFS after normalisation to -1 dBFS) or, for a hit that ends in a
+steady noise floor (a recording's hiss; only with ``measure_floor=True``, which
+the folder builder uses: in a noise-free render a slowly ringing cymbal would
+look like a floor), ``TAIL_FLOOR_MARGIN_DB`` above that
+floor: the floor is the median 5 ms RMS level over the input's last
+``TAIL_FLOOR_MS / 2``, taken as noise when it is at least ``TAIL_FLOOR_MIN_BELOW_DB``
+below the peak and steady (less than ``TAIL_FLOOR_FLAT_DB`` under the half before).
+So tails below the data's noise floor become exact zeros, as a generator with a
+decaying envelope can produce.
 
 Hits that cannot make a one-shot raise :class:`Rejected`; its ``reason`` is one
 of :data:`REASONS` (``"empty"``, ``"non-finite"``, ``"silent"``, ``"too short"``)
@@ -34,9 +47,19 @@ __all__ = [
     "to_mono",
     "resample",
     "prepare_one_shot",
+    "rms_envelope",
+    "tail_floor_db",
+    "gate_tail",
 ]
 
-REASONS = ("empty", "non-finite", "silent", "too short")
+REASONS = ("empty", "non-finite", "silent", "too short", "truncated")
+TAIL_WINDOW_MS = 5.0  # ms, RMS window of the tail envelope
+TAIL_GATE_DB = -70.0  # dB re the hit's peak: envelope below this is silence
+TAIL_FADE_MS = 5.0  # ms, raised-cosine fade after the last point above the gate
+TAIL_FLOOR_MS = 200.0  # ms at the end of the input where a noise floor is measured (two halves)
+TAIL_FLOOR_MIN_BELOW_DB = 30.0  # dB: a "floor" less far below the peak is still the sound
+TAIL_FLOOR_FLAT_DB = 1.0  # dB: a steady floor falls less than this from one half to the next
+TAIL_FLOOR_MARGIN_DB = 6.0  # dB: the gate sits this far above a measured floor
 _MAX_CHANNELS = 64
 
 
@@ -83,6 +106,59 @@ def resample(mono: np.ndarray, sample_rate_in: int, sample_rate: int) -> np.ndar
     return soxr.resample(mono, sample_rate_in, sample_rate, quality="HQ")
 
 
+def rms_envelope(x: np.ndarray, window: int) -> np.ndarray:
+    """Centred moving RMS of (frames,) ``x`` over ``window`` samples (same length as x)."""
+    window = max(1, int(window))
+    power = np.concatenate([[0.0], np.cumsum(np.square(x, dtype=np.float64))])
+    half = window // 2
+    idx = np.arange(x.size)
+    lo, hi = np.clip(idx - half, 0, x.size), np.clip(idx - half + window, 0, x.size)
+    return np.sqrt(np.maximum(power[hi] - power[lo], 0.0) / window)
+
+
+def tail_floor_db(mono: np.ndarray, sample_rate: int) -> float:
+    """Steady noise floor at the end of ``mono`` in dB re its peak, or -inf when there is none.
+
+    The median 5 ms RMS level of the last TAIL_FLOOR_MS / 2 is a floor when it is at
+    least TAIL_FLOOR_MIN_BELOW_DB below the peak and no more than TAIL_FLOOR_FLAT_DB
+    under the median of the TAIL_FLOOR_MS / 2 before it (noise is steady, a ringing
+    tail still falls; one decaying slower than ~1 dB per 100 ms cannot be told apart).
+    """
+    peak = float(np.max(np.abs(mono))) if mono.size else 0.0
+    span = int(round(TAIL_FLOOR_MS * sample_rate / 1000.0))
+    window = int(round(TAIL_WINDOW_MS * sample_rate / 1000.0))
+    if peak == 0.0 or mono.size < 2 * span or span < 4 * window:
+        return -np.inf
+    env = rms_envelope(mono[-span:], window)[window // 2 : span - window // 2]
+    with np.errstate(divide="ignore"):
+        levels = 20.0 * np.log10(np.maximum(env, 1e-300) / peak)
+    half = levels.size // 2
+    before, last = float(np.median(levels[:half])), float(np.median(levels[half:]))
+    if last > -TAIL_FLOOR_MIN_BELOW_DB or before - last > TAIL_FLOOR_FLAT_DB:
+        return -np.inf
+    return last
+
+
+def gate_tail(out: np.ndarray, sample_rate: int, gate_db: float) -> np.ndarray:
+    """Zero ``out`` after the last point whose RMS envelope is above ``gate_db`` re its peak (5 ms fade before)."""
+    peak = float(np.max(np.abs(out))) if out.size else 0.0
+    if peak == 0.0:
+        return out
+    window = int(round(TAIL_WINDOW_MS * sample_rate / 1000.0))
+    env = rms_envelope(out, window)
+    above = np.flatnonzero(env > peak * db_to_gain(gate_db))
+    if above.size == 0:
+        return out
+    end = int(above[-1]) + 1
+    fade = int(round(TAIL_FADE_MS * sample_rate / 1000.0))
+    out = out.copy()
+    stop = min(out.size, end + fade)
+    if stop > end:
+        out[end:stop] *= 0.5 * (1.0 + np.cos(np.pi * np.arange(1, stop - end + 1) / fade))
+    out[stop:] = 0.0
+    return out
+
+
 def _check_rate(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1000 <= value <= 384000:
         raise UserInputError(f"{name} must be an integer number of Hz in [1000, 384000], got {value!r}")
@@ -101,6 +177,8 @@ def prepare_one_shot(
     peak_db: float | None = -1.0,
     silence_db: float = -60.0,
     min_sound_ms: float = 10.0,
+    tail_gate_db: float | None = TAIL_GATE_DB,
+    measure_floor: bool = False,
 ) -> np.ndarray:
     """One hit -> a (num_samples,) float32 one-shot at ``sample_rate`` Hz.
 
@@ -112,6 +190,9 @@ def prepare_one_shot(
     silence_db: a hit whose input peak is below this (dBFS) is "silent".
     min_sound_ms: a hit whose sound (onset to last sample above the threshold)
         is shorter than this is "too short".
+    tail_gate_db: gate level in dB re the peak (raised to a measured noise floor
+        + TAIL_FLOOR_MARGIN_DB when measure_floor, see the module docstring); None keeps the tail as is.
+    measure_floor: raise the gate above a steady noise floor at the input's end (recordings).
 
     Raises :class:`Rejected` (reason empty / non-finite / silent / too short) and
     UserInputError for bad arguments.
@@ -147,6 +228,9 @@ def prepare_one_shot(
         if fade > 0:
             ramp = 0.5 * (1.0 + np.cos(np.pi * (np.arange(1, fade + 1) / fade)))  # 1 -> 0
             out[-fade:] *= ramp
+    if tail_gate_db is not None:
+        floor_db = tail_floor_db(mono[start:], sample_rate) if measure_floor else -np.inf
+        out = gate_tail(out, sample_rate, max(float(tail_gate_db), floor_db + TAIL_FLOOR_MARGIN_DB))
     if peak_db is not None:
         out_peak = float(np.max(np.abs(out)))
         if out_peak > 0:

@@ -15,8 +15,13 @@ hidden folders) are ignored. Each file goes through
     out_dir/audio/<class-slug>/<index>_<name-slug>.flac   (16-bit mono FLAC)
     out_dir/manifest.json                                 (written last)
 
-Files that cannot be used (unreadable, empty, non-finite, silent, too short)
-are skipped; the list of (relative path, reason) is printed, returned, and kept
+Files that cannot be used (unreadable, truncated, empty, non-finite, silent,
+too short) are skipped. A file is "truncated" when its header promises more
+audio than the file holds: a WAV/AIFF whose data chunk (``data``/``SSND``)
+declares more bytes than follow it (libsndfile would silently read the part
+that is there, e.g. a 34 ms "hit" cut from a 1 s file), or any file from which
+fewer frames can be read than its header states. Skips are counted by reason and
+printed; the list of (relative path, reason) is printed, returned, and kept
 in the manifest's ``source.skipped``. Only the first 60 s of a long file are read.
 ``out_dir`` follows the rule of :mod:`ganshot.training._dataset_out` (new, empty
 or an earlier dataset, replaced whole) and may not lie inside ``in_dir`` (nor
@@ -26,6 +31,7 @@ or an earlier dataset, replaced whole) and may not lie inside ``in_dir`` (nor
 from __future__ import annotations
 
 import os
+import struct
 from collections import Counter
 from pathlib import Path
 
@@ -37,7 +43,15 @@ from ganshot.training._dataset_out import check_out_dir, slug, staged_dataset, w
 from ganshot.training.audio_prep import Rejected, prepare_one_shot
 from ganshot.training.manifest import Manifest, ManifestItem, save_manifest
 
-__all__ = ["AUDIO_EXTENSIONS", "UNLABELLED", "MAX_READ_S", "find_audio_files", "read_audio", "build_folder_dataset"]
+__all__ = [
+    "AUDIO_EXTENSIONS",
+    "UNLABELLED",
+    "MAX_READ_S",
+    "find_audio_files",
+    "declared_data_shortfall",
+    "read_audio",
+    "build_folder_dataset",
+]
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".aif", ".aiff", ".ogg", ".mp3")
 UNLABELLED = "unlabelled"
@@ -55,18 +69,62 @@ def find_audio_files(in_dir: Path) -> list[Path]:
     return found
 
 
+#: RIFF-style containers: (magic, form types, byte order, audio-data chunk id, bytes before the samples in it).
+_CONTAINERS = (
+    (b"RIFF", (b"WAVE",), "<", b"data", 0),
+    (b"RIFX", (b"WAVE",), ">", b"data", 0),
+    (b"FORM", (b"AIFF", b"AIFC"), ">", b"SSND", 8),
+)
+_UNKNOWN_SIZES = (0, 0xFFFFFFFF)  # streaming writers leave the size open
+
+
+def declared_data_shortfall(handle) -> tuple[int, int] | None:
+    """(declared, present) audio-data bytes of a WAV/AIFF whose data chunk runs past the file end, else None.
+
+    ``handle`` is a seekable binary file; other formats, and open-ended sizes
+    (0 or 0xFFFFFFFF, written by streaming tools), give None.
+    """
+    handle.seek(0, os.SEEK_END)
+    size = handle.tell()
+    handle.seek(0)
+    head = handle.read(12)
+    for magic, forms, order, data_id, skip in _CONTAINERS:
+        if len(head) < 12 or head[:4] != magic or head[8:12] not in forms:
+            continue
+        pos = 12
+        while pos + 8 <= size:
+            handle.seek(pos)
+            chunk_id, length = struct.unpack(order + "4sI", handle.read(8))
+            if chunk_id == data_id:
+                if length in _UNKNOWN_SIZES:
+                    return None
+                present = max(0, size - pos - 8)
+                return (length - skip, present - skip) if length > present else None
+            pos += 8 + length + (length & 1)
+        return None
+    return None
+
+
 def read_audio(path: Path, max_seconds: float = MAX_READ_S):
     """Read up to ``max_seconds`` of ``path`` -> ((frames, channels) float32, sample_rate).
 
-    The file is opened read-only; raises Rejected("empty") for a 0-byte file and
-    soundfile/OS errors for unreadable ones.
+    The file is opened read-only; raises Rejected("empty") for a 0-byte file,
+    Rejected("truncated") when the header promises more audio than the file
+    holds (see the module docstring), and soundfile/OS errors for unreadable ones.
     """
     with open(path, "rb") as handle:
         if os.fstat(handle.fileno()).st_size == 0:
             raise Rejected("empty", "0-byte file")
+        short = declared_data_shortfall(handle)
+        if short is not None:
+            raise Rejected("truncated", f"header declares {short[0]} bytes of audio, the file holds {max(0, short[1])}")
+        handle.seek(0)
         with sf.SoundFile(handle) as snd:
             frames = min(snd.frames, int(max_seconds * snd.samplerate)) if snd.frames > 0 else -1
-            return snd.read(frames, dtype="float32", always_2d=True), snd.samplerate
+            audio = snd.read(frames, dtype="float32", always_2d=True)
+            if frames > 0 and audio.shape[0] < frames:
+                raise Rejected("truncated", f"header declares {snd.frames} frames, only {audio.shape[0]} could be read")
+            return audio, snd.samplerate
 
 
 def _label_of(rel: Path) -> str:
@@ -113,7 +171,7 @@ def build_folder_dataset(
             label = _label_of(rel)
             try:
                 audio, rate = read_audio(src / rel)
-                hit = prepare_one_shot(audio, rate, sample_rate, num_samples)
+                hit = prepare_one_shot(audio, rate, sample_rate, num_samples, measure_floor=True)
             except Rejected as err:
                 skipped.append((rel.as_posix(), str(err)))
                 continue
@@ -148,6 +206,8 @@ def _print_summary(manifest: Manifest, skipped: list[tuple[str, str]]) -> None:
     width = max(len(label) for label in counts)
     for label, count in counts.items():
         print(f"  {label:<{width}}  {count}")
-    print(f"{len(manifest.items)} one-shots, {len(skipped)} files skipped")
+    reasons = Counter(reason.split(" (")[0] for _, reason in skipped)
+    detail = ", ".join(f"{reason} {n}" for reason, n in sorted(reasons.items()))
+    print(f"{len(manifest.items)} one-shots, {len(skipped)} files skipped" + (f" ({detail})" if detail else ""))
     for rel, reason in skipped:
         print(f"  skipped {rel}: {reason}")

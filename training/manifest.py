@@ -2,15 +2,22 @@
 
 ``DIR/manifest.json``::
 
-    {"format": "ganshot-dataset", "version": 1,
+    {"format": "ganshot-dataset", "version": 2,
      "sample_rate": 16000, "num_samples": 16384,
      "classes": ["kick", "snare", ...],          # index order used for labels
      "source": {...},                             # how it was built (free-form)
      "items": [{"path": "audio/kick/00001.flac", "class": "kick",
-                "kit": "Standard", "note": 36, "velocity": 100}, ...]}
+                "kit": "Standard", "note": 36, "velocity": 100,
+                "source": "FluidR3_GM.sf2"}, ...]}        # "source": optional (v2)
 
 Paths are relative to DIR and may not leave it. ``note``/``velocity``/``kit``
-may be null for a user's own files.
+may be null for a user's own files. An item's ``source`` names the SoundFont file
+it was rendered from (written only when set), so same-named kits of two
+SoundFonts stay apart.
+
+Versions: 1 (SoundFont builds name one source as ``source.sf2`` +
+``source.sf2_sha256``) and 2 (``source.soundfonts`` = [{"file", "sha256", ...}],
+one per SoundFont). Both load; :func:`source_soundfonts` reads either form.
 """
 
 from __future__ import annotations
@@ -30,11 +37,13 @@ __all__ = [
     "ManifestItem",
     "Manifest",
     "load_manifest",
+    "source_soundfonts",
     "save_manifest",
 ]
 
 MANIFEST_FORMAT = "ganshot-dataset"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 MANIFEST_NAME = "manifest.json"
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 
@@ -46,9 +55,13 @@ class ManifestItem:
     kit: str | None = None
     note: int | None = None
     velocity: int | None = None
+    source: str | None = None  # the SoundFont file name of a multi-source build
 
     def to_json(self) -> dict:
-        return {"path": self.path, "class": self.label, "kit": self.kit, "note": self.note, "velocity": self.velocity}
+        out = {"path": self.path, "class": self.label, "kit": self.kit, "note": self.note, "velocity": self.velocity}
+        if self.source is not None:
+            out["source"] = self.source
+        return out
 
 
 @dataclass
@@ -110,8 +123,8 @@ def parse_manifest(data: dict, where: str = "manifest") -> Manifest:
         raise FormatError(f"{where}: top level must be a JSON object")
     if data.get("format") != MANIFEST_FORMAT:
         raise FormatError(f"{where}: format is {data.get('format')!r}, expected {MANIFEST_FORMAT!r}")
-    if data.get("version") != MANIFEST_VERSION:
-        raise FormatError(f"{where}: unknown version {data.get('version')!r} (this ganshot reads version {MANIFEST_VERSION})")
+    if data.get("version") not in READABLE_VERSIONS:
+        raise FormatError(f"{where}: unknown version {data.get('version')!r} (this ganshot reads versions {READABLE_VERSIONS})")
     sample_rate = _check_int(data.get("sample_rate"), "sample_rate", where, 1000, 384000)
     num_samples = _check_int(data.get("num_samples"), "num_samples", where, 16, 1 << 22)
     classes = data.get("classes")
@@ -134,6 +147,9 @@ def parse_manifest(data: dict, where: str = "manifest") -> Manifest:
         kit = raw.get("kit")
         if kit is not None and not isinstance(kit, str):
             raise FormatError(f"{at}: kit must be a string or null")
+        item_source = raw.get("source")
+        if item_source is not None and not isinstance(item_source, str):
+            raise FormatError(f"{at}: source must be a string or null")
         items.append(
             ManifestItem(
                 path=_check_rel_path(raw.get("path"), at),
@@ -141,12 +157,28 @@ def parse_manifest(data: dict, where: str = "manifest") -> Manifest:
                 kit=kit,
                 note=_check_int(raw.get("note"), "note", at, 0, 127, optional=True),
                 velocity=_check_int(raw.get("velocity"), "velocity", at, 0, 127, optional=True),
+                source=item_source,
             )
         )
     source = data.get("source", {})
     if not isinstance(source, dict):
         raise FormatError(f"{where}: source must be an object")
+    if "soundfonts" in source:
+        sfs = source["soundfonts"]
+        if not isinstance(sfs, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("file"), str) and isinstance(e.get("sha256"), str) for e in sfs
+        ):
+            raise FormatError(f"{where}: source.soundfonts must be a list of objects with string file and sha256")
     return Manifest(sample_rate, num_samples, list(classes), items, source)
+
+
+def source_soundfonts(source: dict) -> list[dict]:
+    """[{"file": name, "sha256": hex}] of a SoundFont build, from the v2 list or the v1 single ``sf2`` form."""
+    if isinstance(source.get("soundfonts"), list):
+        return [{"file": e["file"], "sha256": e["sha256"]} for e in source["soundfonts"]]
+    if isinstance(source.get("sf2"), str):
+        return [{"file": source["sf2"], "sha256": source.get("sf2_sha256")}]
+    return []
 
 
 def load_manifest(root: str | Path) -> Manifest:

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from ganshot.engine.errors import GanshotError, UserInputError
+from ganshot.training import audio_prep as ap
 from ganshot.training.audio_prep import REASONS, Rejected, db_to_gain, prepare_one_shot, to_mono
 
 N = 16384
@@ -153,3 +154,47 @@ def test_any_finite_input_is_a_one_shot_or_a_known_rejection(x):
         return
     assert out.shape == (1024,) and np.isfinite(out).all()
     assert np.abs(out).max() == pytest.approx(db_to_gain(-1.0), rel=1e-4)
+
+
+def _decaying_noise(seconds=1.0, rate=16000, tau_s=0.08, seed=3):
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * rate)) / rate
+    return 0.5 * rng.standard_normal(t.size) * np.exp(-t / tau_s)
+
+
+def _last_nonzero(x):
+    nz = np.flatnonzero(x)
+    return int(nz[-1]) if nz.size else -1
+
+
+def test_tail_below_the_gate_becomes_exact_zeros():
+    x = _decaying_noise()  # falls 54 dB per 0.5 s: crosses -70 dB re peak near 0.65 s
+    gated = prepare_one_shot(x, 16000, 16000, 16384, peak_db=None)
+    raw = prepare_one_shot(x, 16000, 16000, 16384, peak_db=None, tail_gate_db=None)
+    end = _last_nonzero(gated)
+    assert 0.5 * 16000 < end < 0.8 * 16000
+    assert np.all(gated[end + 1 :] == 0.0) and _last_nonzero(raw) > 0.95 * 16000
+    keep = end - int(ap.TAIL_FADE_MS * 16)  # before the fade the hit is untouched
+    np.testing.assert_array_equal(gated[:keep], raw[:keep])
+    # what was removed is below the gate: its level re the peak is under -70 dB
+    removed = raw[end + 1 :]
+    assert 20 * np.log10(np.sqrt(np.mean(removed**2)) / np.abs(raw).max()) < ap.TAIL_GATE_DB
+
+
+def test_noise_floor_of_a_recording_is_gated_only_when_measured():
+    rng = np.random.default_rng(9)
+    hiss = 10 ** (-50 / 20) * rng.standard_normal(16000)  # RMS -50 dBFS
+    x = _decaying_noise(seed=4) + hiss
+    plain = prepare_one_shot(x, 16000, 16000, 16384)
+    assert _last_nonzero(plain) >= 16000 - 2  # the hiss (~-60 dB re peak) is above the fixed -70 dB gate: kept
+    expected_db = -50 - 20 * np.log10(np.abs(x).max())
+    assert ap.tail_floor_db(x, 16000) == pytest.approx(expected_db, abs=1.5)
+    measured = prepare_one_shot(x, 16000, 16000, 16384, measure_floor=True)
+    end = _last_nonzero(measured)
+    assert 0.2 * 16000 < end < 0.6 * 16000 and np.all(measured[end + 1 :] == 0.0)
+
+
+def test_a_ringing_tail_is_not_a_floor():
+    t = np.arange(16000) / 16000
+    ring = 0.5 * np.sin(2 * np.pi * 440 * t) * np.exp(-t / 0.2)  # -43 dB re peak at the end, falling 4 dB per 100 ms
+    assert ap.tail_floor_db(ring, 16000) == -np.inf

@@ -36,7 +36,19 @@ def nan_wav(path):
     sf.write(path, x, 16000, subtype="FLOAT")
 
 
+def truncated(fmt, keep_bytes):
+    """A 1 s hit written whole, then cut to its first ``keep_bytes`` bytes (an interrupted copy)."""
+
+    def write(path):
+        sf.write(path, hit(16000, 16000, seed=8), 16000, format=fmt, subtype="PCM_16")
+        path.write_bytes(path.read_bytes()[:keep_bytes])
+
+    return write
+
+
 BAD = {
+    "kick/cut.wav": (truncated("WAV", 44 + 2 * 545), "truncated"),  # 34 ms of a 1 s hit
+    "snare/cut.aiff": (truncated("AIFF", 4000), "truncated"),
     "kick/corrupt.wav": (lambda p: p.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt garbage" + bytes(range(200))), "unreadable"),
     "snare/empty.wav": (lambda p: p.write_bytes(b""), "empty"),
     "snare/silent.wav": (lambda p: sf.write(p, np.zeros(8000, np.float32), 16000), "silent"),
@@ -65,6 +77,31 @@ def samples(tmp_path):
 def digest_tree(root: Path) -> dict:
     return {p.relative_to(root).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
             for p in sorted(root.rglob("*")) if p.is_file()}  # fmt: skip
+
+
+def test_truncated_flac_is_skipped(tmp_path):
+    root = tmp_path / "in"
+    root.mkdir()
+    sf.write(root / "whole.flac", hit(16000, 16000), 16000, format="FLAC")
+    data = (root / "whole.flac").read_bytes()
+    (root / "cut.flac").write_bytes(data[: len(data) // 3])
+    manifest, skipped = build_folder_dataset(root, tmp_path / "out", progress=False)
+    assert len(manifest.items) == 1
+    assert [rel for rel, _ in skipped] == ["cut.flac"]
+    assert skipped[0][1].startswith(("truncated", "unreadable")), skipped
+
+
+def test_whole_wav_with_open_ended_size_is_kept(tmp_path):
+    # streaming writers (ffmpeg to a pipe) leave the data size 0xFFFFFFFF: not a truncation
+    root = tmp_path / "in"
+    root.mkdir()
+    sf.write(root / "s.wav", hit(8000, 16000), 16000, subtype="PCM_16")
+    data = bytearray((root / "s.wav").read_bytes())
+    at = data.index(b"data") + 4
+    data[at : at + 4] = b"\xff\xff\xff\xff"
+    (root / "s.wav").write_bytes(bytes(data))
+    manifest, skipped = build_folder_dataset(root, tmp_path / "out", progress=False)
+    assert len(manifest.items) == 1 and skipped == []
 
 
 def test_find_audio_files(samples):
@@ -135,5 +172,6 @@ def test_only_bad_files_is_an_error(tmp_path):
 def test_prints_summary_and_skips(samples, tmp_path, capsys):
     build_folder_dataset(samples, tmp_path / "out")
     printed = capsys.readouterr().out
-    assert "7 one-shots, 6 files skipped" in printed
+    assert "7 one-shots, 8 files skipped (empty 2, non-finite 1, silent 1, too short 1, truncated 2, unreadable 1)" in printed
+    assert "skipped kick/cut.wav: truncated (header declares 32000 bytes of audio, the file holds 1090)" in printed
     assert "skipped snare/silent.wav: silent" in printed

@@ -1,7 +1,9 @@
-"""SoundFont builder: real fluidsynth rendering the real FluidR3 GM kits, a few notes."""
+"""SoundFont builder: real fluidsynth rendering the real FluidR3 GM kits, a few notes.
+
+Several SoundFonts (de-duplication across them, manifest sources): test_dataset_soundfont_multi.py.
+"""
 
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +17,8 @@ from ganshot.training.gm_drums import note_class
 from ganshot.training.manifest import load_manifest
 
 NOTES = (36, 38, 42)
-SMALL = dict(notes=NOTES, max_kits=2, velocities=(100,), variations=2, progress=False)
+FLUID = dsf.DEFAULT_SF2
+SMALL = dict(sf2_path=FLUID, notes=NOTES, max_kits=2, velocities=(100,), variations=2, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +36,8 @@ def test_files_classes_and_manifest(builds):
     assert loaded.to_json() == manifest.to_json()
     assert loaded.classes == ["kick", "snare", "closed_hat"]
     assert {item.kit for item in loaded.items} == {"Standard", "Standard 1"}
-    assert loaded.source["sf2"] == "FluidR3_GM.sf2" and len(loaded.source["sf2_sha256"]) == 64
+    [source] = loaded.source["soundfonts"]
+    assert source["file"] == "FluidR3_GM.sf2" and len(source["sha256"]) == 64
     assert loaded.source["seed"] == 0 and loaded.source["variations"] == 2 and loaded.source["velocities"] == [100]
     plain = [item for item in loaded.items if item.path.endswith("_0.flac")]
     assert len(plain) >= len(NOTES)  # every note of the first kit at least
@@ -82,15 +86,15 @@ def test_other_seed_changes_only_the_variations(builds):
 
 def test_variation_is_detuned_not_just_louder(builds):
     manifest, root = builds["a"]
-    a, _ = sf.read(root / "audio/kick/000-standard_n36_v100_0.flac")
-    b, _ = sf.read(root / "audio/kick/000-standard_n36_v100_1.flac")
+    a, _ = sf.read(root / "audio/kick/fluidr3-gm_000-standard_n36_v100_0.flac")
+    b, _ = sf.read(root / "audio/kick/fluidr3-gm_000-standard_n36_v100_1.flac")
     a, b = a / np.abs(a).max(), b / np.abs(b).max()
     assert np.linalg.norm(a - b) > 0.02 * np.linalg.norm(a)
 
 
 def test_duplicates_across_kits_are_skipped(tmp_path):
     # FluidR3 "Standard 1" plays the same triangle sample as "Standard"
-    kw = dict(notes=(81,), max_kits=2, velocities=(100,), variations=1, progress=False)
+    kw = dict(sf2_path=FLUID, notes=(81,), max_kits=2, velocities=(100,), variations=1, progress=False)
     dup = build_soundfont_dataset(tmp_path / "d", dedupe=False, **kw)
     assert len(dup.items) == 2
     a, _ = sf.read(tmp_path / "d" / dup.items[0].path)
@@ -125,7 +129,7 @@ def test_out_dir_rules(tmp_path, builds):
     old = tmp_path / "old"
     shutil.copytree(root, old)
     (old / "audio" / "stale.flac").write_bytes(b"x")
-    build_soundfont_dataset(old, notes=(36,), max_kits=1, velocities=(100,), variations=1, progress=False)
+    build_soundfont_dataset(old, sf2_path=FLUID, notes=(36,), max_kits=1, velocities=(100,), variations=1, progress=False)
     assert not (old / "audio" / "stale.flac").exists() and load_manifest(old).classes == ["kick"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging leftovers
 
@@ -142,7 +146,7 @@ def test_failure_leaves_nothing(tmp_path, monkeypatch):
 
 def test_missing_tools_and_bad_arguments(tmp_path, monkeypatch):
     with pytest.raises(GanshotError, match="SoundFont not found"):
-        build_soundfont_dataset(tmp_path / "o", sf2_path=tmp_path / "none.sf2", **SMALL)
+        build_soundfont_dataset(tmp_path / "o", **{**SMALL, "sf2_path": tmp_path / "none.sf2"})
     with pytest.raises(UserInputError):
         build_soundfont_dataset(tmp_path / "o", notes=(34,), progress=False)
     with pytest.raises(UserInputError):
@@ -156,6 +160,11 @@ def test_missing_tools_and_bad_arguments(tmp_path, monkeypatch):
 
 
 def test_default_soundfont_hint(tmp_path, monkeypatch):
-    monkeypatch.setattr(dsf, "DEFAULT_SF2", Path(tmp_path / "gone.sf2"))
+    small = {k: v for k, v in SMALL.items() if k != "sf2_path"}
+    monkeypatch.setattr(dsf, "DEFAULT_SF2S", (tmp_path / "gone.sf2", dsf.DEFAULT_SF2S[1]))
     with pytest.raises(GanshotError, match="fluid-soundfont-gm"):
-        build_soundfont_dataset(tmp_path / "o", **SMALL)
+        build_soundfont_dataset(tmp_path / "o", **small)
+    monkeypatch.setattr(dsf, "DEFAULT_SF2S", (FLUID, tmp_path / "gone.sf3"))
+    with pytest.raises(GanshotError, match="musescore-general-soundfont"):
+        build_soundfont_dataset(tmp_path / "o", **small)
+    assert not (tmp_path / "o").exists()
