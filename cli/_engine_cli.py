@@ -1,4 +1,4 @@
-"""Handlers of the engine subcommands: serve, render, export-kit, explore.
+"""Handlers of the engine subcommands: serve, render, export-kit (explore: :mod:`._explore_cli`).
 
 Imported only when one of them runs; none of them imports ganshot.training.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ganshot.engine.errors import UserInputError
 
-__all__ = ["cmd_serve", "cmd_render", "cmd_export_kit", "cmd_explore", "DEMO_PATTERN"]
+__all__ = ["cmd_serve", "cmd_render", "cmd_export_kit", "DEMO_PATTERN"]
 
 STATUS_INTERVAL_S = 0.5
 #: --demo: one bar of 16 sixteenth notes at 120 bpm, as (step, GM note, velocity 0..1).
@@ -191,103 +191,6 @@ def cmd_export_kit(args) -> int:
     return 0
 
 
-MAX_STRIP = 256  # --direction: at most this many one-shots (the contact sheet is one row of them)
-STRIP_FORMAT, STRIP_VERSION = "ganshot-strip", 1
-
-
-def _strip_latents(bundle, direction: int, seed: int, count: int):
-    """``(coefficients, sigma, latents)``: the z of ``seed`` with knob ``direction`` at ``count`` values, -1 to +1.
-
-    Each latent is what :meth:`Engine.pad_latent` renders for a pad with that seed and
-    directions ``[0, ..., 0, c]``: z moves by ``c · DIRECTION_RANGE_SIGMAS · σ_k`` along the
-    bundle's direction k, or along latent axis k with σ = 1 when the bundle has no directions.
-    """
-    import numpy as np
-
-    from ganshot.engine.engine import DIRECTION_RANGE_SIGMAS
-    from ganshot.engine.latent import apply_directions, seeded_latent
-
-    found = bundle.directions
-    total = bundle.latent_dim if found is None else len(found["vectors"])
-    if isinstance(direction, bool) or not 0 <= direction < total:
-        has = f"{total} directions" if found is not None else f"no directions; its {total} latent axes stand in"
-        raise UserInputError(f"--direction must be in 0..{total - 1} (model {bundle.name!r} has {has}), "
-                             f"got {direction}")
-    knobs = direction + 1
-    vectors = None if found is None else np.asarray(found["vectors"], np.float32)[:knobs]
-    sigmas = np.ones(knobs, np.float32) if found is None else np.asarray(found["sigmas"], np.float32)[:knobs]
-    z0 = seeded_latent(seed, bundle.latent_dim, bundle.latent_distribution)
-    coefficients = [float(c) for c in np.linspace(-1.0, 1.0, count)]
-    latents = []
-    for c in coefficients:
-        knob = np.zeros(knobs, np.float32)
-        knob[direction] = c
-        latents.append(apply_directions(z0, vectors, knob, sigmas * DIRECTION_RANGE_SIGMAS))
-    return coefficients, float(sigmas[direction]), latents
-
-
-def _render_one_shots(bundle, args, latents, paths) -> list:
-    """Render each latent to its WAV path; returns their spectrograms (the band the model can produce)."""
-    from ganshot.engine.offline import write_wav
-    from ganshot.engine.render_worker import RenderWorker
-    from ganshot.engine.runtime import load_generator_runtime
-    from ganshot.engine.spectrogram import spectrogram_image
-
-    runtime = load_generator_runtime(bundle, backend=args.backend)
-    worker = RenderWorker(runtime, bundle.sha256, args.sample_rate)
-    keep = min(1.0, bundle.sample_rate / args.sample_rate)  # rows below the model's Nyquist
-    images = []
-    try:
-        for z, path in zip(latents, paths):
-            buffer = worker.render_now(z)
-            write_wav(path, buffer, args.sample_rate, "PCM_24")
-            image = spectrogram_image(buffer)
-            images.append(image[-max(1, int(image.shape[0] * keep)):])
-    finally:
-        worker.close()
-    return images
-
-
-def cmd_explore(args) -> int:
-    import json
-
-    from ganshot.engine.atomic import atomic_write_text
-    from ganshot.engine.bundle import load_bundle
-    from ganshot.engine.kit import save_kit
-    from ganshot.engine.latent import seeded_latent
-    from ganshot.engine.presets import default_kit_path, load_model_and_kit, resolve_bundle, seeded_kit
-    from ganshot.engine.spectrogram import contact_sheet, write_png
-
-    strip = args.direction is not None
-    low, high = (2, MAX_STRIP) if strip else (1, 10000)
-    if not low <= args.num <= high:
-        raise UserInputError(f"-n must be in {low}..{high}{' with --direction' if strip else ''}, got {args.num}")
-    bundle = load_bundle(resolve_bundle(args.model)) if args.model else load_model_and_kit(default_kit_path())[0]
-    if strip:  # every check before the output folder is made
-        coefficients, sigma, latents = _strip_latents(bundle, args.direction, args.seed, args.num)
-        names = [f"dir{args.direction:02d}_{i:03d}_c{c:+.3f}.wav" for i, c in enumerate(coefficients)]
-    else:
-        seeds = [args.seed + i for i in range(args.num)]
-        latents = [seeded_latent(seed, bundle.latent_dim, bundle.latent_distribution) for seed in seeds]
-        names = [f"seed_{seed:06d}.wav" for seed in seeds]
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    images = _render_one_shots(bundle, args, latents, [out_dir / name for name in names])
-    sheet = write_png(out_dir / "contact_sheet.png", contact_sheet(images, columns=len(images) if strip else 8))
-    if strip:
-        meta = {"format": STRIP_FORMAT, "version": STRIP_VERSION, "model": bundle.name, "model_sha256": bundle.sha256,
-                "seed": args.seed, "direction": args.direction, "sigma": sigma, "coefficients": coefficients,
-                "files": names}
-        listing = atomic_write_text(out_dir / "strip.json", json.dumps(meta, indent=2) + "\n")
-        print(f"ganshot: {len(names)} one-shots along direction {args.direction} (seed {args.seed}), {sheet.name}, "
-              f"{listing.name} in {out_dir}", file=sys.stderr)
-        return 0
-    kit = seeded_kit(bundle, seeds[:16], name=f"explore seed {args.seed}", model_path=str(bundle.path.resolve()))
-    kit_path = save_kit(kit, out_dir / "kit.json")
-    print(f"ganshot: {len(seeds)} one-shots, {sheet.name}, {kit_path.name} in {out_dir}", file=sys.stderr)
-    return 0
-
-
 def add_engine_commands(sub, fmt) -> None:
     """Register serve, render, export-kit and explore on the ``ganshot`` subparsers."""
     def common(p, kit=True):
@@ -334,22 +237,6 @@ def add_engine_commands(sub, fmt) -> None:
     export_kit.add_argument("--backend", choices=("auto", "onnx", "torch"), default="onnx", help="generator backend")
     export_kit.set_defaults(handler=cmd_export_kit)
 
-    explore = sub.add_parser(
-        "explore", help="N random one-shots, a spectrogram sheet and a kit; or a strip along one direction knob",
-        description="Writes seed_SSSSSS.wav for seeds --seed .. --seed+N-1, contact_sheet.png and kit.json (the "
-        "first 16). With --direction K: the one-shot of --seed as knob K turns from -1 to +1 in N even steps "
-        "(each moves z by c * 3 sigma_K, as the kit knob does), written as dirKK_III_c+0.500.wav (III the step "
-        "0.., c the knob value to 3 decimals), a one-row contact_sheet.png in knob order and strip.json "
-        "(seed, direction, sigma, coefficients, files); no kit.json.", formatter_class=fmt)
-    explore.add_argument("-n", "--num", type=int, default=32,
-                         help=f"how many one-shots (1-10000; with --direction 2-{MAX_STRIP} knob steps)")
-    explore.add_argument("-o", "--out", required=True, help="output folder")
-    explore.add_argument("--seed", type=int, default=0,
-                         help="first seed (one-shot i uses seed + i); with --direction the strip's one seed")
-    explore.add_argument("--direction", type=int, default=None, metavar="K",
-                         help="render a strip along latent direction K (0-based; the model's directions, "
-                         "else its latent axes) instead of random seeds")
-    explore.add_argument("--model", default=None, help="model bundle (default: the default kit's)")
-    explore.add_argument("--sample-rate", type=int, default=48000, help="Hz")
-    explore.add_argument("--backend", choices=("auto", "onnx", "torch"), default="onnx", help="generator backend")
-    explore.set_defaults(handler=cmd_explore)
+    from ._explore_cli import add_explore_command  # argparse only
+
+    add_explore_command(sub, fmt)

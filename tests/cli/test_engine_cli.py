@@ -118,6 +118,28 @@ def test_export_kit_writes_one_wav_per_pad(kit_path, tmp_path):
         assert rate == RATE and audio.ndim == 1 and np.abs(audio).max() > 0
 
 
+def png_size(path) -> tuple[int, int]:
+    png = path.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def test_an_even_direction_strip_includes_the_unchanged_sound(tiny_bundle, tmp_path):
+    import json
+
+    import soundfile as sf
+
+    out_dir = tmp_path / "even"
+    result = run_cli("explore", "--direction", 1, "-n", 4, "--seed", 3, "-o", out_dir, "--model", tiny_bundle.path)
+    assert result.returncode == 0, result.stderr
+    strip = json.loads((out_dir / "strip.json").read_text())
+    assert strip["coefficients"] == [-1.0, 0.0, 0.5, 1.0]
+    plain = run_cli("explore", "-n", 1, "--seed", 3, "-o", tmp_path / "plain", "--model", tiny_bundle.path)
+    assert plain.returncode == 0, plain.stderr
+    np.testing.assert_allclose(sf.read(out_dir / strip["files"][1], dtype="float32")[0],
+                               sf.read(tmp_path / "plain" / "seed_000003.wav", dtype="float32")[0], atol=1e-6)
+
+
 def test_explore_writes_one_shots_a_contact_sheet_and_a_kit(tiny_bundle, tmp_path):
     import soundfile as sf
 
@@ -132,6 +154,9 @@ def test_explore_writes_one_shots_a_contact_sheet_and_a_kit(tiny_bundle, tmp_pat
     assert (out_dir / "contact_sheet.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     kit = load_kit(out_dir / "kit.json", latent_dim=tiny_bundle.latent_dim)
     assert len(kit.pads) == 16 and [pad.seed for pad in kit.pads] == list(range(16))
+    assert [pad.name for pad in kit.pads] == [f"Seed {seed}" for seed in range(16)]  # not "Kick", "Snare" by slot
+    width, height = png_size(out_dir / "contact_sheet.png")
+    assert height >= 3 * 160 and width >= 8 * 200  # 20 one-shots: 3 labelled rows of 8 tiles
 
 
 @pytest.fixture(scope="module")
@@ -174,11 +199,9 @@ def test_explore_direction_writes_the_knob_sweep_of_one_seed(tiny_bundle, direct
     assert strip == {"format": "ganshot-strip", "version": 1, "model": "tiny", "model_sha256": bundle.sha256,
                      "seed": seed, "direction": direction, "sigma": pytest.approx(sigma),
                      "coefficients": coefficients, "files": names}
-    png = (out_dir / "contact_sheet.png").read_bytes()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = png_size(out_dir / "contact_sheet.png")
+    assert width >= 5 * 200 and 160 <= height < 2 * 160  # one labelled row of 5 tiles
     audio = [sf.read(out_dir / name, dtype="float32")[0] for name in names]
-    width = 1 + (len(audio[0]) - 256) // 128  # spectrogram_image frames: one row of 5 tiles, 2 px gutters
-    assert int.from_bytes(png[16:20], "big") == 5 * width + 4 * 2
 
     plain = run_cli("explore", "-n", 1, "--seed", seed, "-o", tmp_path / "plain", "--model", bundle.path)
     assert plain.returncode == 0, plain.stderr
@@ -282,3 +305,12 @@ def test_serve_stops_cleanly_on_ctrl_c(jack_server, kit_path, tmp_path):
     assert "ganshot: stopped" in err and "Traceback" not in err and "KeyboardInterrupt" not in err
     audio, rate = sf.read(record, dtype="float32")  # the recording was finished and renamed into place
     assert rate == RATE and len(audio) > RATE // 2 and np.abs(audio).max() > 0
+
+
+@pytest.mark.parametrize("count, expected", [(2, [0.0, 1.0]), (3, [-1.0, 0.0, 1.0]), (4, [-1.0, 0.0, 0.5, 1.0]),
+                                             (5, [-1.0, -0.5, 0.0, 0.5, 1.0]), (6, [-1.0, -0.5, 0.0, 1 / 3, 2 / 3, 1.0])])
+def test_strip_coefficients_always_hold_zero_and_end_at_plus_one(count, expected):
+    from ganshot._explore_cli import strip_coefficients
+
+    assert strip_coefficients(count) == pytest.approx(expected)
+    assert 0.0 in strip_coefficients(count) and strip_coefficients(count) == sorted(strip_coefficients(count))
