@@ -3,7 +3,7 @@
  * Real-time contract: ganshot_callback() and ganshot_mix() never allocate, log,
  * print, touch files, take a lock or wait for Python's GIL. Python talks to them
  * through three lock-free single-producer/single-consumer rings (C11 atomics):
- *   commands  Python -> audio  PLAY, CHOKE, STOP_ALL, MASTER_GAIN
+ *   commands  Python -> audio  PLAY, CHOKE, STOP_ALL, MASTER_GAIN, LIMITER_CEILING
  *   finished  audio -> Python  (token, reason) once a buffer is no longer read
  *   record    audio -> Python  every mixed frame while recording is on (see below)
  * Python keeps each mono buffer alive until its token comes back on "finished".
@@ -25,12 +25,16 @@
  * max_voices are sounding, the oldest one is stolen (faded) and the new one starts.
  * If even the tail slots are full, the tail closest to silence is cut.
  *
+ * Master bus: the master gain (ramped over FADE_FRAMES), then a zero-latency brick-wall
+ * limiter (limit_block): the output never passes its ceiling (0 dBFS unless set lower),
+ * and what it took away is published (limiter_gain, limiter_min_gain, limited_frames).
+ *
  * Each callback publishes (frame at block start, currentTime, outputBufferDacTime) in a
  * seqlock'd snapshot for Python's clock mapping, counts PortAudio's output-underflow
  * flag and records its own worst run time (max_callback_ns, via clock_gettime).
  *
  * Record tap: while recording is on, ganshot_mix copies every mixed block (after the
- * master gain: exactly what it outputs) into a third SPSC ring, audio -> Python, of
+ * master gain and the limiter: exactly what it outputs) into a third SPSC ring, audio -> Python, of
  * stereo float32 frames that a Python thread drains (engine/recorder.py). A full ring
  * never blocks the mixer: the frames that do not fit are dropped and counted
  * (rec_overflows: blocks cut short; rec_frames_dropped: frames lost). rec_first_frame
@@ -88,6 +92,11 @@ ganshot_state *ganshot_create(double sample_rate, int32_t max_voices, int32_t qu
     s->fin_ring = alloc_touched(fin_cap, sizeof(ganshot_finished));
     s->voices = alloc_touched((size_t)s->num_slots, sizeof(ganshot_voice));
     s->master = s->master_target = 1.0f;
+    s->lim_ceiling = s->lim_min_gain = 1.0f;
+    /* one-pole release: the cut shrinks by exp(-1 / release frames) ~ 1 - 1 / release frames a frame */
+    s->lim_keep = (float)(1.0 - 1000.0 / (GANSHOT_LIMITER_RELEASE_MS * sample_rate));
+    atomic_store_explicit(&s->limiter_gain, 1.0f, RELAXED);
+    atomic_store_explicit(&s->limiter_min_gain, 1.0f, RELAXED);
     atomic_store_explicit(&s->rec_first_frame, -1, RELAXED);
     if (!s->cmd_ring || !s->heap || !s->fin_ring || !s->voices) { ganshot_destroy(s); return NULL; }
     return s;
@@ -111,6 +120,12 @@ int ganshot_choke(ganshot_state *s, uint32_t group, int64_t at_frame) {
 
 int ganshot_stop_all(ganshot_state *s) {
     ganshot_event ev = {CMD_STOP_ALL, 0, 0.f, 0.f, 0, 0, NULL, 0, GANSHOT_ASAP};
+    return push_command(s, &ev);
+}
+
+int ganshot_set_limiter_ceiling(ganshot_state *s, float ceiling) {
+    if (!(ceiling > 0.0f && ceiling <= 1.0f)) return 0;
+    ganshot_event ev = {CMD_LIMITER_CEILING, 0, ceiling, ceiling, 0, 0, NULL, 0, GANSHOT_ASAP};
     return push_command(s, &ev);
 }
 
@@ -225,6 +240,7 @@ static void drain_commands(ganshot_state *s) {
     for (; head != tail; head++) {
         ganshot_event ev = s->cmd_ring[head & s->cmd_mask];
         if (ev.kind == CMD_STOP_ALL) { stop_all(s); continue; }
+        if (ev.kind == CMD_LIMITER_CEILING) { s->lim_ceiling = ev.gain_l; continue; }
         if (ev.kind == CMD_MASTER_GAIN) {
             s->master_target = ev.gain_l;
             s->master_step = (s->master_target - s->master) / (float)GANSHOT_FADE_FRAMES;
@@ -264,6 +280,56 @@ static void apply_master(ganshot_state *s, float *out, int64_t frames) {
         out[2 * i] *= s->master;
         out[2 * i + 1] *= s->master;
     }
+}
+
+/* The master limiter: a zero-latency brick wall, so scheduled frames stay exact. Per frame
+ * (both channels linked), the gain recovers toward 1 (its cut, 1 - gain, decays with one
+ * pole of LIMITER_RELEASE_MS, and is dropped below 1e-6) and is cut at once to
+ * ceiling / peak wherever the frame would pass the ceiling; a product that still rounds
+ * above it is clamped. Below the ceiling with the gain back at 1 the output is untouched,
+ * bit for bit. Sample by sample, so every block size gives the same. (The cut, not the
+ * gain, is what decays: near 1 a float gain would stall a step short of it.) */
+static float magnitude(float x) { return x < 0.0f ? -x : x; }
+
+static void limit_block(ganshot_state *s, float *out, int64_t frames) {
+    float cut = s->lim_cut, min_g = s->lim_min_gain, peak_in = s->peak_in, peak_out = s->peak_out;
+    const float ceiling = s->lim_ceiling, keep = s->lim_keep;
+    uint64_t limited = 0;
+    uint32_t reset = atomic_load_explicit(&s->peaks_reset, RELAXED);
+    if (reset) { /* Python asked for fresh peaks; the mixer owns them, so it restarts them */
+        atomic_fetch_sub_explicit(&s->peaks_reset, reset, RELAXED);
+        min_g = 1.0f - cut; peak_in = peak_out = 0.0f;
+    }
+    for (int64_t i = 0; i < frames; i++) {
+        float a = magnitude(out[2 * i]), b = magnitude(out[2 * i + 1]);
+        float peak = a > b ? a : b;
+        if (peak > peak_in) peak_in = peak;
+        if (cut > 0.0f) {
+            cut *= keep;
+            if (cut < 1e-6f) cut = 0.0f;
+        }
+        float g = 1.0f - cut;
+        if (peak * g > ceiling) { g = ceiling / peak; cut = 1.0f - g; }
+        if (cut > 0.0f) {
+            limited++;
+            if (g < min_g) min_g = g;
+            for (int c = 0; c < GANSHOT_CHANNELS; c++) {
+                float y = out[2 * i + c] * g;
+                if (y > ceiling) y = ceiling;
+                else if (y < -ceiling) y = -ceiling;
+                out[2 * i + c] = y;
+            }
+            peak *= g;
+            if (peak > ceiling) peak = ceiling;
+        }
+        if (peak > peak_out) peak_out = peak;
+    }
+    s->lim_cut = cut; s->lim_min_gain = min_g; s->peak_in = peak_in; s->peak_out = peak_out;
+    if (limited) atomic_fetch_add_explicit(&s->limited_frames, limited, RELAXED);
+    atomic_store_explicit(&s->limiter_gain, 1.0f - cut, RELAXED);
+    atomic_store_explicit(&s->limiter_min_gain, min_g, RELAXED);
+    atomic_store_explicit(&s->peak_in_published, peak_in, RELAXED);
+    atomic_store_explicit(&s->peak_out_published, peak_out, RELAXED);
 }
 
 /* The record tap: obey rec_control, then copy what fits of the block into the ring. */
@@ -309,6 +375,7 @@ void ganshot_mix(ganshot_state *s, float *out, int64_t frames) {
         pos = end;
     }
     apply_master(s, out, frames);
+    limit_block(s, out, frames);
     record_block(s, out, frames);
     s->frame += frames;
     int32_t active = 0;
@@ -440,12 +507,21 @@ void ganshot_read_counters(ganshot_state *s, ganshot_counters *c) {
     c->finished_overflows = atomic_load_explicit(&s->finished_overflows, RELAXED);
     c->voices_active = atomic_load_explicit(&s->voices_active, RELAXED);
     c->voices_sounding = atomic_load_explicit(&s->voices_sounding, RELAXED);
+    c->limited_frames = atomic_load_explicit(&s->limited_frames, RELAXED);
+    c->limiter_gain = atomic_load_explicit(&s->limiter_gain, RELAXED);
+    c->limiter_min_gain = atomic_load_explicit(&s->limiter_min_gain, RELAXED);
+    c->peak_in = atomic_load_explicit(&s->peak_in_published, RELAXED);
+    c->peak_out = atomic_load_explicit(&s->peak_out_published, RELAXED);
 }
 
 /* Peaks restart from zero (a racing update may be lost: they are diagnostics). */
 void ganshot_reset_peaks(ganshot_state *s) {
     atomic_store_explicit(&s->max_late_frames, 0, RELAXED);
     atomic_store_explicit(&s->max_callback_ns, 0, RELAXED);
+    atomic_fetch_add_explicit(&s->peaks_reset, 1, RELAXED); /* the limiter's peaks: the mixer restarts them */
+    atomic_store_explicit(&s->limiter_min_gain, 1.0f, RELAXED);
+    atomic_store_explicit(&s->peak_in_published, 0.0f, RELAXED);
+    atomic_store_explicit(&s->peak_out_published, 0.0f, RELAXED);
 }
 
 /* Latest (frame at block start, PortAudio currentTime, outputBufferDacTime).

@@ -15,6 +15,7 @@
 #define GANSHOT_MAX_VOICES_LIMIT 1024
 #define GANSHOT_MAX_QUEUE 1048576
 #define GANSHOT_MAX_RECORD_FRAMES 16777216 /* 2^24: 128 MiB of stereo float32 at most */
+#define GANSHOT_LIMITER_RELEASE_MS 80      /* the master limiter's gain recovers with this time constant */
 
 /* Why a buffer came back on the finished ring (the mixer no longer reads it). */
 enum {
@@ -34,6 +35,10 @@ typedef struct {
     int64_t frames_done, max_late_frames, max_callback_ns;
     uint64_t callbacks, underflows, late_starts, commands_dropped, voices_stolen, finished_overflows;
     int32_t voices_active, voices_sounding;
+    uint64_t limited_frames;   /* frames the master limiter turned down */
+    float limiter_gain;        /* its gain at the end of the last block (1: not limiting) */
+    float limiter_min_gain;    /* its lowest gain since reset_peaks */
+    float peak_in, peak_out;   /* largest |sample| before / after it since reset_peaks */
 } ganshot_counters;
 typedef struct { int64_t block_start_frame, block_frames; double current_time, dac_time; uint64_t callbacks; } ganshot_clock;
 typedef struct {
@@ -52,6 +57,7 @@ int ganshot_play(ganshot_state *s, uint64_t token, const float *buffer, int64_t 
 int ganshot_choke(ganshot_state *s, uint32_t group, int64_t at_frame);
 int ganshot_stop_all(ganshot_state *s);
 int ganshot_set_master_gain(ganshot_state *s, float gain);
+int ganshot_set_limiter_ceiling(ganshot_state *s, float ceiling); /* linear, (0, 1] */
 int32_t ganshot_pop_finished(ganshot_state *s, ganshot_finished *out, int32_t max_items);
 
 /* mixing: the audio thread (PortAudio callback) or an offline render, never both */

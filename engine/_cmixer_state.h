@@ -18,7 +18,7 @@
 
 #define GANSHOT_PA_OUTPUT_UNDERFLOW 0x4ul /* paOutputUnderflow in PaStreamCallbackFlags */
 
-enum { CMD_PLAY = 1, CMD_CHOKE, CMD_STOP_ALL, CMD_MASTER_GAIN };
+enum { CMD_PLAY = 1, CMD_CHOKE, CMD_STOP_ALL, CMD_MASTER_GAIN, CMD_LIMITER_CEILING };
 
 typedef struct { /* a command in the ring, then an event in the heap */
     int32_t kind;
@@ -50,6 +50,7 @@ struct ganshot_state {
     uint64_t next_seq, next_order;
     int32_t sounding, master_left;
     float master, master_target, master_step;
+    float lim_cut, lim_ceiling, lim_keep, lim_min_gain, peak_in, peak_out; /* the master limiter; gain = 1 - lim_cut */
     alignas(64) _Atomic uint64_t cmd_head; /* consumer: mixer */
     alignas(64) _Atomic uint64_t cmd_tail; /* producer: Python */
     alignas(64) _Atomic uint64_t fin_head; /* consumer: Python */
@@ -57,6 +58,9 @@ struct ganshot_state {
     alignas(64) _Atomic int64_t frames_done, max_late_frames, max_callback_ns;
     _Atomic uint64_t callbacks, underflows, late_starts, commands_dropped, voices_stolen, finished_overflows;
     _Atomic int32_t voices_active, voices_sounding;
+    _Atomic uint64_t limited_frames;
+    _Atomic float limiter_gain, limiter_min_gain, peak_in_published, peak_out_published;
+    _Atomic uint32_t peaks_reset; /* Python: +1 asks the mixer to restart its peaks */
     alignas(64) _Atomic uint64_t clock_seq, clock_callbacks;
     _Atomic int64_t clock_frame, clock_frames;
     _Atomic double clock_current, clock_dac;

@@ -19,6 +19,14 @@ Cheat sheet::
     audio = mixer.render(48000)                     # float32[48000, 2], offline only
     mixer.counters()["late_starts"]
 
+Master bus: the master gain, then a zero-latency brick-wall limiter, so the output never
+passes the ceiling (0 dBFS; ``set_limiter_ceiling(ceiling_db)`` lowers it). It cuts the
+gain at once where a frame would pass the ceiling and lets it recover over
+LIMITER_RELEASE_MS (80 ms); below the ceiling the output is untouched, bit for bit, and
+scheduled frames stay exact (no look-ahead delay). ``counters()`` shows what it did:
+``limiter_reduction_db`` now, ``limiter_max_reduction_db`` and ``peak_db`` (before it)
+since reset_peaks(), ``limited_frames``.
+
 Recording (what engine/recorder.py uses): ``record_start(capacity_frames)`` makes the C
 mixer copy every mixed block into a lock-free ring; ``record_read()`` drains it from a
 Python thread; ``record_stop()`` then ``record_release()`` end it. A full ring drops
@@ -36,11 +44,13 @@ import numpy as np
 from ._cmixer import ffi, lib
 from .errors import UserInputError
 
-__all__ = ["Mixer", "FADE_FRAMES", "MAX_VOICES_LIMIT", "MAX_GAIN", "FINISH_REASONS", "MAX_RECORD_FRAMES"]
+__all__ = ["Mixer", "FADE_FRAMES", "MAX_VOICES_LIMIT", "MAX_GAIN", "FINISH_REASONS", "MAX_RECORD_FRAMES",
+           "LIMITER_RELEASE_MS", "MIN_CEILING_DB", "MAX_CEILING_DB"]
 
 # The C constants, bound by name from engine/_cmixer.h (GANSHOT_FADE_FRAMES -> FADE_FRAMES, ...):
 # CHANNELS, FADE_FRAMES (linear fade for choke, steal and stop_all), ASAP, MAX_VOICES_LIMIT,
-# MAX_QUEUE, MAX_RECORD_FRAMES (the record ring's largest capacity), FINISHED_* (reasons).
+# MAX_QUEUE, MAX_RECORD_FRAMES (the record ring's largest capacity), FINISHED_* (reasons),
+# LIMITER_RELEASE_MS (the master limiter's recovery time constant).
 for _name in dir(lib):
     if _name.startswith("GANSHOT_") and _name.isupper():
         globals()[_name[len("GANSHOT_"):]] = getattr(lib, _name)
@@ -49,8 +59,10 @@ FINISH_REASONS = {value: name[len("FINISHED_"):].lower()  # 1 -> "ended", ... (c
                   for name, value in list(globals().items()) if name.startswith("FINISHED_")}
 MAX_GAIN = 16.0  # +24 dB per channel; more is a caller's bug, not a musical choice
 MAX_CHOKE_GROUP = 2**31 - 1
+MIN_CEILING_DB, MAX_CEILING_DB = -24.0, 0.0  # the master limiter's ceiling, dBFS
 _COUNTERS = ("frames_done", "callbacks", "underflows", "max_callback_ns", "late_starts", "max_late_frames",
-             "commands_dropped", "voices_stolen", "voices_active", "voices_sounding", "finished_overflows")
+             "commands_dropped", "voices_stolen", "voices_active", "voices_sounding", "finished_overflows",
+             "limited_frames")
 _REAP_BATCH = 256
 _MIXING_WAIT_S = 0.05  # render()/attach wait this long for the mixing lock: the record
 # functions hold it for microseconds to prove that no block is in progress
@@ -64,6 +76,11 @@ def _finite_gain(name: str, value) -> float:
     if not math.isfinite(gain) or abs(gain) > MAX_GAIN:
         raise UserInputError(f"{name} must be finite and within ±{MAX_GAIN}, got {value!r}")
     return gain
+
+
+def _gain_db(gain: float) -> float:
+    """Linear gain -> dB (-inf for 0); 0.0 exactly for 1."""
+    return 20.0 * math.log10(gain) if gain > 0 else float("-inf")
 
 
 def _frame_arg(name: str, value) -> int:
@@ -151,6 +168,18 @@ class Mixer:
         gain = _finite_gain("gain", gain)
         with self._lock:
             return bool(lib.ganshot_set_master_gain(self._state, gain))
+
+    def set_limiter_ceiling(self, ceiling_db: float) -> bool:
+        """The level the output never passes, in dBFS (MIN_CEILING_DB..MAX_CEILING_DB; 0 at start),
+        from the next mixed block."""
+        try:
+            value = float(ceiling_db)
+        except (TypeError, ValueError):
+            raise UserInputError(f"ceiling_db must be a number, got {ceiling_db!r}") from None
+        if isinstance(ceiling_db, bool) or not MIN_CEILING_DB <= value <= MAX_CEILING_DB:
+            raise UserInputError(f"ceiling_db must be in {MIN_CEILING_DB}..{MAX_CEILING_DB} dBFS, got {ceiling_db!r}")
+        with self._lock:
+            return bool(lib.ganshot_set_limiter_ceiling(self._state, min(1.0, 10.0 ** (value / 20.0))))
 
     # -- offline rendering ------------------------------------------------------
     def render(self, frames: int) -> np.ndarray:
@@ -261,13 +290,19 @@ class Mixer:
         finished_overflows (always 0 unless a bug), finished_<reason> (buffers the mixer gave
         back, per :data:`FINISH_REASONS`: ended, choked, stolen, stopped, cancelled, dropped,
         cut), buffers_held (buffers kept for the mixer),
-        record_overflows and record_frames_dropped (of the current or last recording)."""
+        record_overflows and record_frames_dropped (of the current or last recording);
+        the master limiter: limited_frames (frames it turned down), limiter_reduction_db (how
+        far down it is at the end of the last block, >= 0), limiter_max_reduction_db and
+        peak_db / peak_out_db (dBFS before / after it) since reset_peaks()."""
         self.reap()
         c = ffi.new("ganshot_counters *")
         lib.ganshot_read_counters(self._state, c)
         out = {name: int(getattr(c, name)) for name in _COUNTERS}
         out["commands_dropped"] += self._dropped_here
         out["buffers_held"] = len(self._buffers)
+        out["limiter_reduction_db"] = -_gain_db(float(c.limiter_gain)) + 0.0  # + 0.0: no -0.0
+        out["limiter_max_reduction_db"] = -_gain_db(float(c.limiter_min_gain)) + 0.0
+        out["peak_db"], out["peak_out_db"] = _gain_db(float(c.peak_in)), _gain_db(float(c.peak_out))
         with self._lock:
             out.update((f"finished_{FINISH_REASONS[r]}", n) for r, n in self._finished_counts.items())
         record = self.record_info()
@@ -275,7 +310,8 @@ class Mixer:
         return out
 
     def reset_peaks(self) -> None:
-        """Restart max_callback_ns and max_late_frames from zero (e.g. after start-up)."""
+        """Restart max_callback_ns, max_late_frames and the limiter's peaks (at the next
+        mixed block) from zero (e.g. after start-up)."""
         lib.ganshot_reset_peaks(self._state)
 
     def reap(self) -> int:

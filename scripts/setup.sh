@@ -45,8 +45,12 @@ else
 fi
 
 stamp="$VENV/.ganshot-setup"
-want="$(cat pyproject.toml setup.py engine/_mixer_build.py engine/_cmixer.c engine/_cmixer_state.h engine/_cmixer.h | sha256sum | cut -d' ' -f1) $ORT_EXTRA $(ls engine/_cmixer*.so 2>/dev/null | head -n1 || true)"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+# The sources, the GPU choice and the compiled mixer's name: computed again after the install,
+# so the stamp names the .so the install made (else the second run would install once more).
+stamp_now() {
+    echo "$(cat pyproject.toml setup.py engine/_mixer_build.py engine/_cmixer.c engine/_cmixer_state.h engine/_cmixer.h | sha256sum | cut -d' ' -f1) $ORT_EXTRA $(ls engine/_cmixer*.so 2>/dev/null | head -n1 || true)"
+}
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(stamp_now)" ]; then
     exit 0
 fi
 
@@ -59,5 +63,5 @@ if "$VENV/bin/python" -m pip show "$ORT_OTHER" >/dev/null 2>&1; then
 fi
 "${PIP[@]}" install -e ".[train,dev,$ORT_EXTRA]" 2>&1 | grep -v "is ignored: it is neither" || true
 "$VENV/bin/python" -c "import ganshot.engine._cmixer, onnxruntime, soundfile, soxr" || { echo "setup: ganshot did not install" >&2; exit 1; }
-echo "$want" > "$stamp"
+stamp_now > "$stamp"
 echo "setup: ready ($VENV, onnxruntime: $ORT_EXTRA)"

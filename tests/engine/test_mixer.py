@@ -15,6 +15,7 @@ from ganshot.engine.mixer import FADE_FRAMES, FINISH_REASONS, Mixer
 
 BLOCK_SIZES = [1, 64, 65, 128, 1024, 8193]
 SR = 48000
+QUIET = np.float32(1 / 128)  # tests of the mixing sums keep them under the limiter's 0 dBFS (exact: a power of 2)
 
 
 def render_in_blocks(mixer: Mixer, total: int, block: int) -> np.ndarray:
@@ -89,35 +90,35 @@ def test_gains_are_per_channel_and_exact():
 
 def test_64_voices_sound_together_and_the_65th_steals_the_oldest():
     mixer = Mixer(SR, max_voices=64)
-    ones = np.ones(1000, np.float32)
+    ones = np.full(1000, QUIET, np.float32)
     mixer.play(ones, 1.0, 0.0, start_frame=0)  # the oldest, alone on the left
     for i in range(1, 64):
         mixer.play(ones, 0.0, 1.0, start_frame=i)
     out = mixer.render(100)
     assert mixer.counters()["voices_sounding"] == 64 and mixer.counters()["voices_stolen"] == 0
-    assert out[99, 1] == 63.0
+    assert out[99, 1] == 63 * QUIET
     mixer.play(ones, 0.0, 1.0, start_frame=100)
     out = mixer.render(200)
     counters = mixer.counters()
     assert counters["voices_stolen"] == 1 and counters["voices_sounding"] == 64
-    np.testing.assert_array_equal(out[:FADE_FRAMES, 0], fade_curve())  # the fade starts on frame 100
+    np.testing.assert_array_equal(out[:FADE_FRAMES, 0], fade_curve() * QUIET)  # the fade starts on frame 100
     assert not out[FADE_FRAMES:, 0].any()
-    assert out[0, 1] == 64.0  # the new voice started anyway
+    assert out[0, 1] == 64 * QUIET  # the new voice started anyway
 
 
 def test_stealing_picks_the_oldest_voice_not_the_first_slot():
     mixer = Mixer(SR, max_voices=4)
-    long = np.ones(1000, np.float32)
-    mixer.play(np.ones(10, np.float32), 0.0, 1.0, start_frame=0)  # ends at 10, frees slot 0
+    long = np.full(1000, QUIET, np.float32)
+    mixer.play(np.full(10, QUIET, np.float32), 0.0, 1.0, start_frame=0)  # ends at 10, frees slot 0
     mixer.play(long, 1.0, 0.0, start_frame=1)  # the oldest survivor, alone on the left
     mixer.play(long, 0.0, 1.0, start_frame=2)
     mixer.play(long, 0.0, 1.0, start_frame=3)
     mixer.play(long, 0.0, 1.0, start_frame=20)  # reuses slot 0
     mixer.play(long, 0.0, 1.0, start_frame=30)  # steals the voice started at frame 1
     out = mixer.render(200)
-    np.testing.assert_array_equal(out[30:30 + FADE_FRAMES, 0], fade_curve())
-    assert np.all(out[1:30, 0] == 1.0) and not out[30 + FADE_FRAMES:, 0].any()
-    assert np.all(out[30 + FADE_FRAMES:, 1] == 4.0)
+    np.testing.assert_array_equal(out[30:30 + FADE_FRAMES, 0], fade_curve() * QUIET)
+    assert np.all(out[1:30, 0] == QUIET) and not out[30 + FADE_FRAMES:, 0].any()
+    assert np.all(out[30 + FADE_FRAMES:, 1] == 4 * QUIET)
 
 
 def test_choke_fades_from_the_exact_start_frame_of_the_new_voice():
@@ -137,23 +138,23 @@ def test_choke_command_at_a_frame_and_group_zero_is_never_choked():
     mixer = Mixer(SR)
     ones = np.ones(5000, np.float32)
     mixer.play(ones, 1.0, 0.0, start_frame=0, choke_group=2)
-    mixer.play(ones, 0.0, 1.0, start_frame=0, choke_group=0)
-    mixer.play(impulse(), 0.0, 1.0, start_frame=10, choke_group=0)  # group 0 chokes nothing
+    mixer.play(ones, 0.0, 0.5, start_frame=0, choke_group=0)
+    mixer.play(impulse(), 0.0, 0.5, start_frame=10, choke_group=0)  # group 0 chokes nothing
     mixer.choke(2, at_frame=777)
     mixer.play(ones, 1.0, 0.0, start_frame=2000, choke_group=2)  # scheduled after the choke: plays
     out = render_in_blocks(mixer, 3000, 65)
     np.testing.assert_array_equal(out[777:777 + FADE_FRAMES, 0], fade_curve())
     assert not out[777 + FADE_FRAMES:2000, 0].any() and np.all(out[2000:, 0] == 1.0)
-    assert np.all(out[:, 1] == np.where(np.arange(3000) == 10, 2.0, 1.0))
+    assert np.all(out[:, 1] == np.where(np.arange(3000) == 10, 1.0, 0.5))
 
 
 def test_late_start_plays_at_the_next_block_and_is_counted():
     mixer = Mixer(SR)
     mixer.render(1000)
-    mixer.play(impulse(), start_frame=500)  # 500 frames in the past
-    mixer.play(impulse(0.5))  # as soon as possible: never late
+    mixer.play(impulse(0.5), start_frame=500)  # 500 frames in the past
+    mixer.play(impulse(0.25))  # as soon as possible: never late
     out = mixer.render(100)
-    assert out[0, 0] == 1.5 and not out[1:].any()
+    assert out[0, 0] == 0.75 and not out[1:].any()
     counters = mixer.counters()
     assert counters["late_starts"] == 1 and counters["max_late_frames"] == 500
 
@@ -271,7 +272,7 @@ def test_a_full_command_ring_counts_drops_and_never_corrupts():
 
 def test_concurrent_flood_while_rendering_accounts_for_every_voice():
     mixer = Mixer(SR, max_voices=1024, queue_size=256)
-    one = np.ones(1, np.float32)
+    one = np.full(1, 1 / 1024, np.float32)  # 1024 at one frame still reach only 0 dBFS
     tokens: list[int] = []
 
     def producer():
@@ -287,6 +288,6 @@ def test_concurrent_flood_while_rendering_accounts_for_every_voice():
     total += float(mixer.render(256)[:, 0].sum())
     accepted = sum(1 for t in tokens if t)
     counters = mixer.counters()
-    assert total == accepted and accepted + counters["commands_dropped"] == 20000
+    assert total * 1024 == accepted and accepted + counters["commands_dropped"] == 20000
     assert counters["buffers_held"] == 0 and counters["voices_stolen"] == 0
     assert counters["finished_overflows"] == 0
