@@ -96,8 +96,9 @@ def _group_key(item) -> str:
     ``source`` field the two stay apart, without one they share a group (never a leak).
     """
     if item.kit is not None and item.note is not None:
-        source = getattr(item, "source", None)
-        return f"{item.label}|{source}|{item.kit}|{item.note}" if source else f"{item.label}|{item.kit}|{item.note}"
+        if item.source:
+            return f"{item.label}|{item.source}|{item.kit}|{item.note}"
+        return f"{item.label}|{item.kit}|{item.note}"
     return f"{item.label}|{item.path}"
 
 
@@ -328,7 +329,7 @@ def _describe(bundle, dataset, fingerprint: str, split: dict, test_labels) -> di
 
 def _sources(manifest) -> list[str]:
     """The SoundFonts (or other sources) a dataset was made from, as its manifest names them."""
-    found = {getattr(item, "source", None) for item in manifest.items} - {None}
+    found = {item.source for item in manifest.items} - {None}
     return sorted(str(s) for s in found)
 
 

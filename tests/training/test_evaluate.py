@@ -23,17 +23,19 @@ CLASSES = ("kick", "snare", "hat", "tom")
 FAST = ClassifierConfig(epochs=2, batch_size=16)
 
 
-def write_dataset(root, per_class=12, variations=2, sample_rate=RATE, seed=0):
-    """Hits from ``per_class // variations`` kits per class, ``variations`` seeded copies of each."""
+def write_dataset(root, per_class=12, variations=2, sample_rate=RATE, seed=0, sources=(None,)):
+    """Hits from ``per_class // variations`` kits per class, ``variations`` seeded copies of each; with
+    several ``sources`` (SoundFont names) each source repeats the kit names, as GM SoundFonts do."""
     rng = np.random.default_rng(seed)
     (root / "audio").mkdir(parents=True)
     items = []
     for label in CLASSES:
         for index in range(per_class):
-            kit = f"kit{index // variations}"
+            source = sources[index % len(sources)]
+            kit = f"kit{index // (variations * len(sources))}"
             rel = f"audio/{label}_{index:03d}.flac"
             sf.write(root / rel, synth_hit(label, LENGTH, sample_rate, rng), sample_rate, subtype="PCM_16")
-            items.append(ManifestItem(path=rel, label=label, kit=kit, note=36, velocity=100))
+            items.append(ManifestItem(path=rel, label=label, kit=kit, note=36, velocity=100, source=source))
     save_manifest(root, Manifest(sample_rate, LENGTH, list(CLASSES), items, {"kind": "synthetic"}))
     return root
 
@@ -111,6 +113,20 @@ def test_evaluate_writes_the_report_and_reuses_its_classifier(tiny_bundle, datas
     assert again["frechet_distance"] == pytest.approx(report["frechet_distance"])
     fresh = evaluate(tiny_bundle.path, dataset, out, n=24, config=FAST, retrain=True, say=lambda _: None)
     assert fresh["classifier"]["reused"] is False
+
+
+def test_evaluate_takes_a_dataset_made_from_several_soundfonts(tiny_bundle, tmp_path):
+    data = write_dataset(tmp_path / "multi", per_class=12, variations=2, sources=("A.sf2", "B.sf3"))
+    manifest = load_manifest(data)
+    train, test = split_items(manifest)
+    hits = {}
+    for index in train + test:
+        item = manifest.items[index]
+        hits.setdefault((item.source, item.kit, item.label), set()).add(index in test)
+    assert all(len(sides) == 1 for sides in hits.values())
+    report = evaluate(tiny_bundle.path, data, tmp_path / "r", n=12, config=FAST, say=lambda _: None)
+    assert report["dataset"]["sources"] == ["A.sf2", "B.sf3"] and report["dataset"]["items"] == 48
+    assert "from A.sf2, B.sf3" in (tmp_path / "r" / "report.md").read_text()
 
 
 def test_evaluate_refuses_bad_requests(tiny_bundle, dataset, tmp_path):
@@ -245,10 +261,9 @@ def test_split_keeps_same_named_kits_of_two_soundfonts_apart_when_the_manifest_n
         for label in ("kick", "snare"):
             for kit in ("Standard", "Room", "Power"):
                 for velocity in (60, 120):
-                    item = ManifestItem(path=f"audio/{source}_{label}_{kit}_{velocity}.flac", label=label, kit=kit,
-                                        note=36 if label == "kick" else 38, velocity=velocity)
-                    item.source = source  # the field a multi-SoundFont manifest carries
-                    items.append(item)
+                    items.append(ManifestItem(path=f"audio/{source}_{label}_{kit}_{velocity}.flac", label=label,
+                                              kit=kit, note=36 if label == "kick" else 38, velocity=velocity,
+                                              source=source))
     manifest = Manifest(16000, 2048, ["kick", "snare"], items, {"kind": "soundfont"})
     train, test = split_items(manifest, test_fraction=0.3)
     assert test and sorted(train + test) == list(range(len(items)))
