@@ -6,7 +6,8 @@ Cheat sheet::
     engine.trigger(0, velocity=0.8)                 # pad index; starts within one block
     engine.trigger_note(38, velocity=1.0)           # by MIDI note through the kit's map
     engine.trigger(2, at_frame=engine.mixer.frame + 4800)   # sample-exact
-    engine.set_direction(0, 1, 0.5)                 # knob: pad 0, direction 1 -> +0.5
+    engine.apply("pad.0.direction.1", 0.5)          # any knob: a kit controller target, one vocabulary
+    engine.set_direction(0, 1, 0.5)                 # the same knob as a method: pad 0, direction 1 -> +0.5
     engine.morph(3, from_pad=0, to_pad=1, t=0.25)   # spherical interpolation of latents
     engine.set_gain(0, -6.0); engine.set_pan(0, -0.5); engine.set_pitch(0, 3.0)
     engine.set_focus(2)                             # "focused.*" controller targets act on pad 2
@@ -38,7 +39,8 @@ from . import latent as _latent
 from .bundle import ModelBundle
 from .errors import UserInputError
 from .kit import Kit, check_model, load_kit, save_kit
-from .kit_schema import TARGETS, controller_to_json, parse_target
+from .kit_schema import TARGETS, Target, parse_target
+from .limits import MAX_PADS, check_float, check_int
 from .mixer import Mixer
 from .postprocess import PostProcess
 from .render_worker import DEFAULT_CACHE_BYTES, RenderWorker
@@ -48,6 +50,7 @@ __all__ = ["Engine", "DIRECTION_RANGE_SIGMAS", "DEFAULT_SAMPLE_RATE"]
 
 DIRECTION_RANGE_SIGMAS = 3.0  # a direction knob at +1 moves z by 3 σ
 DEFAULT_SAMPLE_RATE = 48000
+_RENDER_FIELDS = frozenset({"z", "seed", "directions", "pitch_semitones"})  # pad fields that change the sound
 
 
 class Engine:
@@ -125,14 +128,18 @@ class Engine:
                 self._buffers[pad], self._buffer_ids[pad] = buffer, request_id
 
     def _edit(self, index: int, **changes) -> Kit:
+        """Change pad fields in place (one check per given field) and render again when the
+        sound changes; the pad keeps its old buffer until then."""
         with self._lock:
             self._check_index(index)
-            self._kit = self._kit.with_pad(index, **changes)
-            return self._kit
+            self._kit = self._kit.with_pad(int(index), **changes)
+            kit = self._kit
+        if _RENDER_FIELDS.intersection(changes):
+            self._request(int(index), kit)
+        return kit
 
     def _check_index(self, index) -> None:
-        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < len(self._kit.pads):
-            raise UserInputError(f"pad must be an integer in [0, {len(self._kit.pads)}), got {index!r:.40}")
+        check_int(index, "pad", 0, len(self._kit.pads) - 1)
 
     # -- commands: sound --------------------------------------------------------------
     def trigger(self, index: int, velocity: float = 1.0, at_frame: int | None = None) -> int:
@@ -180,16 +187,15 @@ class Engine:
         z = np.asarray(z, dtype=np.float64)
         if z.shape != (self.bundle.latent_dim,) or not np.isfinite(z).all():
             raise UserInputError(f"z must be {self.bundle.latent_dim} finite numbers, got shape {list(z.shape)}")
-        self._request(index, self._edit(index, z=tuple(float(v) for v in z), directions=()))
+        self._edit(index, z=tuple(float(v) for v in z), directions=())
 
     def set_dim(self, index: int, dim: int, value: float) -> None:
         """Set one latent coordinate of pad ``index``."""
-        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not 0 <= dim < self.bundle.latent_dim:
-            raise UserInputError(f"dim must be an integer in [0, {self.bundle.latent_dim}), got {dim!r:.40}")
+        dim = check_int(dim, "dim", 0, self.bundle.latent_dim - 1)
         self._check_index(index)
         z = self._base_latent(index)
         z[dim] = value
-        self._request(index, self._edit(index, z=tuple(float(v) for v in z)))
+        self._edit(index, z=tuple(float(v) for v in z))
 
     @property
     def num_directions(self) -> int:
@@ -199,25 +205,22 @@ class Engine:
     def set_direction(self, index: int, direction: int, value: float) -> None:
         """Knob: move pad ``index`` along ``direction`` to ``value`` in [-1, 1]."""
         self._check_index(index)
+        direction = check_int(direction, "direction", 0, self.num_directions - 1)  # before the kit changes
         coefficients = list(self._kit.pads[index].directions)
-        if (isinstance(direction, bool) or not isinstance(direction, (int, np.integer))
-                or not 0 <= direction < self.num_directions):  # checked before the kit changes
-            raise UserInputError(f"direction must be an integer in [0, {self.num_directions}), got {direction!r:.40}")
         coefficients += [0.0] * (direction + 1 - len(coefficients))
         coefficients[direction] = value
-        self._request(index, self._edit(index, directions=tuple(coefficients)))
+        self._edit(index, directions=tuple(coefficients))
 
     def randomize(self, index: int, seed: int) -> None:
         """Give pad ``index`` the latent of ``seed`` (directions reset)."""
-        self._request(index, self._edit(index, seed=seed, directions=()))
+        self._edit(index, seed=seed, directions=())
 
     def morph(self, index: int, from_pad: int, to_pad: int, t: float) -> None:
         """Pad ``index`` gets slerp(latent(from_pad), latent(to_pad), t), t in [0, 1]."""
-        if not 0.0 <= float(t) <= 1.0:
-            raise UserInputError(f"t must be in [0, 1], got {t!r:.40}")
+        t = check_float(t, "t", 0.0, 1.0)
         self._check_index(from_pad)
         self._check_index(to_pad)
-        z = _latent.slerp(self.pad_latent(from_pad), self.pad_latent(to_pad), float(t))
+        z = _latent.slerp(self.pad_latent(from_pad), self.pad_latent(to_pad), t)
         self.set_latent(index, z)
 
     def set_gain(self, index: int, gain_db: float) -> None:
@@ -227,7 +230,7 @@ class Engine:
         self._edit(index, pan=pan)
 
     def set_pitch(self, index: int, pitch_semitones: float) -> None:
-        self._request(index, self._edit(index, pitch_semitones=pitch_semitones))
+        self._edit(index, pitch_semitones=pitch_semitones)
 
     def set_choke(self, index: int, group: int) -> None:
         self._edit(index, choke_group=group)
@@ -239,8 +242,37 @@ class Engine:
 
     def set_master_gain(self, gain_db: float) -> None:
         with self._lock:
-            self._kit = self._replace_kit(master_gain_db=gain_db)
+            self._kit = self._kit.with_master_gain(gain_db)
+            gain_db = self._kit.master_gain_db
         self.mixer.set_master_gain(float(_latent.db_to_gain(gain_db)))
+
+    # -- the command vocabulary of knobs ------------------------------------------------
+    def apply(self, target, value: float) -> None:
+        """Set one controller target to ``value``: the one command OSC knobs, MIDI controllers
+        and kits' controller tables speak (the rows of :data:`~.kit_schema.TARGETS`).
+
+        ``target``: a :class:`~.kit_schema.Target` or its text, e.g. ``"pad.3.gain_db"``,
+        ``"focused.direction.0"`` (the :attr:`focus` pad), ``"master.gain_db"``, ``"focus"``
+        (the value, rounded, is the pad index). The value is checked once, against the field
+        it lands in; a refused one raises UserInputError and changes nothing.
+        """
+        if not isinstance(target, Target):
+            parsed = parse_target(target)
+            if parsed is None:
+                known = ", ".join(spec.pattern for spec in TARGETS)
+                raise UserInputError(f"{target!r:.60} is not a known target ({known})")
+            target = parsed
+        spec = target.spec
+        if spec.param == "master_gain_db":
+            self.set_master_gain(value)
+        elif spec.param == "focus":
+            self.set_focus(int(round(check_float(value, "focus", 0, MAX_PADS - 1))))
+        else:
+            pad = self.focus if spec.scope == "focused" else target.pad
+            if spec.param == "direction":
+                self.set_direction(pad, target.direction, value)
+            else:
+                self._edit(pad, **{spec.param: value})
 
     # -- commands: focus and controllers --------------------------------------------------
     def set_focus(self, index: int) -> None:
@@ -265,22 +297,14 @@ class Engine:
     def set_controllers(self, controllers) -> None:
         """Replace the kit's controller table (:class:`~.kit.Controller` objects, re-validated);
         saved with the kit by :meth:`save_kit`."""
-        rows = [controller_to_json(c) for c in controllers]
         with self._lock:
-            self._kit = self._replace_kit(controllers=rows)
+            self._kit = self._kit.with_controllers(controllers)
 
     def _base_latent(self, index: int) -> np.ndarray:
         pad = self._kit.pads[index]
         if pad.z is not None:
             return np.array(pad.z, dtype=np.float64)
         return _latent.seeded_latent(pad.seed, self.bundle.latent_dim, self.bundle.latent_distribution).astype(np.float64)
-
-    def _replace_kit(self, **changes) -> Kit:
-        from .kit import kit_to_json, parse_kit  # re-validated like every edit
-
-        data = kit_to_json(self._kit)
-        data.update(changes)
-        return parse_kit(data, where="kit", error=UserInputError)
 
     # -- kits -------------------------------------------------------------------------------
     def load_kit(self, path, wait: bool = False) -> Kit:

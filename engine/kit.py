@@ -51,17 +51,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import atomic_write_bytes, atomic_write_text
-from .kit_schema import (
-    MAX_CONTROLLERS, MAX_GAIN_DB, MAX_NOTE, MAX_PADS, MIN_GAIN_DB, PAD_KEYS, Controller, Pad,
-    check_field_number, check_keys, check_str, controller_to_json, pad_to_json, parse_controller,
-    parse_pad,
-)
-from .strict_json import loads_strict, read_json_file
 from .errors import FormatError, IntegrityError, UserInputError
+from .kit_schema import (  # noqa: F401 - PAD_KEYS for readers of kit.py
+    PAD_KEYS, Controller, Pad, check_field_number, check_keys, check_pad_fields, check_str, controller_to_json,
+    pad_to_json, parse_controller, parse_pad,
+)
+from .limits import MAX_CONTROLLERS, MAX_GAIN_DB, MAX_NOTE, MAX_PADS, MIN_GAIN_DB, check_float
+from .strict_json import loads_strict, read_json_file
 
 __all__ = [
     "KIT_FORMAT", "KIT_VERSION", "MAX_KIT_BYTES", "Kit", "ModelRef", "Pad", "Controller",
-    "parse_kit", "load_kit", "save_kit", "kit_to_json", "check_latent_dim", "check_model",
+    "parse_kit", "parse_controllers", "load_kit", "save_kit", "kit_to_json", "check_latent_dim", "check_model",
     "resolve_model_path",
 ]
 
@@ -132,29 +132,56 @@ class Kit:
     def with_pad(self, index: int, **changes) -> "Kit":
         """A new kit with ``pads[index]`` changed; UserInputError (kit unchanged) if invalid.
 
-        Keys are :class:`Pad` fields. Setting ``z`` drops ``seed`` and vice versa;
-        numpy arrays and scalars are accepted.
+        Keys are :class:`Pad` fields; only the given ones are checked (a knob edit is one
+        check, not a re-parse). Setting ``z`` drops ``seed`` and vice versa; numpy arrays
+        and scalars are accepted.
         """
         if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self.pads):
             raise UserInputError(f"pad index {index!r:.40} is out of range (the kit has {len(self.pads)} pads)")
-        for key in changes:
-            if key not in PAD_KEYS:
-                raise UserInputError(f"pads[{index}] has no field {key!r:.60} (fields: {', '.join(PAD_KEYS)})")
-        data = pad_to_json(self.pads[index])
+        where, path = f"kit {self.name!r:.60}", f"pads[{index}]"
+        fields = check_pad_fields(changes, path, where, UserInputError)
         for key, other in (("z", "seed"), ("seed", "z")):
-            if changes.get(key) is not None:
-                data.pop(other, None)
-        for key, value in changes.items():
-            data[key] = value.tolist() if hasattr(value, "tolist") else value  # numpy -> Python
-            if isinstance(data[key], tuple):
-                data[key] = list(data[key])
-        where = f"kit {self.name!r:.60}"
-        pad = parse_pad(data, f"pads[{index}]", where, UserInputError)
+            if fields.get(key) is not None:
+                fields[other] = None
+        pad = dataclasses.replace(self.pads[index], **fields)
+        if (pad.z is None) == (pad.seed is None):
+            which = "both z and seed" if pad.z is not None else "neither z nor seed"
+            raise UserInputError(f"{where}: {path} has {which}; give exactly one")
         other = self.index_for_note(pad.note)
         if other not in (-1, index):
-            raise UserInputError(f"{where}: pads[{index}].note {pad.note} is already used by pads[{other}]")
+            raise UserInputError(f"{where}: {path}.note {pad.note} is already used by pads[{other}]")
         pads = self.pads[:index] + (pad,) + self.pads[index + 1 :]
         return dataclasses.replace(self, pads=pads)
+
+    def with_master_gain(self, gain_db: float) -> "Kit":
+        """A new kit with ``master_gain_db`` set; UserInputError if out of range."""
+        gain_db = check_float(gain_db, "master_gain_db", MIN_GAIN_DB, MAX_GAIN_DB)
+        return dataclasses.replace(self, master_gain_db=gain_db)
+
+    def with_controllers(self, controllers) -> "Kit":
+        """A new kit with this controller table (:class:`Controller` objects, re-validated)."""
+        rows = [controller_to_json(c) for c in controllers]
+        parsed = parse_controllers(rows, len(self.pads), f"kit {self.name!r:.60}", UserInputError)
+        return dataclasses.replace(self, controllers=parsed)
+
+
+def parse_controllers(entries, pad_count: int, where: str, error) -> tuple[Controller, ...]:
+    """The ``controllers`` list of a kit with ``pad_count`` pads (targets may name only those)."""
+    if not isinstance(entries, (list, tuple)):
+        raise error(f"{where}: controllers must be a list, got {type(entries).__name__}")
+    if len(entries) > MAX_CONTROLLERS:
+        raise error(f"{where}: controllers holds {len(entries)} entries, at most {MAX_CONTROLLERS} allowed")
+    controllers = []
+    for i, entry in enumerate(entries):
+        ctl = parse_controller(entry, f"controllers[{i}]", where, error)
+        pad_index = ctl.parsed_target.pad
+        if pad_index is not None and pad_index >= pad_count:
+            raise error(
+                f"{where}: controllers[{i}].target {ctl.target!r} names pads[{pad_index}] "
+                f"but the kit has {pad_count} pads"
+            )
+        controllers.append(ctl)
+    return tuple(controllers)
 
 
 def _sequence(data: dict, key: str, where: str, max_len: int, error) -> list:
@@ -203,18 +230,9 @@ def parse_kit(data, where: str = "kit", error: type[Exception] = FormatError) ->
             raise error(f"{where}: pads[{i}].note {pad.note} is already used by pads[{seen[pad.note]}]")
         seen[pad.note] = i
         pads.append(pad)
-    controllers = []
-    for i, entry in enumerate(_sequence(data, "controllers", where, MAX_CONTROLLERS, error)):
-        ctl = parse_controller(entry, f"controllers[{i}]", where, error)
-        pad_index = ctl.parsed_target.pad
-        if pad_index is not None and pad_index >= len(pads):
-            raise error(
-                f"{where}: controllers[{i}].target {ctl.target!r} names pads[{pad_index}] "
-                f"but the kit has {len(pads)} pads"
-            )
-        controllers.append(ctl)
+    controllers = parse_controllers(data.get("controllers", []), len(pads), where, error)
     master = check_field_number(data, "master_gain_db", "", where, MIN_GAIN_DB, MAX_GAIN_DB, 0.0, error)
-    return Kit(name=name, model=model, pads=tuple(pads), controllers=tuple(controllers), master_gain_db=master)
+    return Kit(name=name, model=model, pads=tuple(pads), controllers=controllers, master_gain_db=master)
 
 
 def check_latent_dim(kit: Kit, latent_dim: int, where: str = "kit", error: type[Exception] = FormatError) -> None:

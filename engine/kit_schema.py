@@ -18,32 +18,20 @@ import math
 from dataclasses import dataclass
 
 from .errors import FormatError
+from .limits import (
+    MAX_ABS_Z, MAX_CC_NUMBER, MAX_CHANNEL, MAX_CHOKE_GROUP, MAX_CONTROLLERS, MAX_DIRECTION, MAX_DIRECTIONS,
+    MAX_GAIN_DB, MAX_LATENT_DIM, MAX_NOTE, MAX_PAD_NAME, MAX_PADS, MAX_PAN, MAX_PITCH_SEMITONES, MAX_SEED,
+    MIN_DIRECTION, MIN_GAIN_DB, MIN_NOTE, MIN_PAN, MIN_PITCH_SEMITONES, check_float, describe,
+)
+from .limits import check_int as _check_int
 
 __all__ = [
-    "MIN_NOTE", "MAX_NOTE", "MIN_GAIN_DB", "MAX_GAIN_DB", "MIN_PAN", "MAX_PAN",
-    "MIN_PITCH_SEMITONES", "MAX_PITCH_SEMITONES", "MAX_CHOKE_GROUP", "MAX_SEED",
-    "MAX_ABS_Z", "MAX_LATENT_DIM", "MAX_DIRECTIONS", "MAX_PAD_NAME", "MAX_PADS",
-    "MAX_CONTROLLERS", "MIN_DIRECTION", "MAX_DIRECTION", "MAX_CHANNEL", "MAX_CC_NUMBER",
-    "CONTROLLER_TYPES", "CURVES", "TargetSpec", "Target", "TARGETS", "parse_target",
+    "CONTROLLER_TYPES", "CURVES", "TargetSpec", "Target", "TARGETS", "parse_target", "target_for",
     "Pad", "Controller", "parse_pad", "parse_controller", "pad_to_json", "controller_to_json",
     "check_keys", "check_int", "check_number", "check_field_number", "check_str", "check_numbers",
+    "check_pad_fields",
 ]
-
-MIN_NOTE, MAX_NOTE = 0, 127
-MIN_GAIN_DB, MAX_GAIN_DB = -60.0, 12.0
-MIN_PAN, MAX_PAN = -1.0, 1.0
-MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES = -24.0, 24.0
-MIN_DIRECTION, MAX_DIRECTION = -1.0, 1.0  # a direction coefficient
-MAX_CHOKE_GROUP = 16  # 0 = no choke group
-MAX_SEED = 2**63 - 1
-MAX_ABS_Z = 1000.0  # generators see N(0, 1) or U(-1, 1); anything past this is a typo
-MAX_LATENT_DIM = 65536  # the bundle format's own ceiling
-MAX_DIRECTIONS = 32
-MAX_PAD_NAME = 64
-MAX_PADS = 128
-MAX_CONTROLLERS = 512
-MAX_CHANNEL = 15  # 0-based MIDI channel
-MAX_CC_NUMBER = 127
+# The limits (MIN_NOTE ... MAX_CC_NUMBER) live in :mod:`.limits`; they stay importable from here.
 
 #: Controller message kinds a kit may map: ``cc`` (``number`` is the CC number; 0-31 pair with
 #: their LSB at number + 32 for 14 bits) and ``pitchbend`` (one per channel; ``number`` is 0).
@@ -55,30 +43,44 @@ _CURVE_K = 4.0  # exp/log steepness: exp(0.5) ~ 0.12, log(0.5) ~ 0.88
 
 @dataclass(frozen=True)
 class TargetSpec:
-    """One row of the target table: a dotted pattern and the value range it accepts.
+    """One row of the target table: a dotted pattern, the value it sets and its range.
 
-    ``{pad}`` is a 0-based index into the kit's pads, ``{direction}`` a 0-based
-    index into a pad's direction coefficients.
+    ``{pad}`` is a 0-based index into the kit's pads, ``{direction}`` a 0-based index into
+    a pad's direction coefficients. ``param`` names what changes: a :class:`Pad` field
+    (``gain_db``, ``pan``, ``pitch_semitones``), one of its ``direction`` coefficients, or
+    ``master_gain_db`` and ``focus`` for the whole kit;
+    :meth:`ganshot.engine.engine.Engine.apply` dispatches on it.
     """
 
     pattern: str
+    param: str
     low: float
     high: float
     doc: str
 
+    @property
+    def scope(self) -> str:
+        """``"pad"`` (an explicit pad index), ``"focused"`` (the focused pad) or ``"kit"``."""
+        head = self.pattern.split(".", 1)[0]
+        return head if head in ("pad", "focused") else "kit"
 
-#: Every destination a controller may drive. Keep it a table: bridges extend it.
+
+#: Every destination a controller (or an OSC knob) may drive. Keep it a table: bridges extend it.
 TARGETS: tuple[TargetSpec, ...] = (
-    TargetSpec("master.gain_db", MIN_GAIN_DB, MAX_GAIN_DB, "the kit's master gain"),
-    TargetSpec("focus", 0, MAX_PADS - 1, "select the focused pad: the value (rounded) is its index"),
-    TargetSpec("focused.gain_db", MIN_GAIN_DB, MAX_GAIN_DB, "gain of the pad last played or selected"),
-    TargetSpec("focused.pan", MIN_PAN, MAX_PAN, "pan of the focused pad"),
-    TargetSpec("focused.pitch_semitones", MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES, "pitch of the focused pad"),
-    TargetSpec("focused.direction.{direction}", MIN_DIRECTION, MAX_DIRECTION, "a latent direction of the focused pad"),
-    TargetSpec("pad.{pad}.gain_db", MIN_GAIN_DB, MAX_GAIN_DB, "gain of pads[pad]"),
-    TargetSpec("pad.{pad}.pan", MIN_PAN, MAX_PAN, "pan of pads[pad]"),
-    TargetSpec("pad.{pad}.pitch_semitones", MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES, "pitch of pads[pad]"),
-    TargetSpec("pad.{pad}.direction.{direction}", MIN_DIRECTION, MAX_DIRECTION, "a latent direction of pads[pad]"),
+    TargetSpec("master.gain_db", "master_gain_db", MIN_GAIN_DB, MAX_GAIN_DB, "the kit's master gain"),
+    TargetSpec("focus", "focus", 0, MAX_PADS - 1, "select the focused pad: the value (rounded) is its index"),
+    TargetSpec("focused.gain_db", "gain_db", MIN_GAIN_DB, MAX_GAIN_DB, "gain of the pad last played or selected"),
+    TargetSpec("focused.pan", "pan", MIN_PAN, MAX_PAN, "pan of the focused pad"),
+    TargetSpec("focused.pitch_semitones", "pitch_semitones", MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES,
+               "pitch of the focused pad"),
+    TargetSpec("focused.direction.{direction}", "direction", MIN_DIRECTION, MAX_DIRECTION,
+               "a latent direction of the focused pad"),
+    TargetSpec("pad.{pad}.gain_db", "gain_db", MIN_GAIN_DB, MAX_GAIN_DB, "gain of pads[pad]"),
+    TargetSpec("pad.{pad}.pan", "pan", MIN_PAN, MAX_PAN, "pan of pads[pad]"),
+    TargetSpec("pad.{pad}.pitch_semitones", "pitch_semitones", MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES,
+               "pitch of pads[pad]"),
+    TargetSpec("pad.{pad}.direction.{direction}", "direction", MIN_DIRECTION, MAX_DIRECTION,
+               "a latent direction of pads[pad]"),
 )
 #: Placeholder -> inclusive index range.
 _PLACEHOLDERS = {"{pad}": (0, MAX_PADS - 1), "{direction}": (0, MAX_DIRECTIONS - 1)}
@@ -91,6 +93,20 @@ class Target:
     spec: TargetSpec
     pad: int | None = None
     direction: int | None = None
+
+    def __str__(self) -> str:
+        return self.spec.pattern.replace("{pad}", str(self.pad)).replace("{direction}", str(self.direction))
+
+
+def target_for(param: str, pad: int | None = None, direction: int | None = None) -> Target:
+    """The :class:`Target` that sets ``param`` on ``pads[pad]`` (or on the kit, ``pad`` None),
+    e.g. ``target_for("gain_db", pad=3)`` is ``pad.3.gain_db``. Indices are not range-checked
+    here: the Engine checks them against the kit and model it has."""
+    scope = "kit" if pad is None else "pad"
+    for spec in TARGETS:
+        if spec.param == param and spec.scope == scope:
+            return Target(spec, pad, direction)
+    raise ValueError(f"no {scope} target sets {param!r}")
 
 
 def parse_target(text) -> Target | None:
@@ -208,23 +224,14 @@ def _get(obj: dict, key: str, path: str, where: str, default, error):
 
 
 def check_int(obj, key, path, where, low, high, default=_MISSING, error=FormatError) -> int:
-    """An integer (bool is not one) in [low, high]."""
+    """``obj[key]``: an integer (bool is not one) in [low, high]."""
     value = _get(obj, key, path, where, default, error)
-    field = f"{path}.{key}" if path else key
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise error(f"{where}: {field} must be an integer in [{low}, {high}], got {value!r:.60}")
-    return value
+    return _check_int(value, f"{where}: {path}.{key}" if path else f"{where}: {key}", low, high, error)
 
 
 def check_number(value, field, where, low, high, error=FormatError) -> float:
     """A finite int or float (bool is not one) in [low, high], returned as float."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise error(f"{where}: {field} must be a number, got {_type_name(value)}")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise error(f"{where}: {field} must be a finite number, got {value!r}")
-    if not low <= value <= high:  # exact for huge ints too, before float() could overflow
-        raise error(f"{where}: {field} must be a number in [{low:g}, {high:g}], got {value!r:.60}")
-    return float(value)
+    return check_float(value, f"{where}: {field}", low, high, error)
 
 
 def check_field_number(obj, key, path, where, low, high, default=_MISSING, error=FormatError) -> float:
@@ -265,36 +272,50 @@ PAD_KEYS = ("note", "name", "z", "seed", "directions", "gain_db", "pan", "pitch_
 CONTROLLER_KEYS = ("type", "channel", "number", "target", "min", "max", "curve")
 
 
+#: Pad field -> its rule, ``rule(obj, path, where, error)`` reading ``obj[field]``: one rule for
+#: kit files (:func:`parse_pad`) and live edits (:func:`check_pad_fields`).
+_PAD_RULES = {
+    "note": lambda d, p, w, e: check_int(d, "note", p, w, MIN_NOTE, MAX_NOTE, error=e),
+    "name": lambda d, p, w, e: check_str(d, "name", p, w, MAX_PAD_NAME, error=e),
+    "z": lambda d, p, w, e: None if d["z"] is None else check_numbers(
+        d["z"], f"{p}.z", w, -MAX_ABS_Z, MAX_ABS_Z, MAX_LATENT_DIM, e, min_len=1),
+    "seed": lambda d, p, w, e: None if d["seed"] is None else check_int(d, "seed", p, w, 0, MAX_SEED, error=e),
+    "directions": lambda d, p, w, e: check_numbers(
+        d["directions"], f"{p}.directions", w, MIN_DIRECTION, MAX_DIRECTION, MAX_DIRECTIONS, e),
+    "gain_db": lambda d, p, w, e: check_field_number(d, "gain_db", p, w, MIN_GAIN_DB, MAX_GAIN_DB, error=e),
+    "pan": lambda d, p, w, e: check_field_number(d, "pan", p, w, MIN_PAN, MAX_PAN, error=e),
+    "pitch_semitones": lambda d, p, w, e: check_field_number(
+        d, "pitch_semitones", p, w, MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES, error=e),
+    "choke_group": lambda d, p, w, e: check_int(d, "choke_group", p, w, 0, MAX_CHOKE_GROUP, error=e),
+}
+_PAD_DEFAULTS = {"name": "", "z": None, "seed": None, "directions": [], "gain_db": 0.0, "pan": 0.0,
+                 "pitch_semitones": 0.0, "choke_group": 0}
+
+
+def check_pad_fields(changes: dict, path: str, where: str, error=FormatError) -> dict:
+    """Each given :class:`Pad` field checked by the rule a kit file's pad meets (numpy values
+    and tuples accepted); returns the checked values. Checks only what is given: a live edit
+    of one knob costs one check, not a re-parse of the pad."""
+    out = {}
+    for key, value in changes.items():
+        rule = _PAD_RULES.get(key)
+        if rule is None:
+            raise error(f"{where}: {path} has no field {key!r:.60} (fields: {', '.join(PAD_KEYS)})")
+        value = value.tolist() if hasattr(value, "tolist") else value  # numpy -> Python
+        out[key] = rule({key: value}, path, where, error)
+    return out
+
+
 def parse_pad(data, path: str, where: str, error=FormatError) -> Pad:
     """One entry of ``pads``; ``path`` is its place in the file, e.g. ``pads[3]``."""
     check_keys(data, PAD_KEYS, path, where, error)
-    note = check_int(data, "note", path, where, MIN_NOTE, MAX_NOTE, error=error)
-    name = check_str(data, "name", path, where, MAX_PAD_NAME, default="", error=error)
+    _get(data, "note", path, where, _MISSING, error)
     has_z, has_seed = data.get("z") is not None, data.get("seed") is not None
     if has_z == has_seed:
         which = "both z and seed" if has_z else "neither z nor seed"
         raise error(f"{where}: {path} has {which}; give exactly one")
-    z = seed = None
-    if has_z:
-        z = check_numbers(data["z"], f"{path}.z", where, -MAX_ABS_Z, MAX_ABS_Z, MAX_LATENT_DIM, error, min_len=1)
-    else:
-        seed = check_int(data, "seed", path, where, 0, MAX_SEED, error=error)
-    directions = check_numbers(
-        data.get("directions", []), f"{path}.directions", where, MIN_DIRECTION, MAX_DIRECTION, MAX_DIRECTIONS, error
-    )
-    return Pad(
-        note=note,
-        name=name,
-        z=z,
-        seed=seed,
-        directions=directions,
-        gain_db=check_field_number(data, "gain_db", path, where, MIN_GAIN_DB, MAX_GAIN_DB, 0.0, error),
-        pan=check_field_number(data, "pan", path, where, MIN_PAN, MAX_PAN, 0.0, error),
-        pitch_semitones=check_field_number(
-            data, "pitch_semitones", path, where, MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES, 0.0, error
-        ),
-        choke_group=check_int(data, "choke_group", path, where, 0, MAX_CHOKE_GROUP, 0, error),
-    )
+    fields = {key: data.get(key, _PAD_DEFAULTS.get(key)) for key in PAD_KEYS}
+    return Pad(**check_pad_fields(fields, path, where, error))
 
 
 def parse_controller(data, path: str, where: str, error=FormatError) -> Controller:

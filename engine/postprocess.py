@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import UserInputError
+from .limits import MAX_PITCH_SEMITONES, MAX_SAMPLE_RATE, MIN_PITCH_SEMITONES, MIN_SAMPLE_RATE, check_float
 
 __all__ = [
     "PostProcess",
@@ -53,8 +54,6 @@ __all__ = [
 ]
 
 RESAMPLE_QUALITY = "HQ"
-MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 1000, 384000
-MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES = -48.0, 48.0
 MAX_FADE_OUT_MS = 1000.0
 MIN_PEAK_LIMIT_DB, MAX_PEAK_LIMIT_DB = -60.0, 0.0
 
@@ -75,29 +74,15 @@ class PostProcess:
     def __post_init__(self) -> None:
         if not isinstance(self.remove_dc, bool):
             raise UserInputError(f"remove_dc must be true or false, got {self.remove_dc!r:.40}")
-        fade = self.fade_out_ms
-        if isinstance(fade, bool) or not isinstance(fade, (int, float)) or not 0.0 <= fade <= MAX_FADE_OUT_MS:
-            raise UserInputError(f"fade_out_ms must be a number in [0, {MAX_FADE_OUT_MS:g}], got {fade!r:.40}")
-        limit = self.peak_limit_db
-        if limit is not None and (
-            isinstance(limit, bool) or not isinstance(limit, (int, float))
-            or not MIN_PEAK_LIMIT_DB <= limit <= MAX_PEAK_LIMIT_DB
-        ):  # fmt: skip
-            raise UserInputError(
-                f"peak_limit_db must be None or a number in [{MIN_PEAK_LIMIT_DB:g}, {MAX_PEAK_LIMIT_DB:g}], "
-                f"got {limit!r:.40}"
-            )
-        object.__setattr__(self, "fade_out_ms", float(fade))  # 5 and 5.0 make one cache key
-        if limit is not None:
-            object.__setattr__(self, "peak_limit_db", float(limit))
+        fade = check_float(self.fade_out_ms, "fade_out_ms", 0.0, MAX_FADE_OUT_MS)
+        object.__setattr__(self, "fade_out_ms", fade)  # 5 and 5.0 make one cache key
+        if self.peak_limit_db is not None:
+            limit = check_float(self.peak_limit_db, "peak_limit_db (or None)", MIN_PEAK_LIMIT_DB, MAX_PEAK_LIMIT_DB)
+            object.__setattr__(self, "peak_limit_db", limit)
 
 
 def _check_rate(name: str, rate) -> float:
-    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.integer, np.floating)):
-        raise UserInputError(f"{name} must be a number of Hz, got {rate!r:.40}")
-    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:  # NaN fails here too
-        raise UserInputError(f"{name} must be in [{MIN_SAMPLE_RATE}, {MAX_SAMPLE_RATE}] Hz, got {rate!r:.40}")
-    return float(rate)
+    return check_float(rate, f"{name} (Hz)", MIN_SAMPLE_RATE, MAX_SAMPLE_RATE)
 
 
 def _check_audio(audio) -> np.ndarray:
@@ -168,14 +153,8 @@ def _resample(audio: np.ndarray, src: float, dst: float, quality: str = RESAMPLE
 
 def pitch_ratio(pitch_semitones) -> float:
     """Playback speed for ``pitch_semitones`` (``2 ** (s / 12)``), range-checked."""
-    if isinstance(pitch_semitones, bool) or not isinstance(pitch_semitones, (int, float, np.integer, np.floating)):
-        raise UserInputError(f"pitch_semitones must be a number, got {pitch_semitones!r:.40}")
-    if not MIN_PITCH_SEMITONES <= pitch_semitones <= MAX_PITCH_SEMITONES:
-        raise UserInputError(
-            f"pitch_semitones must be in [{MIN_PITCH_SEMITONES:g}, {MAX_PITCH_SEMITONES:g}], "
-            f"got {pitch_semitones!r:.40}"
-        )
-    return math.pow(2.0, float(pitch_semitones) / 12.0)
+    pitch_semitones = check_float(pitch_semitones, "pitch_semitones", MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES)
+    return math.pow(2.0, pitch_semitones / 12.0)
 
 
 def pitch_shift_by_resampling(audio, pitch_semitones, sample_rate, to_rate=None) -> np.ndarray:

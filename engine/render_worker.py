@@ -46,11 +46,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import GanshotError, UserInputError
-from .postprocess import PostProcess, _check_rate, pitch_ratio, pitch_shift_by_resampling, postprocess
+from .limits import MAX_PADS, MAX_PITCH_SEMITONES, MIN_PITCH_SEMITONES, check_float, check_int
+from .postprocess import PostProcess, _check_rate, pitch_shift_by_resampling, postprocess
 
 __all__ = ["RenderWorker", "MAX_PADS", "DEFAULT_CACHE_BYTES", "RENDER_MS_WINDOW", "MAX_WORKER_BATCH"]
 
-MAX_PADS = 1024
 DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
 RENDER_MS_WINDOW = 256  # render_ms percentiles are over the last this many render calls
 MAX_WORKER_BATCH = 256
@@ -82,8 +82,7 @@ class RenderWorker:
             raise UserInputError("post must be a PostProcess")
         if isinstance(cache_bytes, bool) or not isinstance(cache_bytes, int) or cache_bytes < 0:
             raise UserInputError(f"cache_bytes must be a non-negative integer, got {cache_bytes!r:.40}")
-        if isinstance(max_batch, bool) or not isinstance(max_batch, int) or not 1 <= max_batch <= MAX_WORKER_BATCH:
-            raise UserInputError(f"max_batch must be an integer in [1, {MAX_WORKER_BATCH}], got {max_batch!r:.40}")
+        check_int(max_batch, "max_batch", 1, MAX_WORKER_BATCH)
         if on_ready is not None and not callable(on_ready):
             raise UserInputError("on_ready must be callable or None")
         self.runtime = runtime
@@ -117,12 +116,9 @@ class RenderWorker:
         z = np.array(z, dtype=np.float32, order="C", copy=True)
         if not np.isfinite(z).all():
             raise UserInputError("z contains NaN or infinite values")
-        pitch_ratio(pitch_semitones)  # range check
+        pitch_semitones = check_float(pitch_semitones, "pitch_semitones", MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES)
         if self._num_classes:
-            is_int = isinstance(label, (int, np.integer)) and not isinstance(label, bool)
-            if not is_int or not 0 <= label < self._num_classes:
-                raise UserInputError(f"this model is conditional: label must be an integer in [0, {self._num_classes})")
-            label = int(label)
+            label = check_int(label, "this model is conditional: label", 0, self._num_classes - 1)
         elif label is not None:
             raise UserInputError("this model is unconditional: label must be None")
         with self._cond:
@@ -137,9 +133,7 @@ class RenderWorker:
         A request still waiting for the same pad is replaced (the newest wins).
         ``on_ready(pad, buffer, request_id)`` follows from the worker thread.
         """
-        if isinstance(pad, bool) or not isinstance(pad, (int, np.integer)) or not 0 <= pad < MAX_PADS:
-            raise UserInputError(f"pad must be an integer in [0, {MAX_PADS}), got {pad!r:.40}")
-        req = self._make_request(int(pad), z, pitch_semitones, label)
+        req = self._make_request(check_int(pad, "pad", 0, MAX_PADS - 1), z, pitch_semitones, label)
         with self._cond:
             self.requests += 1
             if req.pad in self._pending:

@@ -33,7 +33,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from ganshot.engine.kit_schema import MAX_CC_NUMBER, Controller, parse_controller, parse_target
+from ganshot.engine.kit_schema import Controller, Target, parse_controller, parse_target, target_for
+from ganshot.engine.limits import MAX_CC_NUMBER, MAX_CHANNEL
 
 __all__ = [
     "DEFAULT_CC_MAP", "DIRECTION_CCS", "MASTER_GAIN_CC", "PAN_CC", "FOCUS_CC", "MOD_WHEEL_CC",
@@ -82,7 +83,10 @@ class Trigger:
 
 @dataclass(frozen=True)
 class SetParam:
-    """``param`` is "master_gain_db", "gain_db", "pan", "pitch_semitones" or "direction" (``index``)."""
+    """Set a controller target (``Engine.apply``): ``param`` is a target parameter of the kit
+    schema's TARGETS ("master_gain_db", "gain_db", "pan", "pitch_semitones", "direction"),
+    ``pad`` the pad it acts on (a focused.* target resolved to the focused pad; None for the
+    kit), ``index`` the direction."""
     param: str
     pad: int | None
     index: int | None
@@ -92,6 +96,11 @@ class SetParam:
     def key(self) -> tuple:
         """What a newer value of the same knob replaces (rate limiting: newest wins)."""
         return self.param, self.pad, self.index
+
+    @property
+    def target(self) -> Target:
+        """The target ``Engine.apply`` sets, e.g. ``pad.2.direction.0``."""
+        return target_for(self.param, pad=self.pad, direction=self.index)
 
 
 @dataclass(frozen=True)
@@ -140,8 +149,8 @@ class MidiMapper:
 
     def __init__(self, note_channel: int | None = None, use_defaults: bool = True):
         if note_channel is not None and (isinstance(note_channel, bool) or not isinstance(note_channel, int)
-                                         or not 0 <= note_channel <= 15):
-            raise ValueError(f"note_channel must be 0..15 or None, got {note_channel!r:.40}")
+                                         or not 0 <= note_channel <= MAX_CHANNEL):
+            raise ValueError(f"note_channel must be 0..{MAX_CHANNEL} or None, got {note_channel!r:.40}")
         self.note_channel = note_channel
         self.defaults = DEFAULT_CC_MAP if use_defaults else ()
         self.counts: Counter = Counter()
@@ -253,17 +262,16 @@ class MidiMapper:
     @staticmethod
     def _action(ctl: Controller, value: float, kit, focus: int):
         target = ctl.parsed_target
-        parts = target.spec.pattern.split(".")
-        if parts[0] == "focus":
+        spec = target.spec
+        if spec.param == "focus":
             pad = int(round(value))
             return SetFocus(pad) if 0 <= pad < len(kit.pads) else None
-        if parts[0] == "master":
-            return SetParam("master_gain_db", None, None, value)
-        pad = focus if parts[0] == "focused" else target.pad
+        if spec.scope == "kit":
+            return SetParam(spec.param, None, None, value)
+        pad = focus if spec.scope == "focused" else target.pad
         if not 0 <= pad < len(kit.pads):
             return None
-        param = "direction" if "{direction}" in parts else parts[-1]
-        return SetParam(param, pad, target.direction, value)
+        return SetParam(spec.param, pad, target.direction, value)
 
 
 def cc_map_markdown(controllers=DEFAULT_CC_MAP) -> str:

@@ -228,43 +228,47 @@ class MidiServer:
             log.warning("MIDI %s: internal error", action, exc_info=err)
 
     def _apply(self, action) -> None:
-        engine = self.engine
-        if isinstance(action, Trigger):
-            engine.trigger_note(action.note, action.velocity)
-        elif isinstance(action, SetParam):
-            self._counters.add("knob_applied")
-            if action.param == "master_gain_db":
-                engine.set_master_gain(action.value)
-            elif action.param == "direction":
-                engine.set_direction(action.pad, action.index, action.value)
-            elif action.param == "gain_db":
-                engine.set_gain(action.pad, action.value)
-            elif action.param == "pan":
-                engine.set_pan(action.pad, action.value)
-            elif action.param == "pitch_semitones":
-                engine.set_pitch(action.pad, action.value)
-            else:
-                raise ValueError(f"unknown param {action.param!r}")
-        elif isinstance(action, SetFocus):
-            engine.set_focus(action.pad)
-        elif isinstance(action, Panic):
-            engine.panic()
-        elif isinstance(action, SelectKit):
-            for waiting in self.limiter.flush():  # the last knob positions stay with their kit
-                self._run(waiting, limited=False)
-            if self.kitset is None or not self.kitset.select(engine, action.program):
-                self._counters.add("programs_ignored")
-            else:
-                self._counters.add("kit_switches")
-        elif isinstance(action, Bind):
-            engine.set_controllers(action.controllers)
-            engine.learn(None)
-            self._counters.add("learned")
-            if self.on_learn is not None:
-                self.on_learn(action.learned)
+        _ACTIONS[type(action)](self, action)
+
+    def _trigger(self, action: Trigger) -> None:
+        self.engine.trigger_note(action.note, action.velocity)
+
+    def _set_focus(self, action: SetFocus) -> None:
+        self.engine.set_focus(action.pad)
+
+    def _panic(self, action: Panic) -> None:
+        self.engine.panic()
+
+    def _set_param(self, action: SetParam) -> None:
+        self._counters.add("knob_applied")
+        self.engine.apply(action.target, action.value)  # the command vocabulary OSC knobs speak too
+
+    def _select_kit(self, action: SelectKit) -> None:
+        for waiting in self.limiter.flush():  # the last knob positions stay with their kit
+            self._run(waiting, limited=False)
+        if self.kitset is None or not self.kitset.select(self.engine, action.program):
+            self._counters.add("programs_ignored")
         else:
-            raise ValueError(f"unknown action {action!r}")
+            self._counters.add("kit_switches")
+
+    def _bind(self, action: Bind) -> None:
+        self.engine.set_controllers(action.controllers)
+        self.engine.learn(None)
+        self._counters.add("learned")
+        if self.on_learn is not None:
+            self.on_learn(action.learned)
 
     def __repr__(self) -> str:
         return (f"MidiServer(note_channel={self.mapper.note_channel}, queue_size={self._queue.maxsize}, "
                 f"knob_rate_hz={1.0 / self.limiter.interval_s:g}, kitset={self.kitset!r})")
+
+
+#: What the dispatch thread does with each kind of action.
+_ACTIONS = {
+    Trigger: MidiServer._trigger,
+    SetParam: MidiServer._set_param,
+    SetFocus: MidiServer._set_focus,
+    Panic: MidiServer._panic,
+    SelectKit: MidiServer._select_kit,
+    Bind: MidiServer._bind,
+}

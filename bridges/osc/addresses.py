@@ -2,7 +2,7 @@
 
 Cheat sheet::
 
-    ADDRESSES["/pad/trigger"]                 # Route(address, args, handler, timed, doc)
+    ADDRESSES["/pad/trigger"]                 # Route(address, args, command, timed, doc, param)
     result = route(message, engine, RouteContext(at_frame=None, counters={...}))
     # -> None (done), Reply("/status.reply", tags, args), or RenderJob(request_id, z)
     when = schedule(timetag, time.time(), max_ahead_s=10.0)   # bundle timetag -> When | OscError
@@ -21,78 +21,97 @@ Coercion: an ``int`` slot takes ``i``/``h``, or ``f``/``d`` holding a whole numb
 
 from __future__ import annotations
 
+import json
 import math
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ganshot.engine.kit_schema import (
-    MAX_ABS_Z, MAX_CHOKE_GROUP, MAX_DIRECTION, MAX_DIRECTIONS, MAX_GAIN_DB, MAX_LATENT_DIM, MAX_PADS,
-    MAX_PITCH_SEMITONES, MAX_SEED, MIN_DIRECTION, MIN_GAIN_DB, MIN_PITCH_SEMITONES,
-)
 from ganshot.engine.errors import GanshotError
+from ganshot.engine.kit_schema import target_for
+from ganshot.engine.limits import (
+    MAX_ABS_Z, MAX_CHOKE_GROUP, MAX_DIRECTION, MAX_DIRECTIONS, MAX_GAIN_DB, MAX_INT32, MAX_LATENT_DIM, MAX_NOTE,
+    MAX_PADS, MAX_PAN, MAX_PITCH_SEMITONES, MAX_SEED, MIN_DIRECTION, MIN_GAIN_DB, MIN_NOTE, MIN_PAN,
+    MIN_PITCH_SEMITONES,
+)
 
 from .validate import IMMEDIATE, Message, OscError, ntp_to_unix
 
 __all__ = [
     "Arg", "Route", "ADDRESSES", "STATUS_FIELDS", "RouteContext", "Reply", "RenderJob", "When",
-    "route", "coerce", "schedule", "status_reply", "address_table_markdown",
+    "route", "coerce", "schedule", "status_reply", "status_json_reply", "address_table_markdown",
     "MAX_PATH_CHARS", "MAX_RANDOM_SEED", "MAX_INT32",
 ]
 
 MAX_PATH_CHARS = 4096
-MAX_INT32 = 2**31 - 1
 MAX_RANDOM_SEED = MAX_INT32  # /pad/random without a seed picks one in [0, this]
 _INT_TAGS, _FLOAT_TAGS, _STR_TAGS = "ih", "fdih", "sS"
 
 
 @dataclass(frozen=True)
 class Arg:
-    """One argument slot: ``kind`` is "int", "float", "str" or "floats" (1.. floats, last slot only)."""
+    """One argument slot: ``kind`` is "int", "float", "str" or "floats" (1.. floats, last slot only).
+    An ``optional`` slot left out takes ``default`` (called first when it is a function)."""
 
     name: str
     kind: str
     low: float | None = None
     high: float | None = None
     optional: bool = False
+    default: object = None
 
 
 @dataclass(frozen=True)
 class Route:
-    """One row of the address table. ``timed``: a bundle's timetag schedules it at the exact frame."""
+    """One row of the address table. ``command``: the Engine method the arguments go to, in
+    order (a timed route adds ``at_frame``), or a command of this module (``_COMMANDS``).
+    ``param``: for a knob, the controller-target parameter (:data:`~ganshot.engine.kit_schema.TARGETS`)
+    its last argument sets through ``Engine.apply``, the vocabulary MIDI speaks too.
+    ``timed``: a bundle's timetag schedules it at the exact frame."""
 
     address: str
     args: tuple[Arg, ...]
-    handler: str
+    command: str
     timed: bool = False
     doc: str = ""
+    param: str | None = None
 
 
-_PAD = Arg("pad", "int", 0, MAX_PADS - 1)
-#: The address space. Ranges here are checked before the Engine sees a value.
+def _random_seed() -> int:
+    return secrets.randbelow(MAX_RANDOM_SEED + 1)
+
+
+_PAD = Arg("pad", "int", 0, MAX_PADS - 1)  # an index into the loaded kit's pads (0..N-1), not a MIDI note
+#: The address space. Types and table ranges are checked here; the Engine checks the value
+#: against the kit and model it has (a pad index past the kit's last pad, a direction the
+#: model lacks) and its refusal comes back as /fail.
 ADDRESSES: dict[str, Route] = {r.address: r for r in (
-    Route("/pad/trigger", (_PAD, Arg("velocity", "float", 0.0, 1.0, optional=True)), "trigger", True,
-          "play a pad (velocity defaults to 1)"),
-    Route("/note", (Arg("note", "int", 0, 127), Arg("velocity", "int", 0, 127)), "note", True,
-          "play the pad on a MIDI note; velocity 0 is a note-off and is ignored"),
+    Route("/pad/trigger", (_PAD, Arg("velocity", "float", 0.0, 1.0, optional=True, default=1.0)), "trigger", True,
+          "play a pad of the loaded kit (velocity defaults to 1); by MIDI note: /note"),
+    Route("/note", (Arg("note", "int", MIN_NOTE, MAX_NOTE), Arg("velocity", "int", 0, 127)), "note", True,
+          "play the pad the kit maps to a MIDI note (velocity 1..127); velocity 0 is a note-off and is ignored"),
     Route("/pad/z", (_PAD, Arg("z", "floats", -MAX_ABS_Z, MAX_ABS_Z)), "set_latent", False,
           "set a pad's latent (exactly latent_dim floats; directions reset)"),
     Route("/pad/dim", (_PAD, Arg("index", "int", 0, MAX_LATENT_DIM - 1), Arg("value", "float", -MAX_ABS_Z, MAX_ABS_Z)),
           "set_dim", False, "set one latent coordinate"),
-    Route("/pad/random", (_PAD, Arg("seed", "int", 0, MAX_SEED, optional=True)), "randomize", False,
-          "latent from a seed (random seed when omitted)"),
+    Route("/pad/random", (_PAD, Arg("seed", "int", 0, MAX_SEED, optional=True, default=_random_seed)), "randomize",
+          False, "latent from a seed (random seed when omitted)"),
     Route("/pad/knob", (_PAD, Arg("direction", "int", 0, MAX_DIRECTIONS - 1),
-                        Arg("value", "float", MIN_DIRECTION, MAX_DIRECTION)), "knob", False,
-          "move a pad along a latent direction"),
+                        Arg("value", "float", MIN_DIRECTION, MAX_DIRECTION)), "apply", False,
+          "move a pad along a latent direction", param="direction"),
     Route("/pad/morph", (_PAD, Arg("from_pad", "int", 0, MAX_PADS - 1), Arg("to_pad", "int", 0, MAX_PADS - 1),
                          Arg("t", "float", 0.0, 1.0)), "morph", False, "slerp between two pads' latents"),
-    Route("/pad/gain", (_PAD, Arg("gain_db", "float", MIN_GAIN_DB, MAX_GAIN_DB)), "gain", False, "pad gain in dB"),
-    Route("/pad/pan", (_PAD, Arg("pan", "float", -1.0, 1.0)), "pan", False, "pan, -1 left .. 1 right"),
-    Route("/pad/pitch", (_PAD, Arg("semitones", "float", MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES)), "pitch", False,
-          "pitch by resampling"),
-    Route("/pad/choke", (_PAD, Arg("group", "int", 0, MAX_CHOKE_GROUP)), "choke", False,
+    Route("/pad/gain", (_PAD, Arg("gain_db", "float", MIN_GAIN_DB, MAX_GAIN_DB)), "apply", False, "pad gain in dB",
+          param="gain_db"),
+    Route("/pad/pan", (_PAD, Arg("pan", "float", MIN_PAN, MAX_PAN)), "apply", False, "pan, -1 left .. 1 right",
+          param="pan"),
+    Route("/pad/pitch", (_PAD, Arg("semitones", "float", MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES)), "apply", False,
+          "pitch by resampling", param="pitch_semitones"),
+    Route("/pad/choke", (_PAD, Arg("group", "int", 0, MAX_CHOKE_GROUP)), "set_choke", False,
           "choke group (0 = none)"),
-    Route("/focus", (_PAD,), "focus", False, "make a pad the target of the focused.* controllers (MIDI knobs)"),
+    Route("/master/gain", (Arg("gain_db", "float", MIN_GAIN_DB, MAX_GAIN_DB),), "apply", False,
+          "the kit's master gain in dB", param="master_gain_db"),
+    Route("/focus", (_PAD,), "set_focus", False, "make a pad the target of the focused.* controllers (MIDI knobs)"),
     Route("/learn", (Arg("target", "str"),), "learn", False,
           "MIDI learn: bind the next CC that moves to a controller target, e.g. focused.direction.0 "
           "(none cancels); saved with the kit"),
@@ -103,6 +122,8 @@ ADDRESSES: dict[str, Route] = {r.address: r for r in (
           "render", False, "render a latent to a WAV (on the render thread); replies "
           "/rendered i:request_id s:wav_path i:frames i:sample_rate"),
     Route("/status", (), "status", False, "replies /status.reply (see STATUS_FIELDS)"),
+    Route("/status.json", (), "status_json", False,
+          "replies /status.json s:JSON, every engine and OSC counter by name"),
 )}
 
 #: /status.reply arguments, in order: (name, type tag, where it comes from).
@@ -214,6 +235,8 @@ def coerce(spec: Route, message: Message) -> tuple:
                 out.append(value)
             else:
                 out.append(_number(tag, value, arg))
+        else:  # an optional slot left out
+            out.append(arg.default() if callable(arg.default) else arg.default)
     return tuple(out)
 
 
@@ -227,6 +250,17 @@ def _kit_path(text: str, ctx: RouteContext) -> Path:
     if path != root and root not in path.parents:
         raise OscError(f"kit path must be inside the kit folder {root} (--osc-kit-dir)")
     return path
+
+
+def status_json_reply(status: dict, counters: dict) -> Reply:
+    """/status.json: one string, a JSON object ``{"engine": {...}, "osc": {...}}`` naming every
+    counter (the self-describing twin of /status.reply; new counters appear without a new tag)."""
+    def plain(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None  # JSON has no NaN: "no render yet" is null
+        return value if isinstance(value, (int, float, str, bool)) or value is None else str(value)
+    body = {"engine": {k: plain(v) for k, v in status.items()}, "osc": {k: plain(v) for k, v in counters.items()}}
+    return Reply("/status.json", "s", (json.dumps(body, sort_keys=True, separators=(",", ":")),))
 
 
 def status_reply(status: dict, counters: dict) -> Reply:
@@ -244,36 +278,56 @@ def status_reply(status: dict, counters: dict) -> Reply:
     return Reply("/status.reply", "".join(tag for _, tag, _ in STATUS_FIELDS), tuple(values))
 
 
-def _random_seed() -> int:
-    return secrets.randbelow(MAX_RANDOM_SEED + 1)
+def _note(engine, args, ctx):
+    note, velocity = args
+    if velocity > 0:  # note-on velocity 0 means note-off: one-shots ignore it
+        engine.trigger_note(note, velocity / 127.0, at_frame=ctx.at_frame)
 
 
-def _note(engine, a, ctx):
-    if a[1] > 0:  # note-on velocity 0 means note-off: one-shots ignore it
-        engine.trigger_note(a[0], a[1] / 127.0, at_frame=ctx.at_frame)
+def _learn(engine, args, ctx):
+    engine.learn(None if args[0] in ("", "none") else args[0])
 
 
-_HANDLERS = {
-    "trigger": lambda engine, a, ctx: engine.trigger(a[0], a[1] if len(a) > 1 else 1.0, at_frame=ctx.at_frame),
-    "note": _note,
-    "set_latent": lambda engine, a, ctx: engine.set_latent(a[0], a[1]),
-    "set_dim": lambda engine, a, ctx: engine.set_dim(a[0], a[1], a[2]),
-    "randomize": lambda engine, a, ctx: engine.randomize(a[0], a[1] if len(a) > 1 else _random_seed()),
-    "knob": lambda engine, a, ctx: engine.set_direction(a[0], a[1], a[2]),
-    "morph": lambda engine, a, ctx: engine.morph(a[0], from_pad=a[1], to_pad=a[2], t=a[3]),
-    "gain": lambda engine, a, ctx: engine.set_gain(a[0], a[1]),
-    "pan": lambda engine, a, ctx: engine.set_pan(a[0], a[1]),
-    "pitch": lambda engine, a, ctx: engine.set_pitch(a[0], a[1]),
-    "choke": lambda engine, a, ctx: engine.set_choke(a[0], a[1]),
-    "focus": lambda engine, a, ctx: engine.set_focus(a[0]),
-    "learn": lambda engine, a, ctx: engine.learn(None if a[0] in ("", "none") else a[0]),
-    "kit_load": lambda engine, a, ctx: engine.load_kit(_kit_path(a[0], ctx)),
-    "kit_save": lambda engine, a, ctx: engine.save_kit(_kit_path(a[0], ctx)),
-    "panic": lambda engine, a, ctx: engine.panic(),
-    "render": lambda engine, a, ctx: RenderJob(a[0], a[1]),
-    "status": lambda engine, a, ctx: status_reply(engine.status(), ctx.counters),
-}
-assert all(r.handler in _HANDLERS for r in ADDRESSES.values())
+def _kit_load(engine, args, ctx):
+    engine.load_kit(_kit_path(args[0], ctx))
+
+
+def _kit_save(engine, args, ctx):
+    engine.save_kit(_kit_path(args[0], ctx))
+
+
+def _render(engine, args, ctx):
+    return RenderJob(*args)
+
+
+def _status(engine, args, ctx):
+    return status_reply(engine.status(), ctx.counters)
+
+
+def _status_json(engine, args, ctx):
+    return status_json_reply(engine.status(), ctx.counters)
+
+
+def _apply(engine, spec: Route, values: tuple) -> None:
+    """A knob: the route's last argument sets its target parameter (pad and direction before it)."""
+    *where, value = values
+    pad, direction = (list(where) + [None, None])[:2]
+    engine.apply(target_for(spec.param, pad=pad, direction=direction), value)
+
+
+#: Commands that are not one Engine method with the arguments in order.
+_COMMANDS = {"note": _note, "learn": _learn, "kit_load": _kit_load, "kit_save": _kit_save, "render": _render,
+             "status": _status, "status_json": _status_json}
+
+
+def _run(engine, spec: Route, values: tuple, ctx: RouteContext):
+    if spec.param is not None:
+        return _apply(engine, spec, values)
+    if spec.command in _COMMANDS:
+        return _COMMANDS[spec.command](engine, values, ctx)
+    if spec.timed:
+        return getattr(engine, spec.command)(*values, at_frame=ctx.at_frame)
+    return getattr(engine, spec.command)(*values)
 
 
 def route(message: Message, engine, ctx: RouteContext = RouteContext()):
@@ -287,18 +341,27 @@ def route(message: Message, engine, ctx: RouteContext = RouteContext()):
         raise OscError(f"unknown address {message.address}")
     values = coerce(spec, message)
     try:
-        result = _HANDLERS[spec.handler](engine, values, ctx)
+        result = _run(engine, spec, values, ctx)
     except GanshotError as err:
-        raise OscError(str(err)) from None
+        raise OscError(_with_hint(spec, values, str(err), engine)) from None
     except OSError as err:  # /kit/save into a folder that is not writable, ...
         raise OscError(f"{type(err).__name__}: {err}") from None
     return result if isinstance(result, (Reply, RenderJob)) else None  # not the Engine's voice tokens
 
 
+def _with_hint(spec: Route, values: tuple, reason: str, engine) -> str:
+    """A refused pad index that looks like a MIDI note gets the way to play by note."""
+    if spec.address == "/pad/trigger" and reason.startswith("pad must be") and reason.endswith(f"got {values[0]}"):
+        return f"{reason}: pad is an index into the kit's pads; to play MIDI note {values[0]} send /note {values[0]} 127"
+    return reason
+
+
 def _arg_markdown(arg: Arg) -> str:
     tag = {"int": "i", "float": "f", "str": "s", "floats": "f×latent_dim"}[arg.kind]
     text = f"{tag}:{arg.name}"
-    if arg.kind == "int" and arg.high == MAX_SEED:
+    if arg is _PAD:
+        text += " 0..N-1 (kit pad index)"
+    elif arg.kind == "int" and arg.high == MAX_SEED:
         text += " 0..2⁶³-1"
     elif arg.low is not None and arg.kind != "floats" and arg.high != MAX_INT32:
         text += f" {arg.low:g}..{arg.high:g}"

@@ -116,6 +116,28 @@ def test_render_and_status_come_back_as_values(engine, tiny_bundle):
     assert values["received"] == 5 and values["osc_late"] == 2 and values["dropped"] == 0
 
 
+def test_status_json_names_every_counter(engine):
+    import json
+
+    reply = route(msg("/status.json"), engine, RouteContext(counters={"received": 5, "late": 2}))
+    assert reply.address == "/status.json" and reply.tags == "s"
+    body = json.loads(reply.args[0])
+    assert body["osc"] == {"received": 5, "late": 2}
+    assert body["engine"]["sample_rate"] == RATE and body["engine"]["pads"] == len(engine.kit.pads)
+    assert set(engine.status()) == set(body["engine"])
+
+
+def test_knob_routes_and_master_gain_speak_engine_apply(engine, monkeypatch):
+    calls = []
+    monkeypatch.setattr(engine, "apply", lambda target, value: calls.append((str(target), value)))
+    route(msg("/pad/gain", "if", 1, -6.0), engine)
+    route(msg("/pad/knob", "iif", 2, 5, 0.5), engine)
+    route(msg("/pad/pitch", "if", 0, 3.0), engine)
+    route(msg("/master/gain", "f", -3.0), engine)
+    assert calls == [("pad.1.gain_db", -6.0), ("pad.2.direction.5", 0.5), ("pad.0.pitch_semitones", 3.0),
+                     ("master.gain_db", -3.0)]
+
+
 NAN, INF = float("nan"), float("inf")
 REFUSED = [
     (msg("/nope"), "unknown address /nope"),
@@ -127,7 +149,10 @@ REFUSED = [
     (msg("/pad/trigger", "if", 0, NAN), "velocity must be finite"),
     (msg("/pad/trigger", "if", 0, INF), "velocity must be finite"),
     (msg("/pad/trigger", "if", 0, 1.5), "velocity must be in [0, 1]"),
-    (msg("/pad/trigger", "i", 9), "pad must be an integer in [0, 4)"),  # the kit's own bound, from the Engine
+    (msg("/pad/trigger", "i", 9), "pad must be an integer in [0, 3]"),  # the kit's own bound, from the Engine
+    (msg("/pad/trigger", "i", 36), "pad is an index into the kit's pads; to play MIDI note 36 send /note 36 127"),
+    (msg("/pad/knob", "iif", 0, 63, 0.5), "direction must be an integer in [0, 7]"),  # OSC reaches 63; the model has 8
+    (msg("/master/gain", "f", 13.0), "gain_db must be in [-60, 12]"),
     (msg("/pad/trigger", "i", -1), "pad must be in [0, 127]"),
     (msg("/note", "ii", 200, 1), "note must be in [0, 127]"),
     (msg("/note", "if", 36, 0.5), "velocity must be an integer"),
@@ -137,9 +162,9 @@ REFUSED = [
     (msg("/pad/dim", "iif", 0, 8, 1.0), "dim must be"),
     (msg("/pad/random", "ii", 0, -5), "seed must be in"),
     (msg("/pad/knob", "iif", 0, 1, 1.5), "value must be in [-1, 1]"),
-    (msg("/pad/knob", "iif", 0, 40, 0.5), "direction must be in [0, 31]"),
+    (msg("/pad/knob", "iif", 0, 64, 0.5), "direction must be in [0, 63]"),
     (msg("/pad/morph", "iiif", 0, 1, 2, 1.5), "t must be in [0, 1]"),
-    (msg("/pad/morph", "iiif", 0, 1, 7, 0.5), "pad must be an integer in [0, 4)"),
+    (msg("/pad/morph", "iiif", 0, 1, 7, 0.5), "pad must be an integer in [0, 3]"),
     (msg("/pad/gain", "if", 0, 40.0), "gain_db must be in [-60, 12]"),
     (msg("/pad/gain", "id", 0, -INF), "gain_db must be finite"),
     (msg("/pad/pan", "if", 0, 2.0), "pan must be in [-1, 1]"),
@@ -153,9 +178,9 @@ REFUSED = [
     (msg("/panic", "i", 1), "takes 0 argument(s), got 1"),
     (msg("/render", "i", 7), "takes 1 argument(s) then z floats"),
     (msg("/render", "ff", 7.5, 1.0), "request_id must be an integer"),
-    (msg("/focus", "i", 4), "pad must be an integer in [0, 4)"),
+    (msg("/focus", "i", 4), "pad must be an integer in [0, 3]"),
     (msg("/learn", "s", "focused.volume"), "is not a known target"),
-    (msg("/learn", "s", "pad.9.pan"), "pad must be an integer in [0, 4)"),
+    (msg("/learn", "s", "pad.9.pan"), "pad must be an integer in [0, 3]"),
     (msg("/learn", "i", 3), "target must be a string"),
 ]
 

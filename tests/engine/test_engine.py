@@ -154,7 +154,7 @@ def test_focus_learn_and_controllers(engine, tmp_path):
     assert engine.focus == 2 and engine.status()["focus"] == 2  # the last pad played
     engine.set_focus(1)
     assert engine.focus == 1
-    with pytest.raises(UserInputError, match=r"pad must be an integer in \[0, 4\)"):
+    with pytest.raises(UserInputError, match=r"pad must be an integer in \[0, 3\]"):
         engine.set_focus(4)
     engine.learn("focused.direction.0")
     assert engine.learn_target == "focused.direction.0"
@@ -171,9 +171,41 @@ def test_focus_learn_and_controllers(engine, tmp_path):
         engine.set_controllers([Controller(number=1, target="pad.9.pan", min=-1, max=1)])
     assert engine.kit.controllers == (row,)
     pads = engine.kit.pads
-    with pytest.raises(UserInputError, match=r"direction must be an integer in \[0, 8\)"):
+    with pytest.raises(UserInputError, match=r"direction must be an integer in \[0, 7\]"):
         engine.set_direction(0, engine.num_directions, 0.5)  # the model has no such knob
     assert engine.kit.pads == pads  # refused before the kit changed
     engine.set_focus(3)
     engine.set_kit(engine.kit.__class__(name="two", model=engine.kit.model, pads=pads[:2]))
     assert engine.focus == 1 and engine.wait_ready(10)  # the focus stays on a pad the kit has
+
+
+def test_apply_speaks_every_target_of_the_kit_schema(engine):
+    """One vocabulary for OSC knobs, MIDI controllers and kits: each TARGETS row reaches its field."""
+    engine.set_focus(2)
+    engine.apply("pad.1.gain_db", -6.0)
+    engine.apply("focused.pan", 0.5)
+    engine.apply("focused.pitch_semitones", 3.0)
+    engine.apply("pad.0.direction.2", 0.25)
+    engine.apply("master.gain_db", -3.0)
+    kit = engine.kit
+    assert kit.pads[1].gain_db == -6.0 and kit.pads[2].pan == 0.5 and kit.pads[2].pitch_semitones == 3.0
+    assert kit.pads[0].directions == (0.0, 0.0, 0.25) and kit.master_gain_db == -3.0
+    engine.apply("focus", 0.6)  # rounded: pad 1
+    assert engine.focus == 1
+    before = engine.kit
+    for target, value, needle in (("pad.1.gain_db", 99.0, r"gain_db must be a number in \[-60, 12\]"),
+                                  ("pad.1.volume", 0.0, "not a known target"),
+                                  ("focused.direction.8", 0.5, r"direction must be an integer in \[0, 7\]")):
+        with pytest.raises(UserInputError, match=needle):
+            engine.apply(target, value)
+    assert engine.kit is before  # a refused edit changes nothing
+
+
+def test_a_knob_edit_changes_one_field_in_place(engine, monkeypatch):
+    """No pad -> JSON -> parse round trip: parse_pad is not called for a knob."""
+    import ganshot.engine.kit as kit_module
+
+    monkeypatch.setattr(kit_module, "parse_pad", None)  # any call would raise TypeError
+    pad = engine.kit.pads[0]
+    engine.apply("pad.0.gain_db", -12.0)
+    assert engine.kit.pads[0] == pad.__class__(**{**pad.__dict__, "gain_db": -12.0})

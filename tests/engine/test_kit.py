@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from ganshot.engine import kit as kit_mod
 from ganshot.engine.kit_schema import TARGETS, Controller, parse_target
+from ganshot.engine.limits import MAX_DIRECTIONS, MAX_LATENT_DIM
 from ganshot.engine.errors import FormatError, IntegrityError, UserInputError
 from ganshot.engine.kit import (
     MAX_KIT_BYTES, Kit, ModelRef, Pad, check_model, kit_to_json, load_kit, parse_kit,
@@ -198,12 +199,13 @@ REFUSALS = [
     (mutate("pads.0.z", [0.0] * LATENT), "pads[0] has both z and seed"),
     (mutate("pads.0.seed", delete=True), "pads[0] has neither z nor seed"),
     (mutate("pads.0.seed", -1), "pads[0].seed must be an integer in [0, "),
-    (mutate("pads.1.z", []), "pads[1].z must hold 1 to 65536 values"),
+    (mutate("pads.1.z", []), f"pads[1].z must hold 1 to {MAX_LATENT_DIM} values"),
     (mutate("pads.1.z", [0.0, "1"]), "pads[1].z[1] must be a number, got a string"),
     (mutate("pads.1.z", [0.0, False]), "pads[1].z[1] must be a number, got true/false"),
     (mutate("pads.1.z", [float("nan")]), "pads[1].z[0] must be a finite number"),
     (mutate("pads.1.z", [10**400]), "pads[1].z[0] must be a number in [-1000, 1000]"),
-    (mutate("pads.0.directions", [0.0] * 33), "pads[0].directions must hold 0 to 32 values, got 33"),
+    (mutate("pads.0.directions", [0.0] * (MAX_DIRECTIONS + 1)),
+     f"pads[0].directions must hold 0 to {MAX_DIRECTIONS} values, got {MAX_DIRECTIONS + 1}"),
     (mutate("pads.0.directions", [1.5]), "pads[0].directions[0] must be a number in [-1, 1], got 1.5"),
     (mutate("pads.0.gain_db", 13), "pads[0].gain_db must be a number in [-60, 12], got 13"),
     (mutate("pads.0.gain_db", True), "pads[0].gain_db must be a number, got true/false"),
@@ -217,7 +219,8 @@ REFUSALS = [
     (mutate("controllers.0.number", 128), "controllers[0].number must be an integer in [0, 127]"),
     (mutate("controllers.0.number", delete=True), "controllers[0] is missing field 'number'"),
     (mutate("controllers.0.target", "focused.volume"), "controllers[0].target 'focused.volume' is not a known target"),
-    (mutate("controllers.0.target", "focused.direction.32"), "controllers[0].target 'focused.direction.32' is not"),
+    (mutate("controllers.0.target", f"focused.direction.{MAX_DIRECTIONS}"),
+     f"controllers[0].target 'focused.direction.{MAX_DIRECTIONS}' is not"),
     (mutate("controllers.0.target", "pad.01.pan"), "controllers[0].target 'pad.01.pan' is not"),
     (mutate("controllers.0.target", "pad.4.pan"), "controllers[0].target 'pad.4.pan' names pads[4] but the kit has 4"),
     (mutate("controllers.1.min", -61), "controllers[1].min must be a number in [-60, 12]"),
