@@ -93,11 +93,12 @@ def _rows(items: list, width: int) -> list[list]:
 
 def _write_sheet(path: Path, bundle, args, buffers, captions, row_labels, title: str) -> Path:
     """A labelled sheet of ``buffers`` (SHEET_COLUMNS per row) up to the model's Nyquist."""
-    from ganshot.engine.sheet import labelled_sheet
+    from ganshot.engine.sheet import LOW_HZ, labelled_sheet
     from ganshot.engine.spectrogram import write_png
 
     heading = (f"{title}\nmodel {bundle.name} ({bundle.sample_rate} Hz, model.json {bundle.sha256[:12]}), "
-               f"rendered at {args.sample_rate} Hz, backend {args.backend}; 0-{bundle.sample_rate / 2000:g} kHz shown")
+               f"rendered at {args.sample_rate} Hz, backend {args.backend}; frequency (log) {LOW_HZ:g} Hz to "
+               f"{bundle.sample_rate / 2000:g} kHz")
     image, _ = labelled_sheet(_rows(buffers, SHEET_COLUMNS), args.sample_rate, heading, row_labels,
                               _rows(captions, SHEET_COLUMNS), max_hz=bundle.sample_rate / 2)
     return write_png(path, image)

@@ -1,5 +1,6 @@
 """Labelled spectrogram sheets a musician can read: a title, named rows, a caption under each tile,
-frequency (kHz) and time (s) axes, tiles at least 160 px high. numpy and the built-in 5x7 font only.
+frequency (kHz, log by default) and time (s) axes, tiles at least 160 px high; numpy and the built-in
+5x7 font only.
 
 Cheat sheet::
 
@@ -22,11 +23,13 @@ import numpy as np
 
 from ._font import GLYPH_H, GLYPH_W, SPACING, text_mask, text_size
 from .errors import UserInputError
-from .spectrogram import spectrogram_tile
+from .spectrogram import frequency_position, spectrogram_tile
 
-__all__ = ["Box", "SheetLayout", "sheet_layout", "labelled_sheet", "MIN_TILE_HEIGHT_PX"]
+__all__ = ["Box", "SheetLayout", "sheet_layout", "labelled_sheet", "MIN_TILE_HEIGHT_PX", "LOW_HZ"]
 
 MIN_TILE_HEIGHT_PX = 160
+LOW_HZ = 40.0  # the bottom of a log-frequency tile: below a kick's fundamental
+LOG_TICKS_KHZ = (0.1, 0.5, 1, 2, 5, 10, 20)
 TILE_WIDTH_PX = 200
 SCALE = 2  # font scale: 10x14 px glyphs
 CHAR_W, CHAR_H = (GLYPH_W + SPACING) * SCALE, GLYPH_H * SCALE
@@ -77,9 +80,17 @@ def _fit(text: str, width_px: int) -> str:
     return text if len(text) <= room else text[:max(1, room - 1)] + "~"
 
 
+def _frequency_ticks(max_khz: float, min_khz: float | None) -> list[tuple[float, str]]:
+    if min_khz is None:
+        return _ticks(max_khz, 4)
+    return [(k, f"{k:g}") for k in LOG_TICKS_KHZ if min_khz <= k <= max_khz]
+
+
 def sheet_layout(title_lines, row_labels, captions, max_khz: float, duration_s: float,
-                 tile_height_px: int = MIN_TILE_HEIGHT_PX, tile_width_px: int = TILE_WIDTH_PX) -> SheetLayout:
-    """The boxes of a sheet with ``len(row_labels)`` rows of ``len(captions[r])`` tiles each."""
+                 tile_height_px: int = MIN_TILE_HEIGHT_PX, tile_width_px: int = TILE_WIDTH_PX,
+                 min_khz: float | None = None) -> SheetLayout:
+    """The boxes of a sheet with ``len(row_labels)`` rows of ``len(captions[r])`` tiles each; the
+    frequency axis runs linearly from 0 to ``max_khz``, or logarithmically from ``min_khz``."""
     if tile_height_px < MIN_TILE_HEIGHT_PX:
         raise UserInputError(f"tiles must be at least {MIN_TILE_HEIGHT_PX} px high, got {tile_height_px}")
     if not row_labels or len(captions) != len(row_labels) or not any(captions):
@@ -91,7 +102,7 @@ def sheet_layout(title_lines, row_labels, captions, max_khz: float, duration_s: 
         title.append(box)
         texts.append((line, box))
         y += LINE_H
-    freq_ticks = _ticks(max_khz, 4)
+    freq_ticks = _frequency_ticks(max_khz, min_khz)
     label_w = max(text_size(label, SCALE)[0] for label in row_labels)
     axis_w = max(text_size(label, SCALE)[0] for _, label in freq_ticks + [(0, "kHz")])
     tiles_x = MARGIN + label_w + GUTTER + axis_w + TICK + 3
@@ -103,7 +114,8 @@ def sheet_layout(title_lines, row_labels, captions, max_khz: float, duration_s: 
         labels.append(box)
         texts.append((label, box))
         for khz, tick_label in freq_ticks:
-            mark_y = y + tile_height_px - 1 - int(round(khz / max_khz * (tile_height_px - 1)))
+            mark_y = y + tile_height_px - 1 - int(round(float(frequency_position(khz, max_khz, min_khz))
+                                                        * (tile_height_px - 1)))
             w, h = text_size(tick_label, SCALE)
             texts.append((tick_label, Box(tiles_x - TICK - 3 - w, min(max(mark_y - h // 2, y), y + tile_height_px - h), w, h)))
             marks.append(Box(tiles_x - TICK - 1, mark_y, TICK, 1))
@@ -140,27 +152,28 @@ def _draw_text(image: np.ndarray, text: str, box: Box) -> None:
 
 
 def labelled_sheet(audio_rows, sample_rate: int, title: str, row_labels, captions, max_hz: float | None = None,
-                   tile_height_px: int = MIN_TILE_HEIGHT_PX, tile_width_px: int = TILE_WIDTH_PX
-                   ) -> tuple[np.ndarray, SheetLayout]:
+                   tile_height_px: int = MIN_TILE_HEIGHT_PX, tile_width_px: int = TILE_WIDTH_PX,
+                   log_frequency: bool = True) -> tuple[np.ndarray, SheetLayout]:
     """(uint8[H, W] greyscale picture, its layout): one spectrogram tile per one-shot of ``audio_rows``.
 
     ``audio_rows[r][c]`` is mono float audio at ``sample_rate`` or None (a blank tile);
     ``captions[r][c]`` is printed under it, ``row_labels[r]`` left of the row, ``title`` on top
-    (``\\n`` starts a new line). Tiles show 0 Hz .. ``max_hz`` (default Nyquist) over the
-    one-shot's length.
+    (``\\n`` starts a new line). Tiles show :data:`LOW_HZ` .. ``max_hz`` (default Nyquist) on a
+    log-frequency axis, or 0 Hz .. ``max_hz`` linearly (``log_frequency=False``), over the one-shot's length.
     """
     found = [a for row in audio_rows for a in row if a is not None]
     if not found or len(audio_rows) != len(row_labels):
         raise UserInputError("labelled_sheet needs one label per row and at least one one-shot")
     max_hz = sample_rate / 2 if max_hz is None else min(float(max_hz), sample_rate / 2)
     duration_s = max(np.asarray(a).size for a in found) / sample_rate
+    min_hz = LOW_HZ if log_frequency else None
     layout = sheet_layout(title.split("\n"), list(row_labels), [list(c) for c in captions], max_hz / 1000,
-                          duration_s, tile_height_px, tile_width_px)
+                          duration_s, tile_height_px, tile_width_px, None if min_hz is None else min_hz / 1000)
     image = np.full((layout.height, layout.width), PAPER, np.uint8)
     for row_audio, row_boxes in zip(audio_rows, layout.tiles):
         for audio, box in zip(row_audio, row_boxes):
             image[box.y:box.y + box.h, box.x:box.x + box.w] = BLANK_TILE if audio is None else \
-                spectrogram_tile(audio, sample_rate, box.h, box.w, max_hz)
+                spectrogram_tile(audio, sample_rate, box.h, box.w, max_hz, min_hz)
     for mark in layout.marks:
         image[mark.y:mark.y + mark.h, mark.x:mark.x + mark.w] = INK
     for text, box in layout.texts:

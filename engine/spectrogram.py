@@ -4,6 +4,7 @@ Cheat sheet::
 
     image = spectrogram_image(audio)                  # uint8[freq_bins, frames], low frequencies at the bottom
     tile = spectrogram_tile(audio, 16000, height_px=160, width_px=200, max_hz=8000)   # resized, 0..max_hz
+    tile = spectrogram_tile(audio, 16000, min_hz=50)  # log frequency, 50 Hz .. Nyquist
     sheet = contact_sheet([image, ...], columns=8)    # one uint8 picture, 2-pixel gutters
     write_png("sheet.png", sheet)                     # greyscale PNG, written atomically
 """
@@ -18,7 +19,7 @@ import numpy as np
 from .atomic import atomic_write_bytes
 from .errors import UserInputError
 
-__all__ = ["spectrogram_image", "spectrogram_tile", "contact_sheet", "write_png", "png_bytes"]
+__all__ = ["spectrogram_image", "spectrogram_tile", "frequency_position", "contact_sheet", "write_png", "png_bytes"]
 
 FLOOR_DB = -80.0
 
@@ -40,25 +41,45 @@ def spectrogram_image(audio: np.ndarray, n_fft: int = 256, hop: int = 128, floor
     return (scaled.T[::-1] * 255).astype(np.uint8)
 
 
-def spectrogram_tile(audio: np.ndarray, sample_rate: int, height_px: int = 160, width_px: int = 200,
-                     max_hz: float | None = None, floor_db: float = FLOOR_DB) -> np.ndarray:
-    """uint8[height_px, width_px]: the spectrogram of ``audio`` from 0 Hz (bottom row) to ``max_hz`` (top row,
-    default Nyquist) over the whole one-shot (left to right), resized by nearest neighbour.
+def frequency_position(freq_hz, max_hz: float, min_hz: float | None = None):
+    """Height (0 = bottom, 1 = top) of ``freq_hz`` on a tile: linear from 0 Hz, or logarithmic from ``min_hz``."""
+    freq = np.asarray(freq_hz, dtype=np.float64)
+    if min_hz is None:
+        return freq / max_hz
+    return np.log(np.maximum(freq, min_hz) / min_hz) / np.log(max_hz / min_hz)
 
-    The FFT size is the power of two that gives at least ``height_px`` bins below ``max_hz``
-    (at least 256); the hop spreads about ``width_px`` frames over the one-shot.
+
+def _row_frequencies_hz(height_px: int, max_hz: float, min_hz: float | None) -> np.ndarray:
+    """float64[height_px]: the frequency each tile row shows, top row first (the inverse of frequency_position)."""
+    up = (np.arange(height_px)[::-1] + 0.5) / height_px
+    return up * max_hz if min_hz is None else min_hz * (max_hz / min_hz) ** up
+
+
+def spectrogram_tile(audio: np.ndarray, sample_rate: int, height_px: int = 160, width_px: int = 200,
+                     max_hz: float | None = None, min_hz: float | None = None,
+                     floor_db: float = FLOOR_DB) -> np.ndarray:
+    """uint8[height_px, width_px]: the spectrogram of ``audio`` up to ``max_hz`` (top row, default Nyquist)
+    over the whole one-shot (left to right), resized by nearest neighbour.
+
+    Rows run linearly from 0 Hz, or, with ``min_hz``, logarithmically from ``min_hz`` (a musician's
+    view: kicks and hats both get room). The FFT size is the power of two that gives at least
+    ``height_px`` bins below ``max_hz`` (linear), or about 32 ms (log; at least 256); the hop
+    spreads about ``width_px`` frames over the one-shot.
     """
     if height_px < 1 or width_px < 1 or sample_rate <= 0:
         raise UserInputError(f"a tile needs a positive size and rate, got {height_px}x{width_px} at {sample_rate} Hz")
     nyquist = sample_rate / 2
     max_hz = nyquist if max_hz is None else min(float(max_hz), nyquist)
+    if min_hz is not None and not 0 < min_hz < max_hz:
+        raise UserInputError(f"min_hz must be in (0, {max_hz:g}), got {min_hz!r}")
     audio = np.asarray(audio, dtype=np.float32).reshape(-1)
     n_fft = 256
-    while (n_fft // 2) * max_hz / nyquist < height_px and n_fft < 8192:
+    while n_fft < 8192 and ((n_fft // 2) * max_hz / nyquist < height_px if min_hz is None
+                            else n_fft < sample_rate / 32):
         n_fft *= 2
     hop = max(1, (max(audio.size, n_fft) - n_fft) // max(1, width_px - 1))
     image = spectrogram_image(audio, n_fft=n_fft, hop=hop, floor_db=floor_db)[::-1]  # row 0 = 0 Hz here
-    rows = np.minimum((np.arange(height_px)[::-1] + 0.5) / height_px * max_hz / nyquist * (n_fft // 2),
+    rows = np.minimum(np.round(_row_frequencies_hz(height_px, max_hz, min_hz) / nyquist * (n_fft // 2)),
                       image.shape[0] - 1).astype(int)
     cols = np.minimum((np.arange(width_px) + 0.5) / width_px * image.shape[1], image.shape[1] - 1).astype(int)
     return np.ascontiguousarray(image[rows][:, cols])

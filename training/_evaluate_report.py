@@ -181,7 +181,7 @@ def markdown(report: dict, grid_name: str) -> str:
         "",
         f"`{grid_name}`: one labelled row per class in the order above; the first tile is a real test one-shot of the "
         "class (blank when the test split has none), then the generated one-shots the classifier is surest of, "
-        "with their seeds and probabilities; frequency in kHz, time in s.",
+        "with their seeds and probabilities; frequency in kHz on a log axis, time in s.",
         "",
         "Method: Inception Score = exp(E KL(p(y|x) ‖ p(y))) over each whole set with the drum classifier; Fréchet "
         "distance between Gaussians fitted to the classifier's 64-d embeddings, with as many generated one-shots "

@@ -54,13 +54,13 @@ from ganshot.engine.latent import seeded_latent
 from ganshot.engine.runtime import load_generator_runtime
 from ganshot.engine.spectrogram import write_png
 
-from ganshot.engine.sheet import labelled_sheet
+from ganshot.engine.sheet import LOW_HZ, labelled_sheet
 from ganshot.engine.strict_json import read_json_file
 
 from .artefacts import SILENCE_DB, TAIL_SHARE, tail_floor_db, tonal_lines_db
 from .classifier import ClassifierConfig, load_classifier, log_mel, save_classifier, train_classifier
 from .data import OneShotDataset
-from .metrics import coverage, frechet_distance, inception_score, nearest_distances, probe_accuracy
+from .metrics import PROBE_FOLDS, coverage, frechet_distance, inception_score, nearest_distances, probe_accuracy
 
 __all__ = ["evaluate", "split_items", "render_seeds", "memorisation", "load_report", "tail_floors", "tonal_lines",
            "FAMILIES", "TARGETS", "PRESENT_SHARE", "REPORT_FORMAT", "REPORT_VERSION", "READABLE_VERSIONS"]
@@ -238,7 +238,7 @@ def _grid(report: dict, real, real_labels, generated, probs, path: Path) -> Path
                         + [f"seed {first_seed + i} ({probs[i, c]:.2f})" for i in chosen] + [""] * (GRID_COLUMNS - len(chosen)))
     m, g = report["model"], report["generated"]
     title = (f"{m['name']}: {g['count']} one-shots from seeds {first_seed}..{first_seed + g['count'] - 1}, "
-             f"{report['dataset']['sample_rate_hz']} Hz\nrow = class the drum classifier picks; first tile a real "
+             f"{report['dataset']['sample_rate_hz']} Hz; frequency on a log axis from {LOW_HZ:g} Hz\nrow = class the drum classifier picks; first tile a real "
              f"test one-shot, then the generated ones it is surest of (seed, probability)")
     image, _ = labelled_sheet(rows, report["dataset"]["sample_rate_hz"], title, classes, captions)
     return write_png(path, image)
@@ -302,7 +302,7 @@ def _scores(figs: dict, p_gen, e_gen, classes, n_train: int) -> dict:
     fd_gen = frechet_distance(e_gen[:fd_count], figs["e_test"])
     shares = coverage(p_gen, classes)
     families = {name: float(sum(shares.get(c, 0.0) for c in members)) for name, members in FAMILIES.items()}
-    probe = probe_accuracy(figs["e_test"], e_gen)
+    probe = probe_accuracy(figs["e_test"], e_gen, folds=min(PROBE_FOLDS, len(figs["e_test"])))  # tiny test splits
     return {
         "inception_score": {"real_test": is_real, "generated": is_gen, "ratio": is_gen / max(is_real, 1e-12)},
         "frechet_distance": {"floor_train_vs_test": floor, "generated_vs_test": fd_gen, "generated_used": fd_count,

@@ -59,3 +59,19 @@ def test_a_tile_puts_a_sine_at_its_frequency_row():
     t48 = np.arange(24000) / 48000
     half = spectrogram_tile(np.sin(2 * np.pi * 2000 * t48), 48000, height_px=160, width_px=100, max_hz=4000)
     assert abs(int(np.argmax(half[:, 50])) - (159 - 2000 / 4000 * 159)) <= 2
+
+
+def test_a_log_frequency_tile_and_its_axis_agree_on_where_a_sine_sits():
+    from ganshot.engine.spectrogram import frequency_position
+
+    t = np.arange(8192) / RATE
+    tile = spectrogram_tile(np.sin(2 * np.pi * 1000 * t), RATE, height_px=160, width_px=100, min_hz=40)
+    expected_row = 159 - float(frequency_position(1000, 8000, 40)) * 159
+    assert abs(int(np.argmax(tile[:, 50])) - expected_row) <= 3
+    layout = sheet_layout(["t"], ["a"], [["x"]], 8.0, 0.5, min_khz=0.04)
+    tile_box = layout.tiles[0][0]
+    ticks = {text for text, box in layout.texts if box.x + box.w < tile_box.x and box.y >= tile_box.y
+             and box.y + box.h <= tile_box.y + tile_box.h} - {"a"}
+    assert ticks == {"0.1", "0.5", "1", "2", "5"}
+    one_khz = next(box for text, box in layout.texts if text == "1" and box.x < tile_box.x)
+    assert abs(one_khz.y + one_khz.h / 2 - (tile_box.y + expected_row)) <= 2  # the label sits at the sine's row
