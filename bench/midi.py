@@ -26,8 +26,13 @@ sender process (its own GIL) opens a JACK MIDI output with python-rtmidi, connec
    (the settled sound; the bridge rate-limits a knob to 50 values/s and the render worker keeps
    only the newest request, so a sweep renders a few buffers, not one per value).
 
+Notes are scheduled at a constant latency (arrival + output lead + ``--lead-ms``, see
+bridges/midi/server.py); ``--asap`` plays them when the dispatch thread sees them instead
+(the behaviour before), for a side-by-side figure.
+
     python bench/midi.py
     python bench/midi.py --probes 100 --sweeps 20
+    python bench/midi.py --asap
 """
 
 from __future__ import annotations
@@ -153,6 +158,8 @@ def main(argv=None) -> None:
     parser.add_argument("--sweep-gap-ms", type=float, default=400.0, help="pause after each sweep")
     parser.add_argument("--poll-ms", type=float, default=0.5, help="pad_buffer poll period")
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads")
+    parser.add_argument("--lead-ms", type=float, default=None, help="--midi-lead-ms (default: the bridge's)")
+    parser.add_argument("--asap", action="store_true", help="play notes when seen (no arrival-time scheduling)")
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="ganshot-midi-bench-"))
@@ -184,7 +191,10 @@ def main(argv=None) -> None:
         stream.start()
         midi_parser = argparse.ArgumentParser()
         add_midi_arguments(midi_parser)
-        midi = start_midi(engine, midi_parser.parse_args(MIDI_ARGS), out=open(os.devnull, "w"))
+        lead_args = [] if args.lead_ms is None else ["--midi-lead-ms", str(args.lead_ms)]
+        midi = start_midi(engine, midi_parser.parse_args(MIDI_ARGS + lead_args), out=open(os.devnull, "w"))
+        if args.asap:
+            midi.server._start_frame = lambda arrival_s: None
         if midi is None or midi.backend.api != "jack" or midi.watcher.virtual is None:
             raise SystemExit("midi.py: the MIDI bridge did not open its virtual JACK MIDI input")
         mixer = engine.mixer
@@ -245,6 +255,7 @@ def main(argv=None) -> None:
                                        engine.render(engine.pad_latent(PROBE_PAD), PROBE_PITCH_SEMITONES)))
         ahead_s = (lambda c: c.dac_time - c.current_time)(mixer._read_clock())
         latency_s, lead_frames = stream.latency_s, stream.lead_frames
+        lead_ms_used = midi.server.lead_ms
         midi.close()
         midi = None
         engine.close()
@@ -290,6 +301,11 @@ def main(argv=None) -> None:
              f"<= dispatch + {1e3 * BLOCK_SIZE / SAMPLE_RATE:.2f} ms (1 block)"),
             ("  sent -> voice start heard at the DAC p50 / p99 / max", stats(heard_ms),
              f"<= {1e3 * lead_frames / SAMPLE_RATE:.2f} ms + dispatch (lead: DAC ahead + 2 blocks)"),
+            ("  heard jitter p99 - p50 / late notes (bridge)",
+             f"{np.percentile(heard_ms, 99) - np.percentile(heard_ms, 50):.2f} ms / "
+             f"{counters.get('late', 0)} of {counters.get('timed', 0)} timed"
+             + (" (--asap: not timed)" if args.asap else f" (lead {lead_ms_used:g} ms)"),
+             "<= 1 ms / 0"),
             (f"knob: {len(knobs['moves'])} single CC {KNOB_CC} moves, new buffers seen",
              f"{len(move_ms)} (renders done in all: {renders}; render p50 / p99 "
              f"{status['render_ms_p50']:.1f} / {status['render_ms_p99']:.1f} ms)", "one per move"),

@@ -43,8 +43,9 @@ def _engine(args, loaded=None, **kwargs):
 def _status_line(engine, device_name: str) -> str:
     s = engine.status()
     p50 = "-" if s["render_ms_p50"] != s["render_ms_p50"] else f"{s['render_ms_p50']:.1f}"
+    limit = f"limit -{s['limiter_max_db']:.1f} dB | " if s["limiter_max_db"] > 0.05 else ""  # the most, since start
     return (f"voices {s['voices']:2d} | underflows {s['underflows']} | late {s['late']} | render {p50} ms "
-            f"| {s['backend']} | {device_name} @ {s['sample_rate']} Hz")
+            f"| {limit}{s['backend']} | {device_name} @ {s['sample_rate']} Hz")
 
 
 def cmd_serve(args) -> int:

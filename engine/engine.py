@@ -30,6 +30,7 @@ coefficient c in [-1, 1] moves z by ``c · DIRECTION_RANGE_SIGMAS · σ_k`` alon
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
@@ -51,6 +52,13 @@ __all__ = ["Engine", "DIRECTION_RANGE_SIGMAS", "DEFAULT_SAMPLE_RATE"]
 DIRECTION_RANGE_SIGMAS = 3.0  # a direction knob at +1 moves z by 3 σ
 DEFAULT_SAMPLE_RATE = 48000
 _RENDER_FIELDS = frozenset({"z", "seed", "directions", "pitch_semitones"})  # pad fields that change the sound
+
+
+def _directions_of(bundle) -> tuple:
+    """``(vectors float32[K, latent_dim], sigmas float32[K])`` of a bundle's latent directions, or (None, None)."""
+    if bundle.directions is None:
+        return None, None
+    return (np.asarray(bundle.directions["vectors"], np.float32), np.asarray(bundle.directions["sigmas"], np.float32))
 
 
 class Engine:
@@ -78,8 +86,10 @@ class Engine:
         self.learn_target: str | None = None  # armed by learn(); a MIDI bridge binds the next CC to it
         self.worker = RenderWorker(self.runtime, bundle.sha256, self.sample_rate, post=post,
                                    cache_bytes=cache_bytes, on_ready=self._on_ready)
-        self._directions = None if bundle.directions is None else np.asarray(bundle.directions["vectors"], np.float32)
-        self._sigmas = None if bundle.directions is None else np.asarray(bundle.directions["sigmas"], np.float32)
+        self.worker.on_ready = self._ready_for(self.worker)
+        self._directions, self._sigmas = _directions_of(bundle)
+        self.model_swap = None  # the last load_model(): its stage and progress show in status()
+        self.closed = False
         self.mixer.set_master_gain(float(_latent.db_to_gain(kit.master_gain_db)))
         self._render_all(wait=True)
 
@@ -88,18 +98,21 @@ class Engine:
     def kit(self) -> Kit:
         return self._kit
 
-    def pad_latent(self, index: int, kit: Kit | None = None) -> np.ndarray:
-        """The z float32[latent_dim] a pad renders: its z (or seed) moved along its directions."""
+    def pad_latent(self, index: int, kit: Kit | None = None, bundle: ModelBundle | None = None) -> np.ndarray:
+        """The z float32[latent_dim] a pad renders: its z (or seed) moved along its directions
+        (of ``bundle``, default the engine's model: a model swap renders for the next one)."""
         pad = (kit or self._kit).pads[index]
+        bundle = bundle or self.bundle
         if pad.z is not None:
             z = np.asarray(pad.z, dtype=np.float32)
         else:
-            z = _latent.seeded_latent(pad.seed, self.bundle.latent_dim, self.bundle.latent_distribution)
+            z = _latent.seeded_latent(pad.seed, bundle.latent_dim, bundle.latent_distribution)
         if not pad.directions:
             return z
         count = len(pad.directions)
-        dirs = None if self._directions is None else self._directions[:count]
-        sigmas = (np.ones(count, np.float32) if self._sigmas is None else self._sigmas[:count]) * DIRECTION_RANGE_SIGMAS
+        directions, sigmas = _directions_of(bundle) if bundle is not self.bundle else (self._directions, self._sigmas)
+        dirs = None if directions is None else directions[:count]
+        sigmas = (np.ones(count, np.float32) if sigmas is None else sigmas[:count]) * DIRECTION_RANGE_SIGMAS
         if dirs is not None and len(dirs) < count:
             raise UserInputError(f"the model has {len(dirs)} directions; pad {index} uses {count}")
         return _latent.apply_directions(z, dirs, np.asarray(pad.directions, np.float32), sigmas)
@@ -120,8 +133,14 @@ class Engine:
         for index in range(len(kit.pads)):
             self._request(index, kit)
 
-    def _on_ready(self, pad: int, buffer: np.ndarray, request_id: int) -> None:
+    def _ready_for(self, worker: RenderWorker):
+        """The on_ready callback of ``worker``: its results count only while it is the engine's."""
+        return lambda pad, buffer, request_id: self._on_ready(pad, buffer, request_id, worker)
+
+    def _on_ready(self, pad: int, buffer: np.ndarray, request_id: int, worker=None) -> None:
         with self._lock:  # called from the render thread
+            if worker is not None and worker is not self.worker:
+                return  # rendered by a model swapped out since (its ids are another count)
             if request_id <= self._generation_start or pad >= len(self._buffers):
                 return  # made for a kit that is no longer loaded
             if request_id > self._buffer_ids[pad]:
@@ -327,6 +346,53 @@ class Engine:
         self.mixer.set_master_gain(float(_latent.db_to_gain(kit.master_gain_db)))
         self._render_all(wait=wait)
 
+    # -- models ------------------------------------------------------------------------------
+    def load_model(self, model, *, kit: Kit | None = None, backend: str | None = None,
+                   at_frame: int | None = None, on_done=None):
+        """Swap to another model without a gap: it loads, warms up and pre-renders every pad on a
+        background thread while this one plays, then the next triggers play it (from ``at_frame``,
+        when given). Returns the :class:`~.model_swap.ModelSwap` at once; a swap still running is
+        cancelled. A failure leaves the current model playing (``swap.error``)."""
+        from .model_swap import ModelSwap
+
+        swap = ModelSwap(self, model, kit=kit, backend=backend, at_frame=at_frame, on_done=on_done)
+        with self._lock:
+            previous, self.model_swap = self.model_swap, swap
+        if previous is not None:
+            previous.cancel()
+        return swap.start()
+
+    def install_model(self, bundle: ModelBundle, runtime, worker: RenderWorker, kit: Kit, buffers,
+                      snapshot: Kit | None = None) -> None:
+        """Switch to a prepared model at once (ModelSwap calls this): ``worker`` renders for
+        ``runtime``, ``buffers`` hold every pad of ``kit`` rendered by it. Pads edited since
+        ``snapshot`` (the kit the buffers were rendered from) keep their edits and render again."""
+        check_model(kit, bundle)
+        if len(buffers) != len(kit.pads):
+            raise UserInputError(f"{len(buffers)} buffers for a kit of {len(kit.pads)} pads")
+        worker.on_ready = self._ready_for(worker)
+        with self._lock:
+            if snapshot is not None and len(snapshot.pads) == len(self._kit.pads) == len(kit.pads):
+                edited = [i for i, (then, now) in enumerate(zip(snapshot.pads, self._kit.pads)) if then != now]
+                pads = tuple(now if i in edited else new for i, (new, now) in
+                             enumerate(zip(kit.pads, self._kit.pads)))
+                kit = dataclasses.replace(kit, pads=pads, master_gain_db=self._kit.master_gain_db,
+                                          controllers=self._kit.controllers)
+            else:
+                edited = []
+            old = self.worker
+            self.bundle, self.runtime, self.worker = bundle, runtime, worker
+            self._directions, self._sigmas = _directions_of(bundle)
+            self._kit = kit
+            self._buffers, self._buffer_ids = list(buffers), [0] * len(kit.pads)
+            self._generation_start = 0
+            self.focus = max(0, min(self.focus, len(kit.pads) - 1))
+        self.mixer.set_master_gain(float(_latent.db_to_gain(kit.master_gain_db)))
+        for index in edited:
+            self._request(index, kit)
+        old.on_ready = None
+        old.close()
+
     def save_kit(self, path) -> None:
         save_kit(self._kit, path)
 
@@ -355,6 +421,9 @@ class Engine:
             "late": mixer["late_starts"],
             "dropped": mixer["commands_dropped"],
             "stolen": mixer["voices_stolen"],
+            "limiter_db": mixer["limiter_reduction_db"],  # the master limiter's gain reduction now, dB >= 0
+            "limiter_max_db": mixer["limiter_max_reduction_db"],  # and its most since the mixer's reset_peaks()
+            "peak_db": mixer["peak_db"],  # the loudest frame before it, dBFS
             "renders": worker["renders_done"],
             "render_ms_p50": worker["render_ms_p50"],
             "render_ms_p99": worker["render_ms_p99"],
@@ -367,9 +436,12 @@ class Engine:
             "frame": mixer["frames_done"],
             "pads": len(self._kit.pads),
             "focus": self.focus,
+            "model": self.bundle.name,
+            "model_swap": None if self.model_swap is None else self.model_swap.status(),
         }
 
     def close(self) -> None:
+        self.closed = True  # a model swap in progress gives up
         if self.stream is not None:
             self.stream.close()
             self.stream = None

@@ -21,7 +21,7 @@ from pathlib import Path
 from ganshot.engine.errors import UserInputError
 
 from .ports import API_NAMES, RESCAN_S, VIRTUAL_PORT_NAME
-from .server import DEFAULT_KNOB_RATE_HZ, DEFAULT_QUEUE_SIZE
+from .server import DEFAULT_KNOB_RATE_HZ, DEFAULT_LEAD_MS, DEFAULT_QUEUE_SIZE, MAX_LEAD_MS
 
 __all__ = ["add_midi_arguments", "add_midi_ports_command", "start_midi", "cmd_midi_ports", "MidiBridge"]
 
@@ -54,6 +54,9 @@ def add_midi_arguments(parser) -> None:
                        help="use only the kit's controllers, not the default CC map")
     group.add_argument("--midi-knob-rate", type=float, default=DEFAULT_KNOB_RATE_HZ, metavar="HZ",
                        help="values per second per knob that reach the engine (the last one always does)")
+    group.add_argument("--midi-lead-ms", type=float, default=DEFAULT_LEAD_MS, metavar="MS",
+                       help="notes play this long (plus the output latency) after they arrived: a constant "
+                            "latency; raise it if `late` counts notes on a loaded machine")
     group.add_argument("--midi-queue", type=int, default=DEFAULT_QUEUE_SIZE, metavar="N",
                        help="MIDI messages waiting for dispatch before new ones are dropped (counted)")
     group.add_argument("--midi-rescan", type=float, default=RESCAN_S, metavar="SECONDS",
@@ -114,6 +117,8 @@ def _check(args) -> tuple[list[str], int | None]:
         raise UserInputError(f"--midi-channel must be 1..16, got {channel}")
     if not 0 < args.midi_knob_rate <= 10000:
         raise UserInputError(f"--midi-knob-rate must be in (0, 10000] values per second, got {args.midi_knob_rate}")
+    if not 0 <= args.midi_lead_ms <= MAX_LEAD_MS:
+        raise UserInputError(f"--midi-lead-ms must be 0..{MAX_LEAD_MS:g} ms, got {args.midi_lead_ms}")
     if not 1 <= args.midi_queue <= 1 << 20:
         raise UserInputError(f"--midi-queue must be 1..{1 << 20}, got {args.midi_queue}")
     if not 0.1 <= args.midi_rescan <= 3600:
@@ -179,7 +184,8 @@ def start_midi(engine, args, out=None, backend=None):
         report(f"MIDI learn: CC {controller.number} ({channel}) -> {controller.target}; {where}")
 
     server = MidiServer(engine, MidiMapper(note_channel, use_defaults=not args.midi_no_defaults), switcher,
-                        queue_size=args.midi_queue, knob_rate_hz=args.midi_knob_rate, on_learn=learned)
+                        queue_size=args.midi_queue, knob_rate_hz=args.midi_knob_rate, lead_ms=args.midi_lead_ms,
+                        on_learn=learned)
     virtual = None if args.midi_virtual in ("", "none") else args.midi_virtual
     watcher = PortWatcher(backend, wanted, server.feed, virtual_name=virtual, interval_s=args.midi_rescan,
                           report=report)

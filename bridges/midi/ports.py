@@ -10,8 +10,16 @@ Cheat sheet::
 
     fake = FakeBackend(["Pads", "Keys"])        # tests: fake.send("Pads", b"\\x90\\x24\\x64")
 
-A backend opens inputs that call ``sink(data)`` with each raw message (a list or bytes). The
-sink is :meth:`MidiServer.feed`: it only counts or enqueues, and never raises.
+A backend opens inputs that call ``sink(data, arrival_s)`` with each raw message (a list or
+bytes) and when it arrived (a ``time.monotonic()`` value, see :class:`ArrivalClock`). The sink
+is :meth:`MidiServer.feed`: it only counts or enqueues, and never raises.
+
+Arrival times: rtmidi gives each message the driver's time since the previous one on that
+port (JACK: the time of the JACK cycle that delivered it; ALSA: the sequencer's event time),
+but we see a message only when rtmidi's thread or our poller gets to it, which under load
+can be milliseconds later. :class:`ArrivalClock` chains the driver's deltas from the moment
+we saw the port's messages, never later than when we saw one and never more than
+:data:`MAX_BACKDATE_S` earlier, so a late poll or a busy GIL does not move a note.
 
 API choice (``auto``): ``MIDO_BACKEND=mido.backends.rtmidi/API`` when set; CoreMIDI on macOS,
 WinMM on Windows; on Linux JACK MIDI when a JACK server is running (its socket exists),
@@ -36,8 +44,8 @@ import time
 
 from ganshot.engine.errors import UserInputError
 
-__all__ = ["API_NAMES", "VIRTUAL_PORT_NAME", "RESCAN_S", "POLL_S", "MidiUnavailable", "FakeBackend",
-           "RtMidiBackend", "PortWatcher", "choose_api", "open_backend", "select_ports"]
+__all__ = ["API_NAMES", "VIRTUAL_PORT_NAME", "RESCAN_S", "POLL_S", "MAX_BACKDATE_S", "MidiUnavailable", "FakeBackend",
+           "ArrivalClock", "RtMidiBackend", "PortWatcher", "choose_api", "open_backend", "select_ports"]
 
 #: ``--midi-api`` value -> rtmidi API name (``rtmidi.API_<name>``, as in MIDO_BACKEND).
 API_NAMES = {"alsa": "LINUX_ALSA", "jack": "UNIX_JACK", "coremidi": "MACOSX_CORE", "winmm": "WINDOWS_MM"}
@@ -45,6 +53,7 @@ VIRTUAL_PORT_NAME = "ganshot"
 RESCAN_S = 2.0
 POLL_S = 0.001  # JACK poller period: at most this much added latency
 RTMIDI_QUEUE = 1024  # messages rtmidi holds per port between two polls
+MAX_BACKDATE_S = 0.05  # an arrival time is at most this much before we saw the message
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +110,34 @@ def select_ports(names, wanted) -> list[str]:
     return picked
 
 
+class ArrivalClock:
+    """Arrival times (``time.monotonic()`` scale) of one port's messages from the driver's
+    delta times (seconds since the port's previous message) and when each was seen.
+
+    The chain ``previous arrival + delta`` follows the driver's spacing exactly; it is
+    clamped to ``[seen - MAX_BACKDATE_S, seen]``: a message cannot arrive after we saw it,
+    and a chain that drifted (or a first message, delta 0) restarts from what we saw.
+    """
+
+    def __init__(self, max_backdate_s: float = MAX_BACKDATE_S):
+        self.max_backdate_s = float(max_backdate_s)
+        self._last: float | None = None
+        self.clamped = 0  # how often the chain was pulled back into the window
+
+    def stamp(self, delta_s, seen_s: float) -> float:
+        chained = None if self._last is None or not delta_s or delta_s < 0 else self._last + float(delta_s)
+        if chained is None:
+            arrival = seen_s
+        elif chained > seen_s:
+            arrival, self.clamped = seen_s, self.clamped + 1
+        elif chained < seen_s - self.max_backdate_s:
+            arrival, self.clamped = seen_s - self.max_backdate_s, self.clamped + 1
+        else:
+            arrival = chained
+        self._last = arrival
+        return arrival
+
+
 # -- the fake: same interface, driven by tests ----------------------------------------------------
 class _FakeInput:
     def __init__(self, backend, name, sink):
@@ -136,9 +173,9 @@ class FakeBackend:
         self.virtual = _FakeInput(self, name, sink)
         return self.virtual
 
-    def send(self, name, data) -> None:
+    def send(self, name, data, arrival_s: float | None = None) -> None:
         port = self.virtual if self.virtual is not None and name == self.virtual.name else self.inputs[name]
-        port.sink(list(data))
+        port.sink(list(data), time.monotonic() if arrival_s is None else arrival_s)
 
     def close(self) -> None:
         pass
@@ -148,13 +185,14 @@ class FakeBackend:
 class _RtInput:
     def __init__(self, backend, midi_in, name, sink, poll):
         self.backend, self.name, self._in, self._sink, self.poll = backend, name, midi_in, sink, poll
+        self.clock = ArrivalClock()
         midi_in.ignore_types(sysex=False, timing=False, active_sense=False)  # counted by the server
         if not poll:
             midi_in.set_callback(self._callback)
 
     def _callback(self, event, _data=None) -> None:  # rtmidi's thread: nothing may escape
         try:
-            self._sink(event[0])
+            self._sink(event[0], self.clock.stamp(event[1], time.monotonic()))
         except BaseException:  # noqa: BLE001
             pass
 
@@ -163,7 +201,7 @@ class _RtInput:
             event = self._in.get_message()
             if event is None:
                 return
-            self._sink(event[0])
+            self._sink(event[0], self.clock.stamp(event[1], time.monotonic()))
 
     def close(self) -> None:
         self.backend._forget(self)

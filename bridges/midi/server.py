@@ -16,6 +16,14 @@ Threads (nothing here runs on, or waits for, the audio thread)::
     dispatch thread: parse_bytes -> MidiMapper -> Engine commands (notes at once; knob values
         through the KnobLimiter) -> counters. Every exception is caught and counted.
 
+Timing: every message carries its arrival time (``feed(data, arrival_s)``, from the port's
+:class:`~.ports.ArrivalClock`). A note is not played "as soon as the dispatch thread sees it"
+but at ``stream.frame_at_monotonic(arrival)`` + the DAC's lead over the callback + one block
++ ``lead_ms``: the frame heard a fixed time after it arrived, so the polling, the queue and a busy GIL add no jitter as long
+as they take less than ``lead_ms`` (default :data:`DEFAULT_LEAD_MS`). A note later than that
+still plays at once and counts in ``late`` (and in the mixer's late starts). Offline (no
+running stream) notes play at the next block.
+
 Knob sweeps: a controller sends up to ~1000 values a second and every value that reaches the
 Engine edits the kit and queues a render. :class:`KnobLimiter` lets each knob (target and pad)
 through at most ``knob_rate_hz`` times a second: the first value of a burst applies at once, the
@@ -38,17 +46,19 @@ from ganshot.engine.errors import GanshotError
 from .mapping import Bind, MidiMapper, Panic, SelectKit, SetFocus, SetParam, Trigger, parse_bytes
 
 __all__ = ["MidiServer", "KnobLimiter", "COUNTERS", "DEFAULT_QUEUE_SIZE", "DEFAULT_KNOB_RATE_HZ",
-           "SYSEX", "REALTIME"]
+           "DEFAULT_LEAD_MS", "MAX_LEAD_MS", "SYSEX", "REALTIME"]
 
 DEFAULT_QUEUE_SIZE = 1024  # raw messages waiting for the dispatch thread
 DEFAULT_KNOB_RATE_HZ = 50.0  # values per second per knob that reach the Engine
+DEFAULT_LEAD_MS = 6.0  # what the path from the port to the Engine may take before a note is late
+MAX_LEAD_MS = 500.0
 POLL_S = 0.1  # how often an idle dispatch thread looks at the stop flag
 MAX_MESSAGE_BYTES = 3  # every channel message fits; longer ones (not sysex) are garbage
 SYSEX = (0xF0, 0xF7)
 REALTIME = {0xF8: "clock", 0xFE: "active_sensing"}  # 0xF9-0xFF others count in "realtime"
 COUNTERS = ("received", "dropped", "sysex", "clock", "active_sensing", "realtime", "garbage", "feed_errors",
             "accepted", "rejected", "errors", "knob_applied", "knob_coalesced", "kit_switches",
-            "programs_ignored", "learned", "queue_max")
+            "programs_ignored", "learned", "queue_max", "timed", "late")
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +116,14 @@ class MidiServer:
 
     def __init__(self, engine, mapper: MidiMapper | None = None, kitset=None, *,
                  queue_size: int = DEFAULT_QUEUE_SIZE, knob_rate_hz: float = DEFAULT_KNOB_RATE_HZ,
-                 on_learn=None, clock=time.monotonic):
+                 lead_ms: float = DEFAULT_LEAD_MS, on_learn=None, clock=time.monotonic):
         if isinstance(queue_size, bool) or not isinstance(queue_size, int) or not 1 <= queue_size <= 1 << 20:
             raise ValueError(f"queue_size must be an integer in [1, {1 << 20}], got {queue_size!r:.40}")
+        if isinstance(lead_ms, bool) or not isinstance(lead_ms, (int, float)) or not 0.0 <= lead_ms <= MAX_LEAD_MS:
+            raise ValueError(f"lead_ms must be in [0, {MAX_LEAD_MS:g}] ms, got {lead_ms!r:.40}")
+        self.lead_ms = float(lead_ms)
+        self._lead = (None, 0)  # (stream, frames): the lead, fixed per stream
+        self._arrival_s: float | None = None  # of the message being handled (dispatch thread only)
         self.engine, self.kitset, self.on_learn = engine, kitset, on_learn
         self.mapper = mapper if mapper is not None else MidiMapper()
         self.limiter = KnobLimiter(knob_rate_hz, clock)
@@ -119,8 +134,9 @@ class MidiServer:
         self._busy = False  # the dispatch thread is between get() and task_done()
 
     # -- input side: called from MIDI threads ------------------------------------------------
-    def feed(self, data) -> None:
-        """Take one raw MIDI message (bytes or list of ints). Never raises, never blocks."""
+    def feed(self, data, arrival_s: float | None = None) -> None:
+        """Take one raw MIDI message (bytes or list of ints) that arrived at ``arrival_s``
+        (``time.monotonic()``; None: now). Never raises, never blocks."""
         try:
             status = data[0] if len(data) else -1
             if status in SYSEX:
@@ -130,7 +146,7 @@ class MidiServer:
             elif status < 0x80 or len(data) > MAX_MESSAGE_BYTES:
                 self._counters.add("garbage")  # a data byte without status, an empty or oversized message
             else:
-                self._queue.put_nowait(bytes(data))
+                self._queue.put_nowait((bytes(data), time.monotonic() if arrival_s is None else float(arrival_s)))
                 self._counters.add("received")
                 self._counters.maximum("queue_max", self._queue.qsize())
         except queue.Full:
@@ -182,22 +198,25 @@ class MidiServer:
         while not self._stopping.is_set():
             wait = self.limiter.next_due_s()
             try:
-                data = self._queue.get(timeout=POLL_S if wait is None else min(wait, POLL_S))
+                data, arrival_s = self._queue.get(timeout=POLL_S if wait is None else min(wait, POLL_S))
             except queue.Empty:
                 data = None
             if data is not None:
                 self._busy = True
                 try:
-                    self.handle(data)
+                    self.handle(data, arrival_s)
                 finally:
                     self._queue.task_done()
             self._busy = bool(self.limiter.pending)
+            self._arrival_s = None
             for action in self.limiter.due():  # trailing edge: the newest value of a finished burst
                 self._run(action, limited=False)
             self._busy = False
 
-    def handle(self, data: bytes) -> None:
-        """Parse one raw message and run its actions (the dispatch thread's work; tests call it)."""
+    def handle(self, data: bytes, arrival_s: float | None = None) -> None:
+        """Parse one raw message that arrived at ``arrival_s`` and run its actions (the dispatch
+        thread's work; tests call it). ``arrival_s`` None: notes play at the next block."""
+        self._arrival_s = arrival_s
         try:
             message = parse_bytes(data)
             if message is None or message.type == "sysex":
@@ -231,7 +250,24 @@ class MidiServer:
         _ACTIONS[type(action)](self, action)
 
     def _trigger(self, action: Trigger) -> None:
-        self.engine.trigger_note(action.note, action.velocity)
+        self.engine.trigger_note(action.note, action.velocity, at_frame=self._start_frame(self._arrival_s))
+
+    def _start_frame(self, arrival_s: float | None) -> int | None:
+        """The frame heard ``lead`` after ``arrival_s`` on the live stream (None: offline, or no clock yet)."""
+        stream = self.engine.stream
+        if arrival_s is None or stream is None or not stream.active:
+            return None
+        try:
+            if self._lead[0] is not stream:  # the DAC's lead over the callback, one block being mixed, lead_ms
+                block = stream.block_size or 0
+                self._lead = (stream, stream.lead_frames - block + int(round(self.lead_ms * stream.sample_rate / 1000.0)))
+            frame = stream.frame_at_monotonic(arrival_s) + self._lead[1]
+        except RuntimeError:  # no callback has run yet: as soon as possible
+            return None
+        self._counters.add("timed")
+        if frame < self.engine.mixer.frame:
+            self._counters.add("late")  # plays at the next block; the mixer counts it as a late start
+        return max(frame, 0)
 
     def _set_focus(self, action: SetFocus) -> None:
         self.engine.set_focus(action.pad)
@@ -260,7 +296,7 @@ class MidiServer:
 
     def __repr__(self) -> str:
         return (f"MidiServer(note_channel={self.mapper.note_channel}, queue_size={self._queue.maxsize}, "
-                f"knob_rate_hz={1.0 / self.limiter.interval_s:g}, kitset={self.kitset!r})")
+                f"knob_rate_hz={1.0 / self.limiter.interval_s:g}, lead_ms={self.lead_ms:g}, kitset={self.kitset!r})")
 
 
 #: What the dispatch thread does with each kind of action.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ganshot.bridges.midi.ports import FakeBackend, PortWatcher, choose_api, select_ports
+from ganshot.bridges.midi.ports import ArrivalClock, FakeBackend, PortWatcher, choose_api, select_ports
 from ganshot.engine.errors import UserInputError
 from tests.engine.conftest import jack_server  # noqa: F401  (a fixture: pytest finds it by name)
 
@@ -50,7 +50,8 @@ def test_choose_api_sees_a_private_jack_server(jack_server):
 def test_ports_that_appear_and_vanish_are_opened_and_closed():
     got, lines = [], []
     backend = FakeBackend(["Pads"])
-    watcher = PortWatcher(backend, ["all"], got.append, virtual_name="ganshot", report=lines.append)
+    watcher = PortWatcher(backend, ["all"], lambda data, arrival_s: got.append(data), virtual_name="ganshot",
+                          report=lines.append)
     watcher.open_virtual()
     watcher.scan()
     assert watcher.opened == ["Pads"] and backend.virtual.name == "ganshot"
@@ -72,7 +73,7 @@ def test_listing_and_opening_failures_are_counted_and_reported_once():
     lines = []
     backend = FakeBackend(["Busy", "Pads"])
     backend.fail_open.add("Busy")
-    watcher = PortWatcher(backend, ["all"], lambda data: None, virtual_name=None, report=lines.append)
+    watcher = PortWatcher(backend, ["all"], lambda data, arrival_s: None, virtual_name=None, report=lines.append)
     watcher.scan()
     watcher.scan()
     assert watcher.opened == ["Pads"] and watcher.counts["open_errors"] == 2
@@ -90,7 +91,7 @@ def test_the_watcher_thread_rescans():
     import time
 
     backend = FakeBackend([])
-    watcher = PortWatcher(backend, ["Pads"], lambda data: None, virtual_name=None, interval_s=0.02,
+    watcher = PortWatcher(backend, ["Pads"], lambda data, arrival_s: None, virtual_name=None, interval_s=0.02,
                           report=lambda line: None).start()
     try:
         backend.names.append("Pads")
@@ -100,3 +101,24 @@ def test_the_watcher_thread_rescans():
         assert watcher.opened == ["Pads"]
     finally:
         watcher.close()
+
+
+def test_arrival_times_follow_the_driver_deltas_within_the_window():
+    clock = ArrivalClock(max_backdate_s=0.05)
+    assert clock.stamp(0.0, 10.0) == 10.0  # the first message: when it was seen
+    # a poll that came 20 ms late saw three messages at once; the driver spaced them 1 ms apart
+    assert [clock.stamp(d, 10.521) for d in (0.5, 0.001, 0.001)] == pytest.approx([10.5, 10.501, 10.502])
+    assert clock.clamped == 0
+    assert clock.stamp(0.1, 10.55) == 10.55  # the driver says later than seen: seen
+    assert clock.stamp(0.001, 10.7) == pytest.approx(10.65)  # a chain 149 ms early: at most 50 ms back
+    assert clock.clamped == 2
+    assert clock.stamp(-1.0, 11.0) == 11.0 and clock.stamp(None, 12.0) == 12.0  # no usable delta
+
+
+def test_the_fake_backend_stamps_what_it_sends():
+    got = []
+    backend = FakeBackend(["Pads"])
+    backend.open_input("Pads", lambda data, arrival_s: got.append((data, arrival_s)))
+    backend.send("Pads", [0x90, 36, 1], arrival_s=5.0)
+    backend.send("Pads", [0x90, 37, 1])
+    assert got[0] == ([0x90, 36, 1], 5.0) and got[1][1] > 5.0
