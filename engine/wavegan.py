@@ -28,6 +28,18 @@ Conditioning (``num_classes > 0``): a learned label embedding of
 
 Post-filter (``post_filter_length > 0``): a learned FIR (one Conv1d without bias) with
 "same" padding applied after tanh, as in the paper's post-processing filter (512 taps).
+
+Upsampling (``nearest_layers = k``): the last ``k`` layers upsample by nearest-neighbour
+repetition and then apply a Conv1d of ``nearest_kernel_size`` taps ("same" padding) instead
+of a transposed convolution. Transposed stride-4 stacks leave tonal lines at fs/4 and
+fs/16 (Pons et al. 2021); nearest + conv does not. ``k = 0`` is the original WaveGAN.
+
+Envelope (``envelope = 1``): the waveform is multiplied by a learned amplitude envelope
+``env(t) = ramp(t / attack) · exp(-t / decay) · clamp((end - t) / fade, 0, 1)`` whose
+``attack`` (0.1-20 ms), ``decay`` (10 ms - 4 s) and ``end`` (50 ms - the whole length) come from
+a small linear head on the latent (and class). It is monotone after the attack and reaches
+exact zeros after ``end`` (fade :data:`ENVELOPE_FADE_S`), so tails fall to digital silence.
+Times are computed in samples of the model's own sample rate given by ``sample_rate``.
 """
 
 from __future__ import annotations
@@ -51,6 +63,16 @@ MAX_D = 512
 MAX_NUM_CLASSES = 4096
 MAX_POST_FILTER_LENGTH = 4096
 MIN_KERNEL_SIZE, MAX_KERNEL_SIZE = 4, 101
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 1000, 384000
+# Envelope ranges (seconds); sigmoid(head) maps into [low, high] on a log scale.
+ENVELOPE_ATTACK_S = (0.0001, 0.02)
+ENVELOPE_DECAY_S = (0.01, 4.0)
+ENVELOPE_END_MIN_S = 0.05
+ENVELOPE_FADE_S = 0.005
+ENVELOPE_INIT_LOGITS = (-3.0, 2.0, 3.0)  # attack, decay, end before the sigmoid
+
+# Fields added after the first bundles: to_dict() omits them while the model uses none of them.
+_OPTIONAL_FIELDS = ("nearest_layers", "nearest_kernel_size", "envelope", "sample_rate")
 
 # The three stacks of the paper; other lengths take the one that wastes least.
 _STACKS = ((4, 4, 4, 4, 4), (4, 4, 4, 4, 4, 2), (4, 4, 4, 4, 4, 4))
@@ -69,6 +91,10 @@ class GeneratorSpec:
     num_classes: int = 0
     post_filter_length: int = 0
     kernel_size: int = 25
+    nearest_layers: int = 0  # the last k layers upsample by nearest + conv (0 = all transposed)
+    nearest_kernel_size: int = 9
+    envelope: int = 0  # 1 = learned decay envelope (see the module docstring)
+    sample_rate: int = 16000  # Hz; only the envelope's times depend on it
 
     def __post_init__(self) -> None:
         limits = {
@@ -78,6 +104,10 @@ class GeneratorSpec:
             "num_classes": (0, MAX_NUM_CLASSES),
             "post_filter_length": (0, MAX_POST_FILTER_LENGTH),
             "kernel_size": (MIN_KERNEL_SIZE, MAX_KERNEL_SIZE),
+            "nearest_layers": (0, 6),
+            "nearest_kernel_size": (1, MAX_KERNEL_SIZE),
+            "envelope": (0, 1),
+            "sample_rate": (MIN_SAMPLE_RATE, MAX_SAMPLE_RATE),
         }
         for name, (low, high) in limits.items():
             value = getattr(self, name)
@@ -85,8 +115,14 @@ class GeneratorSpec:
                 raise FormatError(f"generator spec: {name} must be an integer in [{low}, {high}], got {value!r}")
 
     def to_dict(self) -> dict:
-        """Plain dict of ints (JSON/TOML friendly)."""
-        return asdict(self)
+        """Plain dict of ints (JSON/TOML friendly). A model without nearest layers and envelope
+        leaves out the fields added for them, so original WaveGAN bundles keep their exact
+        hyperparameters."""
+        data = asdict(self)
+        if not (self.nearest_layers or self.envelope):  # then these change nothing in the model
+            for name in _OPTIONAL_FIELDS:
+                del data[name]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "GeneratorSpec":
@@ -130,6 +166,54 @@ def _transpose_padding(kernel_size: int, stride: int) -> tuple[int, int]:
     return padding, 2 * padding - (kernel_size - stride)
 
 
+class _NearestUpsampleConv(nn.Module):
+    """Nearest-neighbour upsampling by ``stride``, then a "same" Conv1d: ``[B, C, L] -> [B, C', stride·L]``."""
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int, kernel_size: int) -> None:
+        super().__init__()
+        self.stride = stride
+        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
+        self.trim = 1 if kernel_size % 2 == 0 else 0  # even kernels give one extra sample
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.interpolate(x, scale_factor=float(self.stride), mode="nearest")
+        x = self.conv(x)
+        return x[:, :, self.trim:] if self.trim else x
+
+
+def _log_range(unit: torch.Tensor, low: float, high: float) -> torch.Tensor:
+    """Map ``unit`` in (0, 1) to ``[low, high]`` on a log scale."""
+    return low * (high / low) ** unit
+
+
+class _DecayEnvelope(nn.Module):
+    """Learned per-example envelope float[B, num_samples] from the generator's input features."""
+
+    def __init__(self, in_features: int, num_samples: int, sample_rate: int) -> None:
+        super().__init__()
+        self.head = nn.Linear(in_features, 3)
+        self.sample_rate = sample_rate
+        self.length_s = num_samples / sample_rate
+        self.register_buffer("t_s", torch.arange(num_samples, dtype=torch.float32) / sample_rate, persistent=False)
+
+    def reset_parameters(self) -> None:
+        """Start long and open (attack ~0.1 ms, decay ~2 s, end near the whole length): the
+        generator learns to shorten, rather than to rescue a muted output."""
+        nn.init.normal_(self.head.weight, std=0.01)
+        with torch.no_grad():
+            self.head.bias.copy_(torch.tensor(ENVELOPE_INIT_LOGITS))
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        unit = torch.sigmoid(self.head(h))  # [B, 3]
+        attack = _log_range(unit[:, 0:1], *ENVELOPE_ATTACK_S)
+        decay = _log_range(unit[:, 1:2], *ENVELOPE_DECAY_S)
+        end = _log_range(unit[:, 2:3], ENVELOPE_END_MIN_S, max(self.length_s, ENVELOPE_END_MIN_S * 1.01))
+        t = self.t_s.unsqueeze(0)
+        ramp = torch.clamp(t / attack, max=1.0)
+        cut = torch.clamp((end - t) / ENVELOPE_FADE_S, min=0.0, max=1.0)
+        return ramp * torch.exp(-t / decay) * cut
+
+
 class WaveGANGenerator(nn.Module):
     """WaveGAN generator: ``forward(z[B, latent_dim], labels[B] | None) -> audio[B, num_samples]``."""
 
@@ -147,7 +231,12 @@ class WaveGANGenerator(nn.Module):
         in_features = spec.latent_dim + (LABEL_EMBED_DIM if spec.conditional else 0)
         self.dense = nn.Linear(in_features, self.initial_length * channels[0])
         self.convs = nn.ModuleList()
+        first_nearest = len(self.strides) - spec.nearest_layers
         for index, stride in enumerate(self.strides):
+            if index >= first_nearest:
+                self.convs.append(_NearestUpsampleConv(channels[index], channels[index + 1], stride,
+                                                       spec.nearest_kernel_size))
+                continue
             padding, output_padding = _transpose_padding(spec.kernel_size, stride)
             self.convs.append(
                 nn.ConvTranspose1d(
@@ -155,6 +244,7 @@ class WaveGANGenerator(nn.Module):
                     padding=padding, output_padding=output_padding,
                 )
             )
+        self.envelope = _DecayEnvelope(in_features, spec.num_samples, spec.sample_rate) if spec.envelope else None
         taps = spec.post_filter_length
         self.post_filter = nn.Conv1d(1, 1, taps, padding=taps // 2, bias=False) if taps > 0 else None
         self.reset_parameters()
@@ -168,6 +258,8 @@ class WaveGANGenerator(nn.Module):
                     nn.init.zeros_(module.bias)
             elif isinstance(module, nn.Embedding):
                 nn.init.normal_(module.weight, std=1.0)
+        if self.envelope is not None:
+            self.envelope.reset_parameters()
 
     @property
     def output_length(self) -> int:
@@ -182,6 +274,7 @@ class WaveGANGenerator(nn.Module):
             z = torch.cat([z, self.label_embedding(labels)], dim=1)
         elif labels is not None:
             raise UserInputError("this generator is unconditional: labels must be None")
+        h = z
         x = self.dense(z).reshape(-1, self.initial_channels, self.initial_length)
         x = F.relu(x)
         last = len(self.convs) - 1
@@ -196,12 +289,16 @@ class WaveGANGenerator(nn.Module):
                 # Even taps: padding taps/2 on both sides gives one extra sample; dropping the
                 # first matches TF "same" (pad (taps-1)//2 left, taps//2 right).
                 x = x[:, :, 1:]
-        return x.reshape(-1, self.spec.num_samples)
+        x = x.reshape(-1, self.spec.num_samples)
+        if self.envelope is not None:
+            x = x * self.envelope(h)
+        return x
 
     def __repr__(self) -> str:
         s = self.spec
         return (
             f"WaveGANGenerator(latent_dim={s.latent_dim}, d={s.d}, num_samples={s.num_samples}, "
             f"num_classes={s.num_classes}, post_filter_length={s.post_filter_length}, "
-            f"kernel_size={s.kernel_size}, strides={self.strides}, initial_length={self.initial_length})"
+            f"kernel_size={s.kernel_size}, nearest_layers={s.nearest_layers}, envelope={s.envelope}, "
+            f"strides={self.strides}, initial_length={self.initial_length})"
         )

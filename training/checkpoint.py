@@ -9,7 +9,9 @@ Run folder layout::
     RUN/tb/                              TensorBoard events
     RUN/checkpoints/step_0001000/
         generator.safetensors            G weights; metadata: format, version, spec (JSON), step
-        discriminator.safetensors        D weights; metadata: format, version, params (JSON), step
+        generator_ema.safetensors        EMA of G's weights (runs with train.ema_decay > 0), same metadata
+        discriminator.safetensors        D weights (waveform critic, and ``stft.*`` STFT critics when
+                                         used); metadata: format, version, params (JSON), step
         state.pt                         {"format", "version", "step", "seed", "world_size",
                                           "opt_g", "opt_d"}: torch.load(weights_only=True) safe
 
@@ -59,6 +61,7 @@ RUN_INFO_FILE = "run.json"
 MAX_RUN_INFO_BYTES = 16 * 1024 * 1024
 CHECKPOINT_DIR = "checkpoints"
 GENERATOR_FILE = "generator.safetensors"
+EMA_FILE = "generator_ema.safetensors"
 DISCRIMINATOR_FILE = "discriminator.safetensors"
 STATE_FILE = "state.pt"
 STATE_FORMAT, STATE_VERSION = "ganshot-train-state", 1
@@ -86,6 +89,7 @@ class TrainState:
     step: int = 0
     seed: int = 0
     world_size: int = 1
+    ema: object = None  # a GeneratorEma when train.ema_decay > 0
 
     def tensors(self) -> tuple[dict, dict]:
         """CPU copies of the G and D weights (bare module names, no ``module.`` prefix)."""
@@ -142,8 +146,14 @@ def save_checkpoint(run_dir: str | Path, state: TrainState, spec: GeneratorSpec,
             "format": GENERATOR_FORMAT, "version": "1", "spec": json.dumps(spec.to_dict()), "step": step})
         save_file(d, tmp / DISCRIMINATOR_FILE, metadata={
             "format": DISCRIMINATOR_FORMAT, "version": "1", "params": json.dumps(disc_params), "step": step})
+        names = [GENERATOR_FILE, DISCRIMINATOR_FILE, STATE_FILE]
+        if state.ema is not None:
+            ema = {k: v.detach().cpu().contiguous() for k, v in state.ema.state_dict().items()}
+            save_file(ema, tmp / EMA_FILE, metadata={
+                "format": GENERATOR_FORMAT, "version": "1", "spec": json.dumps(spec.to_dict()), "step": step})
+            names.append(EMA_FILE)
         torch.save(state.extra_state(), tmp / STATE_FILE)
-        for name in (GENERATOR_FILE, DISCRIMINATOR_FILE, STATE_FILE):
+        for name in names:
             _fsync_file(tmp / name)
         fsync_dir(tmp)
         os.rename(tmp, final)
@@ -176,6 +186,10 @@ def load_checkpoint(folder: str | Path, state: TrainState) -> TrainState:
     extra = _read_state(folder)
     _unwrap(state.generator).load_state_dict(load_file(folder / GENERATOR_FILE))
     _unwrap(state.discriminator).load_state_dict(load_file(folder / DISCRIMINATOR_FILE))
+    if state.ema is not None:
+        if not (folder / EMA_FILE).is_file():
+            raise FormatError(f"{folder}: {EMA_FILE} is missing (the run keeps an EMA generator)")
+        state.ema.load_state_dict(load_file(folder / EMA_FILE))
     state.opt_g.load_state_dict(extra["opt_g"])
     state.opt_d.load_state_dict(extra["opt_d"])
     state.step, state.seed = int(extra["step"]), int(extra["seed"])
@@ -195,8 +209,10 @@ def _generator_spec(path: Path) -> GeneratorSpec:
         raise FormatError(f"{path}: generator spec metadata is missing or not JSON") from None
 
 
-def load_generator(run_dir: str | Path, step: int | None = None) -> tuple[WaveGANGenerator, Config, int]:
+def load_generator(run_dir: str | Path, step: int | None = None, ema: bool = True) -> tuple[WaveGANGenerator, Config, int]:
     """The run's generator at ``step`` (newest when None), in eval mode on the CPU.
+
+    ``ema``: the EMA weights when the checkpoint has them (what export writes), else the live ones.
 
     Returns ``(generator, config, step)``; ``config`` is the run's ``config.toml``.
     """
@@ -211,9 +227,10 @@ def load_generator(run_dir: str | Path, step: int | None = None) -> tuple[WaveGA
         if folder is None:
             raise UserInputError(f"{run_dir}: no checkpoint at step {step} (have {', '.join(str(s) for s, _ in found)})")
     config = load_config(run_dir / CONFIG_FILE)
-    spec = _generator_spec(folder / GENERATOR_FILE)
+    weights = folder / (EMA_FILE if ema and (folder / EMA_FILE).is_file() else GENERATOR_FILE)
+    spec = _generator_spec(weights)
     generator = WaveGANGenerator(spec)
-    generator.load_state_dict(load_file(folder / GENERATOR_FILE))
+    generator.load_state_dict(load_file(weights))
     return generator.eval(), config, step
 
 

@@ -69,6 +69,11 @@ class ModelConfig:
     phase_shuffle: int = 2  # samples, discriminator only
     kernel_size: int = 25
     latent_distribution: str = "normal"  # z ~ N(0, 1) or "uniform" U(-1, 1)
+    nearest_layers: int = 0  # the last k generator layers upsample by nearest + conv (0 = all transposed)
+    nearest_kernel_size: int = 9  # taps of those convs
+    envelope: bool = False  # learned monotone decay envelope on the output (tails reach exact zeros)
+    stft_critic: tuple = ()  # n_fft of each log-|STFT| critic trained with the waveform critic; () = none
+    stft_critic_d: int = 16  # width of the STFT critics
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,12 @@ class TrainConfig:
     num_workers: int = 2  # DataLoader worker processes
     amp: str = "auto"  # "auto" (bf16 on CUDA), "bf16", "off"
     class_balance: float = 0.0  # draw each one-shot with weight count(its class) ** -class_balance; 0 = plain epochs
+    loss: str = "wgan_gp"  # "wgan_gp" (critic_steps:1, gradient penalty) or "ns_r1" (1:1, lazy R1)
+    r1_gamma: float = 1.0  # ns_r1: R1 weight gamma (penalty gamma/2 * |grad|^2)
+    r1_every: int = 16  # ns_r1: critic steps between R1 penalties (lazy regularisation)
+    ema_decay: float = 0.0  # generator EMA decay (0 = no EMA; export writes the EMA weights when kept)
+    augment: bool = False  # shift / gain / EQ-tilt augmentation of everything the critics see
+    critic_warmup_steps: int = 0  # --init-from: critic-only steps against the frozen generator first
 
 
 @dataclass(frozen=True)
@@ -108,6 +119,15 @@ _LIMITS = {
     "model.phase_shuffle": (0, 64),
     "model.kernel_size": (4, 101),
     "model.latent_distribution": ("normal", "uniform"),
+    "model.nearest_layers": (0, 6),
+    "model.nearest_kernel_size": (1, 101),
+    "model.stft_critic": (64, 8192),
+    "model.stft_critic_d": (1, 512),
+    "train.loss": ("wgan_gp", "ns_r1"),
+    "train.r1_gamma": (0.0, 1e6),
+    "train.r1_every": (1, 1 << 20),
+    "train.ema_decay": (0.0, 0.99999),
+    "train.critic_warmup_steps": (0, 1 << 40),
     "train.batch_size": (1, 65536),
     "train.steps": (0, 1 << 40),
     "train.critic_steps": (1, 100),
@@ -124,6 +144,7 @@ _LIMITS = {
     "train.class_balance": (0.0, 1.0),
 }
 _SECTIONS = {"model": ModelConfig, "train": TrainConfig}
+_LISTS = {"model.stft_critic": 4}  # variable-length lists of integers: key -> most items
 
 
 def list_configs() -> list[str]:
@@ -142,6 +163,10 @@ def _check_value(key: str, value, default):
         if not isinstance(value, bool):
             raise FormatError(f"config: {key} must be true or false, got {value!r}")
         return value
+    if key in _LISTS and isinstance(default, tuple):
+        if not isinstance(value, (list, tuple)) or len(value) > _LISTS[key]:
+            raise FormatError(f"config: {key} must be a list of at most {_LISTS[key]} integers, got {value!r}")
+        return tuple(_check_value(key, item, 0) for item in value)
     if isinstance(default, tuple):
         if not isinstance(value, (list, tuple)) or len(value) != len(default):
             raise FormatError(f"config: {key} must be a list of {len(default)} numbers, got {value!r}")

@@ -241,6 +241,8 @@ def export_run(
     folder's name. The bundle records the run's resolved config, the step, the dataset
     summary and classes from ``run.json``, the latent distribution, and ``directions_k``
     GANSpace latent directions estimated from ``directions_samples`` latents (0: none).
+    A run with an EMA generator (``train.ema_decay > 0``) exports the EMA weights and records
+    ``training.weights = "ema"`` in model.json.
     """
     from .checkpoint import load_generator, load_run_info
     from .config import config_to_dict
@@ -270,7 +272,8 @@ def export_run(
             f"{run_dir / RUN_JSON}: sample_rate {info['sample_rate']!r} differs from the config's {sample_rate}"
         )
     dataset = info.get("dataset")
-    training = {"step": step, "config": config_to_dict(config), "run": run_dir.resolve().name}
+    training = {"step": step, "config": config_to_dict(config), "run": run_dir.resolve().name,
+                "weights": "ema" if config.train.ema_decay > 0 else "live"}
     warm = info.get("init_generator")
     if isinstance(warm, dict):  # a warm start: the steps before this run count towards the model's total
         training["init_generator"] = warm

@@ -1,4 +1,17 @@
-"""WGAN-GP losses (Gulrajani et al. 2017) for a critic ``D(audio[B, N], labels[B] | None) -> score[B]``.
+"""GAN losses for a critic ``D(audio[B, N], labels[B] | None) -> score[B]`` (or ``[B, K]``, K critics).
+
+Two recipes, chosen by ``train.loss``:
+
+``wgan_gp`` — WGAN-GP (Gulrajani et al. 2017), the WaveGAN paper's recipe. With K critics
+the scores are summed into one critic.
+
+``ns_r1`` — the non-saturating loss with R1 on real data (StyleGAN2, Karras et al. 2020):
+
+* critic loss      ``Σ_k E[softplus(-D_k(real))] + E[softplus(D_k(fake))]``
+* generator loss   ``Σ_k E[softplus(-D_k(fake))]``
+* R1 penalty       ``γ/2 · E[‖∇ₓ Σ_k D_k(real)‖²]``, added only every ``r1_every`` critic
+  steps and then weighted by ``r1_every`` ("lazy" regularisation: same strength, a
+  fraction of the double-backward cost).
 
 * critic loss      ``E[D(fake)] - E[D(real)] + λ · E[(‖∇ D(x̂)‖₂ - 1)²]``
 * generator loss   ``-E[D(fake)]``
@@ -19,8 +32,14 @@ import contextlib
 from typing import Callable
 
 import torch
+import torch.nn.functional as F
 
-__all__ = ["critic_loss", "generator_loss", "gradient_penalty", "wasserstein_estimate"]
+__all__ = [
+    "critic_loss", "generator_loss", "gradient_penalty", "wasserstein_estimate",
+    "ns_critic_loss", "ns_generator_loss", "r1_penalty", "LOSSES",
+]  # fmt: skip
+
+LOSSES = ("wgan_gp", "ns_r1")
 
 Critic = Callable[..., torch.Tensor]
 
@@ -45,7 +64,7 @@ def gradient_penalty(
     interp = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
     with _autocast_off(real.device.type):
         scores = critic(interp, labels).float()
-        (grad,) = torch.autograd.grad(scores.sum(), interp, create_graph=True)
+        (grad,) = torch.autograd.grad(scores.sum(), interp, create_graph=True)  # sum over K critics too
     norm = grad.flatten(1).norm(2, dim=1)
     return ((norm - 1) ** 2).mean()
 
@@ -75,6 +94,7 @@ def critic_loss(
     both_labels = None if labels is None else torch.cat([labels, labels])
     with autocast() if autocast is not None else contextlib.nullcontext():
         scores = critic(torch.cat([real, fake.to(real.dtype)]), both_labels).float()
+    scores = scores.reshape(2 * batch, -1).sum(dim=1)  # K critics act as one
     real_scores, fake_scores = scores[:batch], scores[batch:]
     wasserstein = wasserstein_estimate(real_scores, fake_scores)
     penalty = gradient_penalty(critic, real, fake, labels) if gp_lambda > 0 else scores.new_zeros(())
@@ -84,5 +104,51 @@ def critic_loss(
 
 
 def generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
-    """``-E[D(G(z))]`` from the critic's scores float[B] on generated audio (scalar)."""
-    return -fake_scores.float().mean()
+    """``-E[D(G(z))]`` from the critic's scores float[B] (or [B, K], summed) on generated audio (scalar)."""
+    return -fake_scores.float().reshape(fake_scores.shape[0], -1).sum(dim=1).mean()
+
+
+def r1_penalty(critic: Critic, real: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    """``E[‖∇ₓ Σ_k D_k(real)‖²]`` in float32, differentiable (scalar)."""
+    real = real.detach().float().requires_grad_(True)
+    with _autocast_off(real.device.type):
+        scores = critic(real, labels).float()
+        (grad,) = torch.autograd.grad(scores.sum(), real, create_graph=True)
+    return grad.flatten(1).pow(2).sum(dim=1).mean()
+
+
+def ns_critic_loss(
+    critic: Critic,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    labels: torch.Tensor | None = None,
+    r1_weight: float = 0.0,
+    autocast=None,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Non-saturating critic loss on float[B, N] real and fake, plus ``r1_weight · R1`` when > 0.
+
+    ``r1_weight`` is ``γ/2 · r1_every`` on the lazy steps and 0 otherwise. Returns ``(loss,
+    stats)`` with ``{"critic_loss", "real_score", "fake_score", "r1"}`` detached scalars
+    (``r1`` is NaN on steps without the penalty, so logs never show a stale value as fresh).
+    """
+    fake = fake.detach()
+    batch = real.shape[0]
+    both_labels = None if labels is None else torch.cat([labels, labels])
+    with autocast() if autocast is not None else contextlib.nullcontext():
+        scores = critic(torch.cat([real, fake.to(real.dtype)]), both_labels).float()
+    scores = scores.reshape(2 * batch, -1)
+    real_scores, fake_scores = scores[:batch], scores[batch:]
+    loss = (F.softplus(-real_scores).mean(dim=0) + F.softplus(fake_scores).mean(dim=0)).sum()
+    r1 = scores.new_full((), float("nan"))
+    if r1_weight > 0:
+        r1 = r1_penalty(critic, real, labels)
+        loss = loss + r1_weight * r1
+    stats = {"critic_loss": loss.detach(), "real_score": real_scores.detach().mean(),
+             "fake_score": fake_scores.detach().mean(), "r1": r1.detach()}
+    return loss, stats
+
+
+def ns_generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
+    """``Σ_k E[softplus(-D_k(G(z)))]`` from scores float[B] or [B, K] (scalar)."""
+    scores = fake_scores.float().reshape(fake_scores.shape[0], -1)
+    return F.softplus(-scores).mean(dim=0).sum()

@@ -1,4 +1,4 @@
-"""WaveGAN discriminator and phase shuffle (Donahue et al. 2019), for training only.
+"""The WaveGAN waveform critic (discriminator) and phase shuffle (Donahue et al. 2019), for training only.
 
 Shapes and units::
 

@@ -22,7 +22,7 @@ import torch.distributed as dist
 from ganshot.training._distributed import wrap_ddp
 from ganshot.training.losses import critic_loss
 from ganshot.training.train import train
-from ganshot.training.wavegan import WaveGANDiscriminator
+from ganshot.training.wave_critic import WaveGANDiscriminator
 
 TINY = ["model.d=2", "train.batch_size=2", "train.num_workers=0", "model.conditional=true"]
 

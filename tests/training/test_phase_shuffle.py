@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from ganshot.training.wavegan import PhaseShuffle, WaveGANDiscriminator, phase_shift
+from ganshot.training.wave_critic import PhaseShuffle, WaveGANDiscriminator, phase_shift
 
 torch.set_num_threads(1)
 

@@ -36,21 +36,26 @@ def test_every_config_trains_one_iteration(make_dataset, tmp_path, name):
     run = tmp_path / "run"
     result = train(name, data_dir=data, run_dir=run, overrides=TINY, max_steps=1)
     assert result["step"] == 1
-    assert all(isinstance(result[k], float) for k in ("critic_loss", "generator_loss", "wasserstein", "gradient_penalty"))
+    cfg = load_config(name, TINY)
+    scalars = {"wgan_gp": ("wasserstein", "gradient_penalty"), "ns_r1": ("real_score", "fake_score")}[cfg.train.loss]
+    assert all(isinstance(result[k], float) for k in ("critic_loss", "generator_loss", *scalars))
     [(step, folder)] = list_checkpoints(run)
     assert step == 1 and folder.name == "step_0000001"
-    assert {p.name for p in folder.iterdir()} == {"generator.safetensors", "discriminator.safetensors", "state.pt"}
+    ema = {"generator_ema.safetensors"} if cfg.train.ema_decay > 0 else set()
+    assert {p.name for p in folder.iterdir()} == {"generator.safetensors", "discriminator.safetensors", "state.pt", *ema}
     generator, config, step = load_generator(run)
     assert step == 1 and config == load_config(name, TINY + ["train.steps=1"])
     with torch.no_grad():
-        audio = generator(torch.randn(1, config.model.latent_dim))
+        labels = torch.zeros(1, dtype=torch.int64) if generator.spec.conditional else None
+        audio = generator(torch.randn(1, config.model.latent_dim), labels)
     assert audio.shape == (1, config.model.num_samples)
     info = load_run_info(run)
     assert info["dataset"]["num_items"] == 4 and info["generator"]["num_samples"] == config.model.num_samples
     # ... and exports: the bundle loads without torch and ONNX Runtime renders the contract's shape.
     bundle = load_bundle(export_run(run, tmp_path / "bundle"))
     assert (bundle.latent_dim, bundle.num_samples) == (config.model.latent_dim, config.model.num_samples)
-    rendered = OnnxGenerator(bundle).render(np.zeros((2, bundle.latent_dim), np.float32))
+    labels = np.zeros(2, np.int64) if bundle.conditional else None
+    rendered = OnnxGenerator(bundle).render(np.zeros((2, bundle.latent_dim), np.float32), labels)
     assert rendered.shape == (2, config.model.num_samples) and np.isfinite(rendered).all()
 
 

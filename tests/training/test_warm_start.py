@@ -38,7 +38,8 @@ def test_a_warm_start_begins_with_the_bundles_weights(first_bundle, tmp_path):
                    device="cpu", init_generator=bundle.path, on_step=on_step)
     assert result["step"] == 1 and seen["step"] == 1
     info = load_run_info(tmp_path / "second")
-    assert info["init_generator"] == {"bundle": bundle.name, "model_json_sha256": bundle.sha256, "steps_before": 2}
+    assert info["init_generator"] == {"bundle": bundle.name, "model_json_sha256": bundle.sha256, "steps_before": 2,
+                                      "critic_warmup_steps": 0}
     after = load_file(str(tmp_path / "second" / "checkpoints" / "step_0000001" / "generator.safetensors"))
     for key, value in before.items():  # lr 1e-12: one Adam step moves each weight by at most ~1e-12
         torch.testing.assert_close(after[key], value, atol=1e-9, rtol=0)
@@ -48,6 +49,21 @@ def test_a_warm_start_begins_with_the_bundles_weights(first_bundle, tmp_path):
     assert training["init_generator"]["model_json_sha256"] == bundle.sha256
     assert f"warm-started from the bundle {bundle.name} (3 generator steps in all)" in \
         (exported.path / "README.md").read_text()
+
+
+def test_critic_warmup_trains_the_critic_and_leaves_the_generator_alone(first_bundle, tmp_path):
+    data, bundle = first_bundle
+    steps = []
+    train("wavegan_small", data, tmp_path / "warm", overrides=[*TINY, "train.critic_warmup_steps=3"], max_steps=0,
+          device="cpu", init_generator=bundle.path, on_step=lambda state, stats: steps.append(state.step))
+    folder = tmp_path / "warm" / "checkpoints" / "step_0000000"
+    generator, critic = load_file(str(folder / "generator.safetensors")), load_file(str(folder / "discriminator.safetensors"))
+    before = load_file(str(bundle.safetensors_path))
+    assert all(torch.equal(generator[k], before[k]) for k in before) and steps == []
+    train("wavegan_small", data, tmp_path / "cold", overrides=TINY, max_steps=0, device="cpu", init_generator=bundle.path)
+    fresh = load_file(str(tmp_path / "cold" / "checkpoints" / "step_0000000" / "discriminator.safetensors"))
+    assert any(not torch.equal(critic[k], fresh[k]) for k in critic)  # three critic updates happened
+    assert load_run_info(tmp_path / "warm")["init_generator"]["critic_warmup_steps"] == 3
 
 
 def test_a_cold_start_differs_and_resume_keeps_the_record(first_bundle, tmp_path):
