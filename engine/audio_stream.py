@@ -32,6 +32,7 @@ import numpy as np
 
 from ._cmixer import ffi, lib
 from .errors import UserInputError
+from .limits import check_int
 
 __all__ = ["AudioStream", "check_block_size", "check_output_settings", "list_output_devices", "resolve_output_device",
            "MIN_BLOCK_SIZE", "MAX_BLOCK_SIZE"]
@@ -93,10 +94,7 @@ def check_output_settings(device: int, sample_rate: int, block_size: int) -> Non
 
 def check_block_size(block_size) -> None:
     """Refuse (one line) a block size outside MIN_BLOCK_SIZE..MAX_BLOCK_SIZE frames."""
-    if (isinstance(block_size, bool) or not isinstance(block_size, int)
-            or not MIN_BLOCK_SIZE <= block_size <= MAX_BLOCK_SIZE):
-        raise UserInputError(f"block size must be an integer in {MIN_BLOCK_SIZE}..{MAX_BLOCK_SIZE} frames "
-                             f"(128 or 256 suit most devices), got {block_size!r}")
+    check_int(block_size, "block size (frames; 128 or 256 suit most devices)", MIN_BLOCK_SIZE, MAX_BLOCK_SIZE)
 
 
 def resolve_output_device(device: int | str | None = None) -> int:

@@ -47,6 +47,7 @@ from .atomic import fsync_dir, sha256_file
 from ._filecheck import PICKLE_EXTENSIONS, check_file
 from .strict_json import read_json_file
 from .errors import FormatError, IntegrityError, UserInputError
+from .limits import MAX_DIRECTIONS, MAX_LATENT_DIM, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, check_int
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -70,7 +71,6 @@ LATENT_DISTRIBUTIONS = ("normal", "uniform")  # z ~ N(0, 1) or U(-1, 1), as the 
 ALLOWED_EXTENSIONS = (".onnx", ".safetensors", ".md", ".png", ".txt")
 MAX_MODEL_JSON_BYTES = 4 * 1024 * 1024
 MAX_BUNDLE_ENTRIES = 256
-MAX_DIRECTIONS = 64  # latent directions a bundle may carry
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -137,10 +137,7 @@ def _check_name(name, where: str) -> str:
 
 
 def _int(data: dict, key: str, where: str, low: int, high: int) -> int:
-    value = data.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise FormatError(f"{where}: {key} must be an integer in [{low}, {high}], got {value!r:.80}")
-    return value
+    return check_int(data.get(key), f"{where}: {key}", low, high, FormatError)
 
 
 def _typed(data: dict, key: str, types, where: str, what: str):
@@ -208,9 +205,9 @@ def parse_model_json(data, where: str = MODEL_JSON) -> dict:
     if arch not in ARCHITECTURES:
         raise FormatError(f"{where}: architecture {arch!r:.60} is not one this ganshot knows ({', '.join(ARCHITECTURES)})")
     hyper = _typed(data, "hyperparameters", dict, where, "an object")
-    sample_rate = _int(data, "sample_rate", where, 1000, 384000)
+    sample_rate = _int(data, "sample_rate", where, MIN_SAMPLE_RATE, MAX_SAMPLE_RATE)
     num_samples = _int(data, "num_samples", where, 16, 1 << 22)
-    latent_dim = _int(data, "latent_dim", where, 1, 65536)
+    latent_dim = _int(data, "latent_dim", where, 1, MAX_LATENT_DIM)
     for key, value in (("latent_dim", latent_dim), ("num_samples", num_samples)):
         if key in hyper and hyper[key] != value:
             raise FormatError(f"{where}: hyperparameters.{key} is {hyper[key]!r} but {key} is {value}")

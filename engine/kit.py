@@ -56,7 +56,7 @@ from .kit_schema import (  # noqa: F401 - PAD_KEYS for readers of kit.py
     PAD_KEYS, Controller, Pad, check_field_number, check_keys, check_pad_fields, check_str, controller_to_json,
     pad_to_json, parse_controller, parse_pad,
 )
-from .limits import MAX_CONTROLLERS, MAX_GAIN_DB, MAX_NOTE, MAX_PADS, MIN_GAIN_DB, check_float
+from .limits import MAX_CONTROLLERS, MAX_GAIN_DB, MAX_NOTE, MAX_PADS, MIN_GAIN_DB, check_float, check_int
 from .strict_json import loads_strict, read_json_file
 
 __all__ = [
@@ -136,8 +136,7 @@ class Kit:
         check, not a re-parse). Setting ``z`` drops ``seed`` and vice versa; numpy arrays
         and scalars are accepted.
         """
-        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self.pads):
-            raise UserInputError(f"pad index {index!r:.40} is out of range (the kit has {len(self.pads)} pads)")
+        index = check_int(index, f"pad index (the kit has {len(self.pads)} pads)", 0, len(self.pads) - 1)
         where, path = f"kit {self.name!r:.60}", f"pads[{index}]"
         fields = check_pad_fields(changes, path, where, UserInputError)
         for key, other in (("z", "seed"), ("seed", "z")):

@@ -30,6 +30,7 @@ import math
 import numpy as np
 
 from .errors import UserInputError
+from .limits import MAX_INT32, MAX_PAN, MAX_SEED, MAX_VELOCITY, MIN_PAN, MIN_VELOCITY, check_int
 
 __all__ = [
     "slerp",
@@ -52,10 +53,7 @@ __all__ = [
     "SILENCE_DB",
 ]
 
-MIN_VELOCITY, MAX_VELOCITY = 0.0, 1.0
-MIN_PAN, MAX_PAN = -1.0, 1.0
 MIN_COEFFICIENT, MAX_COEFFICIENT = -10.0, 10.0  # direction coefficients, in units of sigma
-MAX_SEED = 2**63 - 1
 SILENCE_DB = -120.0  # gain_to_db(0) and the floor of gain_to_db
 LATENT_DISTRIBUTIONS = ("normal", "uniform")  # N(0, 1) or U(-1, 1), as bundle.latent_distribution
 PARALLEL_EPS = 1e-6  # sin(angle) below this: slerp falls back to lerp
@@ -121,10 +119,8 @@ def seeded_latent(seed: int, latent_dim: int, distribution: str = "normal") -> n
 
     The same (seed, latent_dim, distribution) gives the same vector on every machine.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
-        raise UserInputError(f"seed must be an integer in [0, 2**63 - 1], got {seed!r:.40}")
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, (int, np.integer)) or latent_dim < 1:
-        raise UserInputError(f"latent_dim must be a positive integer, got {latent_dim!r:.40}")
+    check_int(seed, "seed", 0, MAX_SEED)
+    check_int(latent_dim, "latent_dim", 1, MAX_INT32)
     rng = np.random.default_rng(int(seed))
     if distribution == "normal":
         return rng.standard_normal(int(latent_dim)).astype(np.float32)

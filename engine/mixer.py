@@ -43,6 +43,7 @@ import numpy as np
 
 from ._cmixer import ffi, lib
 from .errors import UserInputError
+from .limits import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, check_float, check_int
 
 __all__ = ["Mixer", "FADE_FRAMES", "MAX_VOICES_LIMIT", "MAX_GAIN", "FINISH_REASONS", "MAX_RECORD_FRAMES",
            "LIMITER_RELEASE_MS", "MIN_CEILING_DB", "MAX_CEILING_DB"]
@@ -58,7 +59,8 @@ del _name
 FINISH_REASONS = {value: name[len("FINISHED_"):].lower()  # 1 -> "ended", ... (counted per reason)
                   for name, value in list(globals().items()) if name.startswith("FINISHED_")}
 MAX_GAIN = 16.0  # +24 dB per channel; more is a caller's bug, not a musical choice
-MAX_CHOKE_GROUP = 2**31 - 1
+MAX_CHOKE_GROUP = 2**31 - 1  # the mixer's own range; kits use limits.MAX_CHOKE_GROUP (16)
+MAX_FRAME = 2**62 - 1  # a start frame: 3 million years at 48 kHz
 MIN_CEILING_DB, MAX_CEILING_DB = -24.0, 0.0  # the master limiter's ceiling, dBFS
 _COUNTERS = ("frames_done", "callbacks", "underflows", "max_callback_ns", "late_starts", "max_late_frames",
              "commands_dropped", "voices_stolen", "voices_active", "voices_sounding", "finished_overflows",
@@ -69,13 +71,7 @@ _MIXING_WAIT_S = 0.05  # render()/attach wait this long for the mixing lock: the
 
 
 def _finite_gain(name: str, value) -> float:
-    try:
-        gain = float(value)
-    except (TypeError, ValueError):
-        raise UserInputError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(gain) or abs(gain) > MAX_GAIN:
-        raise UserInputError(f"{name} must be finite and within ±{MAX_GAIN}, got {value!r}")
-    return gain
+    return check_float(value, name, -MAX_GAIN, MAX_GAIN)
 
 
 def _gain_db(gain: float) -> float:
@@ -84,11 +80,7 @@ def _gain_db(gain: float) -> float:
 
 
 def _frame_arg(name: str, value) -> int:
-    if isinstance(value, (bool, float)) or not isinstance(value, (int, np.integer)):
-        raise UserInputError(f"{name} must be an integer stream frame or None, got {value!r}")
-    if not 0 <= int(value) < 2**62:
-        raise UserInputError(f"{name} must be >= 0, got {value}")
-    return int(value)
+    return check_int(value, f"{name} (a stream frame, or None)", 0, MAX_FRAME)
 
 
 class Mixer:
@@ -101,12 +93,9 @@ class Mixer:
     """
 
     def __init__(self, sample_rate: int, max_voices: int = 64, queue_size: int = 4096):
-        if not isinstance(sample_rate, (int, np.integer)) or not 1000 <= sample_rate <= 768000:
-            raise UserInputError(f"sample_rate must be an integer in 1000..768000 Hz, got {sample_rate!r}")
-        if not isinstance(max_voices, (int, np.integer)) or not 1 <= max_voices <= MAX_VOICES_LIMIT:
-            raise UserInputError(f"max_voices must be in 1..{MAX_VOICES_LIMIT}, got {max_voices!r}")
-        if not isinstance(queue_size, (int, np.integer)) or not 16 <= queue_size <= MAX_QUEUE:
-            raise UserInputError(f"queue_size must be in 16..{MAX_QUEUE}, got {queue_size!r}")
+        check_int(sample_rate, "sample_rate (Hz)", MIN_SAMPLE_RATE, MAX_SAMPLE_RATE)
+        check_int(max_voices, "max_voices", 1, MAX_VOICES_LIMIT)
+        check_int(queue_size, "queue_size", 16, MAX_QUEUE)
         state = lib.ganshot_create(float(sample_rate), int(max_voices), int(queue_size))
         if state == ffi.NULL:
             raise MemoryError("could not allocate the mixer state")
@@ -172,20 +161,14 @@ class Mixer:
     def set_limiter_ceiling(self, ceiling_db: float) -> bool:
         """The level the output never passes, in dBFS (MIN_CEILING_DB..MAX_CEILING_DB; 0 at start),
         from the next mixed block."""
-        try:
-            value = float(ceiling_db)
-        except (TypeError, ValueError):
-            raise UserInputError(f"ceiling_db must be a number, got {ceiling_db!r}") from None
-        if isinstance(ceiling_db, bool) or not MIN_CEILING_DB <= value <= MAX_CEILING_DB:
-            raise UserInputError(f"ceiling_db must be in {MIN_CEILING_DB}..{MAX_CEILING_DB} dBFS, got {ceiling_db!r}")
+        value = check_float(ceiling_db, "ceiling_db (dBFS)", MIN_CEILING_DB, MAX_CEILING_DB)
         with self._lock:
             return bool(lib.ganshot_set_limiter_ceiling(self._state, min(1.0, 10.0 ** (value / 20.0))))
 
     # -- offline rendering ------------------------------------------------------
     def render(self, frames: int) -> np.ndarray:
         """Mix the next ``frames`` frames offline -> float32[frames, 2] (the live code path)."""
-        if isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or not 0 <= frames <= 2**31:
-            raise UserInputError(f"frames must be an integer in 0..2**31, got {frames!r}")
+        check_int(frames, "frames", 0, 2**31)
         if not self._mixing.acquire(timeout=_MIXING_WAIT_S):
             raise RuntimeError(f"render() refused: {self._owner or 'another render()'} is mixing this Mixer")
         try:
@@ -204,10 +187,7 @@ class Mixer:
 
         Read it with record_read() faster than it fills: a full ring drops frames.
         """
-        if (isinstance(capacity_frames, bool) or not isinstance(capacity_frames, (int, np.integer))
-                or not 1 <= capacity_frames <= MAX_RECORD_FRAMES):
-            raise UserInputError(f"capacity_frames must be an integer in 1..{MAX_RECORD_FRAMES}, "
-                                 f"got {capacity_frames!r}")
+        check_int(capacity_frames, "capacity_frames", 1, MAX_RECORD_FRAMES)
         with self._record_lock:
             self._record_free_locked()  # the last recording's ring, if still held
             status = lib.ganshot_record_start(self._state, int(capacity_frames))
@@ -364,10 +344,7 @@ class Mixer:
 
     @staticmethod
     def _group_arg(group, allow_zero: bool) -> int:
-        low = 0 if allow_zero else 1
-        if isinstance(group, bool) or not isinstance(group, (int, np.integer)) or not low <= group <= MAX_CHOKE_GROUP:
-            raise UserInputError(f"choke group must be an integer in {low}..{MAX_CHOKE_GROUP}, got {group!r}")
-        return int(group)
+        return check_int(group, "choke group", 0 if allow_zero else 1, MAX_CHOKE_GROUP)
 
     def __repr__(self) -> str:
         return (f"Mixer(sample_rate={self.sample_rate}, max_voices={self.max_voices}, "

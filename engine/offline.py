@@ -22,6 +22,7 @@ import numpy as np
 
 from .atomic import atomic_write_bytes
 from .errors import FormatError, UserInputError
+from .limits import check_int
 
 __all__ = ["midi_events", "render_events", "render_midi_file", "write_wav", "MAX_MIDI_BYTES"]
 
@@ -64,8 +65,7 @@ def render_events(engine, events, block_size: int = 1024, tail_s: float | None =
     Time 0 is the first frame of the result. The result runs until the last voice has
     ended (or ``tail_s`` after the last event when given).
     """
-    if isinstance(block_size, bool) or not isinstance(block_size, int) or not 1 <= block_size <= 65536:
-        raise UserInputError(f"block_size must be an integer in [1, 65536], got {block_size!r}")
+    check_int(block_size, "block_size", 1, 65536)
     engine.wait_ready()
     rate, mixer = engine.sample_rate, engine.mixer
     base = mixer.frame

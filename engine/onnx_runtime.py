@@ -94,7 +94,11 @@ class OnnxGenerator(BundleSizes):
 
     def render(self, z, labels=None) -> np.ndarray:
         """Generate ``float32[B, num_samples]`` from ``z`` float32[B, latent_dim] (and int64 ``labels[B]``)."""
-        z, labels = check_inputs(self.bundle, z, labels)
+        return self.run(*check_inputs(self.bundle, z, labels))
+
+    def run(self, z: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
+        """:meth:`render` without the input checks, for callers that ran ``check_inputs`` already
+        (GeneratorRuntime): the check runs once per render, not once per layer."""
         feeds = {self._input: z}
         if labels is not None:
             feeds[self._label_input] = labels

@@ -43,6 +43,7 @@ import soundfile as sf
 
 from .atomic import fsync_dir, unlink_quietly
 from .errors import UserInputError
+from .limits import check_float
 from .mixer import MAX_RECORD_FRAMES
 
 __all__ = ["Recorder", "SUBTYPES"]
@@ -97,14 +98,8 @@ class Recorder:
         self.capacity_frames = max(1, int(round(buffer_s * mixer.sample_rate)))
         if not buffer_s > 0 or self.capacity_frames > MAX_RECORD_FRAMES:
             raise UserInputError(f"buffer_s must be > 0 and hold at most {MAX_RECORD_FRAMES} frames, got {buffer_s!r}")
-        if (isinstance(drain_interval_s, bool) or not isinstance(drain_interval_s, (int, float))
-                or not 0 < drain_interval_s <= 60):
-            raise UserInputError(f"drain_interval_s must be in (0, 60] seconds, got {drain_interval_s!r}")
-        self.drain_interval_s = float(drain_interval_s)
-        if (isinstance(header_interval_s, bool) or not isinstance(header_interval_s, (int, float))
-                or not 0 < header_interval_s <= 3600):
-            raise UserInputError(f"header_interval_s must be in (0, 3600] seconds, got {header_interval_s!r}")
-        self.header_interval_s = float(header_interval_s)
+        self.drain_interval_s = check_float(drain_interval_s, "drain_interval_s", 0, 60, low_open=True)
+        self.header_interval_s = check_float(header_interval_s, "header_interval_s", 0, 3600, low_open=True)
         self.header_updates = 0
         self._frames_on_disk = 0
         self._next_header = 0.0

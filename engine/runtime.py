@@ -48,6 +48,7 @@ import numpy as np
 from ._inputs import MAX_BATCH, BundleSizes, check_inputs
 from .bundle import MODEL_JSON, SAFETENSORS_NAME, ModelBundle, load_bundle
 from .errors import FormatError, GanshotError, IntegrityError, UserInputError
+from .limits import check_int
 
 __all__ = [
     "BACKENDS",
@@ -141,7 +142,7 @@ class _OnnxRuntime(GeneratorRuntime):
         super().__init__(bundle, used)
 
     def _render(self, z, labels):
-        return self._gen.render(z, labels)  # session.run releases the GIL
+        return self._gen.run(z, labels)  # checked by render(); session.run releases the GIL
 
 
 def _safetensors_metadata(data: bytes) -> dict:
@@ -277,9 +278,8 @@ def load_generator_runtime(
         raise UserInputError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r:.40}")
     if device not in DEVICES:
         raise UserInputError(f"device must be one of {', '.join(DEVICES)}, got {device!r:.40}")
-    bad_threads = isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS
-    if threads is not None and bad_threads:
-        raise UserInputError(f"threads must be None or an integer in [1, {MAX_THREADS}], got {threads!r:.40}")
+    if threads is not None:
+        check_int(threads, "threads (or None)", 1, MAX_THREADS)
     bundle = bundle if isinstance(bundle, ModelBundle) else load_bundle(bundle)
     if backend != "auto":
         return _load_one(backend, bundle, device, threads)

@@ -32,13 +32,13 @@ import numpy as np
 import torch
 
 from ganshot.engine.errors import UserInputError
+from ganshot.engine.limits import MAX_DIRECTIONS  # 64, as bundles, kits, OSC and MIDI accept
 from ganshot.engine.wavegan import WaveGANGenerator
 
 __all__ = ["compute_directions", "dense_activations", "METHOD", "LAYER", "MAX_DIRECTIONS"]
 
 METHOD = "ganspace-pca"
 LAYER = "dense"
-MAX_DIRECTIONS = 64  # as ganshot.engine.bundle accepts
 MIN_SAMPLES = 16
 MAX_SAMPLES = 1_000_000
 OVERSAMPLING = 16  # extra subspace columns: the top k converge much faster with them

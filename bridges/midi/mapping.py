@@ -34,7 +34,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ganshot.engine.kit_schema import Controller, Target, parse_controller, parse_target, target_for
-from ganshot.engine.limits import MAX_CC_NUMBER, MAX_CHANNEL
+from ganshot.engine.limits import MAX_CC_NUMBER, MAX_CHANNEL, check_int
 
 __all__ = [
     "DEFAULT_CC_MAP", "DIRECTION_CCS", "MASTER_GAIN_CC", "PAN_CC", "FOCUS_CC", "MOD_WHEEL_CC",
@@ -148,9 +148,8 @@ class MidiMapper:
     """Turns parsed messages into actions; keeps the 14-bit pairing and learn state (one thread)."""
 
     def __init__(self, note_channel: int | None = None, use_defaults: bool = True):
-        if note_channel is not None and (isinstance(note_channel, bool) or not isinstance(note_channel, int)
-                                         or not 0 <= note_channel <= MAX_CHANNEL):
-            raise ValueError(f"note_channel must be 0..{MAX_CHANNEL} or None, got {note_channel!r:.40}")
+        if note_channel is not None:
+            check_int(note_channel, "note_channel (0-based, or None)", 0, MAX_CHANNEL, ValueError)
         self.note_channel = note_channel
         self.defaults = DEFAULT_CC_MAP if use_defaults else ()
         self.counts: Counter = Counter()

@@ -42,6 +42,7 @@ from pathlib import Path
 
 from ganshot.bridges._counters import Counters
 from ganshot.engine.errors import GanshotError, UserInputError
+from ganshot.engine.limits import check_int
 
 from .addresses import ADDRESSES, RenderJob, Reply, RouteContext, route, schedule
 from .render_cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, RenderCache, default_render_dir
@@ -328,5 +329,4 @@ class OscServer:
 
 
 def _check_int(name: str, value, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise UserInputError(f"OSC {name} must be an integer in [{low}, {high}], got {value!r:.40}")
+    check_int(value, f"OSC {name}", low, high)
