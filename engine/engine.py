@@ -39,7 +39,7 @@ import numpy as np
 from . import latent as _latent
 from .bundle import ModelBundle
 from .errors import UserInputError
-from .kit import Kit, check_model, load_kit, save_kit
+from .kit import Kit, check_model, load_kit, pad_label, save_kit
 from .kit_schema import TARGETS, Target, parse_target
 from .limits import MAX_PADS, check_float, check_int
 from .mixer import Mixer
@@ -107,6 +107,8 @@ class Engine:
             z = np.asarray(pad.z, dtype=np.float32)
         else:
             z = _latent.seeded_latent(pad.seed, bundle.latent_dim, bundle.latent_distribution)
+        if pad.truncation != 1.0:
+            z = (z * np.float32(pad.truncation)).astype(np.float32)
         if not pad.directions:
             return z
         count = len(pad.directions)
@@ -117,14 +119,20 @@ class Engine:
             raise UserInputError(f"the model has {len(dirs)} directions; pad {index} uses {count}")
         return _latent.apply_directions(z, dirs, np.asarray(pad.directions, np.float32), sigmas)
 
+    def pad_label(self, index: int, kit: Kit | None = None, bundle: ModelBundle | None = None) -> int | None:
+        """The class index a pad asks a conditional model for (None for unconditional models)."""
+        return pad_label((kit or self._kit).pads[index], index, bundle or self.bundle)
+
     def _request(self, index: int, kit: Kit) -> None:
         pad = kit.pads[index]
-        self.worker.request(index, self.pad_latent(index, kit), pitch_semitones=pad.pitch_semitones)
+        self.worker.request(index, self.pad_latent(index, kit), pitch_semitones=pad.pitch_semitones,
+                            label=self.pad_label(index, kit))
 
     def _render_all(self, wait: bool) -> None:
         kit = self._kit
         if wait:
-            buffers = [self.worker.render_now(self.pad_latent(i, kit), kit.pads[i].pitch_semitones)
+            buffers = [self.worker.render_now(self.pad_latent(i, kit), kit.pads[i].pitch_semitones,
+                                              self.pad_label(i, kit))
                        for i in range(len(kit.pads))]
             with self._lock:
                 if kit is self._kit:

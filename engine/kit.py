@@ -62,7 +62,7 @@ from .strict_json import loads_strict, read_json_file
 __all__ = [
     "KIT_FORMAT", "KIT_VERSION", "MAX_KIT_BYTES", "Kit", "ModelRef", "Pad", "Controller",
     "parse_kit", "parse_controllers", "load_kit", "save_kit", "kit_to_json", "check_latent_dim", "check_model",
-    "resolve_model_path",
+    "resolve_model_path", "pad_label",
 ]
 
 KIT_FORMAT = "ganshot-kit"
@@ -389,3 +389,26 @@ def check_model(kit: Kit, bundle) -> None:
             f"but {bundle.name!r:.60} (sha256 {str(bundle.sha256)[:12]}…) is loaded"
         )
     check_latent_dim(kit, bundle.latent_dim, where=f"kit {kit.name!r:.60}")
+    for index, pad in enumerate(kit.pads):
+        pad_label(pad, index, bundle)
+
+
+def pad_label(pad, index: int, bundle) -> int | None:
+    """``pad.class_name`` as the class index of ``bundle`` (None for an unconditional model).
+
+    Raises UserInputError naming the pad and the model's classes when a conditional model gets
+    a pad without a class or with one it does not know, or an unconditional one gets a class."""
+    classes = list(getattr(bundle, "classes", ())) if getattr(bundle, "conditional", False) else []
+    name = getattr(bundle, "name", "loaded")
+    if not classes:
+        if pad.class_name is not None:
+            raise UserInputError(f"pad {index} asks for class {pad.class_name!r}, but the model "
+                                 f"{name} is unconditional: remove class_name")
+        return None
+    if pad.class_name is None:
+        raise UserInputError(f"pad {index} has no class_name; the model {name} is conditional "
+                             f"(classes: {', '.join(classes)})")
+    if pad.class_name not in classes:
+        raise UserInputError(f"pad {index} asks for class {pad.class_name!r}; the model {name} "
+                             f"knows {', '.join(classes)}")
+    return classes.index(pad.class_name)

@@ -145,6 +145,9 @@ class Pad:
     from ``seed`` (with :func:`ganshot.engine.latent.seeded_latent`, using the
     bundle's latent distribution); exactly one of the two is set. ``directions``
     are coefficients (each -1..1) for the model's latent directions, in order.
+    ``class_name`` is the class a conditional model renders for this pad (one of the
+    bundle's ``classes``; required by conditional models, refused by unconditional ones).
+    ``truncation`` (psi, 0.05..1) scales z before the directions: lower is more typical.
     """
 
     note: int
@@ -156,9 +159,15 @@ class Pad:
     pan: float = 0.0
     pitch_semitones: float = 0.0
     choke_group: int = 0
+    class_name: str | None = None
+    truncation: float = 1.0
 
     def __repr__(self) -> str:
         source = f"z=<{len(self.z)} floats>" if self.z is not None else f"seed={self.seed}"
+        if self.class_name is not None:
+            source += f", class_name={self.class_name!r}"
+        if self.truncation != 1.0:
+            source += f", truncation={self.truncation}"
         return (
             f"Pad(note={self.note}, name={self.name!r}, {source}, directions={self.directions}, "
             f"gain_db={self.gain_db}, pan={self.pan}, pitch_semitones={self.pitch_semitones}, "
@@ -268,7 +277,10 @@ def check_numbers(value, field, where, low, high, max_len, error=FormatError, mi
 
 # -- pads and controllers -------------------------------------------------------------------
 
-PAD_KEYS = ("note", "name", "z", "seed", "directions", "gain_db", "pan", "pitch_semitones", "choke_group")
+PAD_KEYS = ("note", "name", "z", "seed", "directions", "gain_db", "pan", "pitch_semitones", "choke_group",
+            "class_name", "truncation")
+MAX_CLASS_NAME = 100  # characters, as bundles' class names
+MIN_TRUNCATION, MAX_TRUNCATION = 0.05, 1.0
 CONTROLLER_KEYS = ("type", "channel", "number", "target", "min", "max", "curve")
 
 
@@ -287,9 +299,15 @@ _PAD_RULES = {
     "pitch_semitones": lambda d, p, w, e: check_field_number(
         d, "pitch_semitones", p, w, MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES, error=e),
     "choke_group": lambda d, p, w, e: check_int(d, "choke_group", p, w, 0, MAX_CHOKE_GROUP, error=e),
+    "class_name": lambda d, p, w, e: None if d["class_name"] is None else _class_name(d, p, w, e),
+    "truncation": lambda d, p, w, e: check_field_number(d, "truncation", p, w, MIN_TRUNCATION, MAX_TRUNCATION, error=e),
 }
+
+
+def _class_name(d, p, w, e) -> str:
+    return check_str(d, "class_name", p, w, MAX_CLASS_NAME, error=e, nonempty=True)
 _PAD_DEFAULTS = {"name": "", "z": None, "seed": None, "directions": [], "gain_db": 0.0, "pan": 0.0,
-                 "pitch_semitones": 0.0, "choke_group": 0}
+                 "pitch_semitones": 0.0, "choke_group": 0, "class_name": None, "truncation": 1.0}
 
 
 def check_pad_fields(changes: dict, path: str, where: str, error=FormatError) -> dict:
@@ -365,6 +383,10 @@ def pad_to_json(pad: Pad) -> dict:
         pitch_semitones=pad.pitch_semitones,
         choke_group=pad.choke_group,
     )
+    if pad.class_name is not None:  # written only when set, so kits of unconditional models stay as they were
+        out["class_name"] = pad.class_name
+    if pad.truncation != 1.0:
+        out["truncation"] = pad.truncation
     return out
 
 

@@ -165,7 +165,8 @@ class ModelSwap:
             for index in range(len(kit.pads)):
                 self._check_cancel()
                 z = engine.pad_latent(index, kit, bundle=bundle)
-                buffers.append(worker.render_now(z, kit.pads[index].pitch_semitones))
+                label = engine.pad_label(index, kit, bundle=bundle)
+                buffers.append(worker.render_now(z, kit.pads[index].pitch_semitones, label))
                 self.progress = (index + 1) / max(1, len(kit.pads))
         except BaseException:
             worker.close()
