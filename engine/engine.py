@@ -445,7 +445,9 @@ class Engine:
             "pads": len(self._kit.pads),
             "focus": self.focus,
             "model": self.bundle.name,
-            "model_swap": None if self.model_swap is None else self.model_swap.status(),
+            **{f"model_swap_{k}": v for k, v in (self.model_swap.status() if self.model_swap else
+                                                 {"stage": None, "progress": None, "error": None}).items()
+               if k != "model"},  # the last load_model(): stage, progress 0..1, error
         }
 
     def close(self) -> None:

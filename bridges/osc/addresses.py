@@ -38,7 +38,7 @@ from ganshot.engine.limits import (
 from .validate import IMMEDIATE, Message, OscError, ntp_to_unix
 
 __all__ = [
-    "Arg", "Route", "ADDRESSES", "STATUS_FIELDS", "RouteContext", "Reply", "RenderJob", "When",
+    "Arg", "Route", "ModelJob", "ADDRESSES", "STATUS_FIELDS", "RouteContext", "Reply", "RenderJob", "When",
     "route", "coerce", "schedule", "status_reply", "status_json_reply", "address_table_markdown",
     "MAX_PATH_CHARS", "MAX_RANDOM_SEED", "MAX_INT32",
 ]
@@ -117,6 +117,10 @@ ADDRESSES: dict[str, Route] = {r.address: r for r in (
           "(none cancels); saved with the kit"),
     Route("/kit/load", (Arg("path", "str"),), "kit_load", False, "load a kit JSON (inside the kit folder)"),
     Route("/kit/save", (Arg("path", "str"),), "kit_save", False, "save the kit JSON (inside the kit folder)"),
+    Route("/model/load", (Arg("bundle", "str"),), "model_load", True,
+          "hot-swap the model: a name under presets/models or a bundle folder (inside the kit folder); it loads, "
+          "warms up and renders every pad in the background while the old one plays, then switches (at the "
+          "bundle's timetag, if any); replies /model/loaded s:name f:seconds, or /fail (the old model plays on)"),
     Route("/panic", (), "panic", False, "fade out every voice, cancel everything scheduled"),
     Route("/render", (Arg("request_id", "int", -MAX_INT32 - 1, MAX_INT32), Arg("z", "floats", -MAX_ABS_Z, MAX_ABS_Z)),
           "render", False, "render a latent to a WAV (on the render thread); replies "
@@ -140,6 +144,14 @@ class Reply:
     address: str
     tags: str
     args: tuple
+
+
+@dataclass(frozen=True)
+class ModelJob:
+    """A /model/load for the server: the bundle to swap in, from ``at_frame`` (None: when ready)."""
+
+    bundle: str
+    at_frame: int | None = None
 
 
 @dataclass(frozen=True)
@@ -259,6 +271,7 @@ def status_json_reply(status: dict, counters: dict) -> Reply:
         if isinstance(value, float) and not math.isfinite(value):
             return None  # JSON has no NaN: "no render yet" is null
         return value if isinstance(value, (int, float, str, bool)) or value is None else str(value)
+    counters = counters.snapshot() if hasattr(counters, "snapshot") else counters  # the server's live Counters
     body = {"engine": {k: plain(v) for k, v in status.items()}, "osc": {k: plain(v) for k, v in counters.items()}}
     return Reply("/status.json", "s", (json.dumps(body, sort_keys=True, separators=(",", ":")),))
 
@@ -286,6 +299,25 @@ def _note(engine, args, ctx):
 
 def _learn(engine, args, ctx):
     engine.learn(None if args[0] in ("", "none") else args[0])
+
+
+def _model_path(text: str, ctx: RouteContext) -> str:
+    """A model name (no path separator: presets/models/NAME) or a folder inside the kit folder."""
+    if not text.strip():
+        raise OscError("bundle must be a model name or a bundle folder")
+    if "/" not in text and "\\" not in text:
+        return text
+    if ctx.kit_dir is None:
+        return text
+    root = Path(ctx.kit_dir).resolve()
+    path = (root / text).resolve()
+    if path != root and root not in path.parents:
+        raise OscError(f"bundle folder must be inside the kit folder {root} (--osc-kit-dir), or a model name")
+    return str(path)
+
+
+def _model_load(engine, args, ctx):
+    return ModelJob(_model_path(args[0], ctx), ctx.at_frame)
 
 
 def _kit_load(engine, args, ctx):
@@ -317,6 +349,7 @@ def _apply(engine, spec: Route, values: tuple) -> None:
 
 #: Commands that are not one Engine method with the arguments in order.
 _COMMANDS = {"note": _note, "learn": _learn, "kit_load": _kit_load, "kit_save": _kit_save, "render": _render,
+             "model_load": _model_load,
              "status": _status, "status_json": _status_json}
 
 
@@ -333,7 +366,8 @@ def _run(engine, spec: Route, values: tuple, ctx: RouteContext):
 def route(message: Message, engine, ctx: RouteContext = RouteContext()):
     """Check ``message`` against the table and run its Engine command.
 
-    Returns None, a :class:`Reply` to send, or a :class:`RenderJob` to queue; raises
+    Returns None, a :class:`Reply` to send, a :class:`RenderJob` to queue or a :class:`ModelJob`
+    for the server to start; raises
     :class:`OscError` with the reason for anything refused (the Engine's own errors included).
     """
     spec = ADDRESSES.get(message.address)
@@ -346,7 +380,7 @@ def route(message: Message, engine, ctx: RouteContext = RouteContext()):
         raise OscError(_with_hint(spec, values, str(err), engine)) from None
     except OSError as err:  # /kit/save into a folder that is not writable, ...
         raise OscError(f"{type(err).__name__}: {err}") from None
-    return result if isinstance(result, (Reply, RenderJob)) else None  # not the Engine's voice tokens
+    return result if isinstance(result, (Reply, RenderJob, ModelJob)) else None  # not the Engine's voice tokens
 
 
 def _with_hint(spec: Route, values: tuple, reason: str, engine) -> str:

@@ -12,6 +12,7 @@ Threads and queues (nothing here runs on, or waits for, the audio thread)::
     dispatch thread: parse_datagram -> per message: timetag -> route() -> Engine command
                      -> reply, or RenderJob -> bounded render queue (full: dropped, /fail)
     render thread:   render z -> WAV in the RenderCache -> /rendered
+    /model/load:     Engine.load_model (its own thread) -> /model/loaded, or /fail
 
 No handler ever sleeps: a bundle's future timetag becomes a stream frame
 (``Engine.frame_for_time``) for the mixer to start the voice at; more than
@@ -59,7 +60,7 @@ DEFAULT_QUEUE_SIZE = 256  # datagrams waiting for the dispatch thread
 DEFAULT_RENDER_QUEUE_SIZE = 4  # /render jobs waiting for the render thread
 POLL_S = 0.1  # how often idle threads look at the stop flag
 COUNTERS = ("received", "accepted", "rejected", "dropped", "late", "denied", "fails_sent", "fails_suppressed",
-            "replies", "renders", "send_errors", "queue_max")
+            "replies", "renders", "send_errors", "queue_max", "models_loaded")
 
 log = logging.getLogger(__name__)
 
@@ -245,6 +246,9 @@ class OscServer:
                 continue
             if isinstance(result, Reply):
                 self._send(sender, result.address, result.tags, result.args)
+            elif isinstance(result, ModelJob):
+                self.engine.load_model(result.bundle, at_frame=result.at_frame,
+                                       on_done=lambda swap, sender=sender: self._model_done(swap, sender))
             elif isinstance(result, RenderJob):
                 try:
                     self._render_queue.put_nowait((result, sender))
@@ -287,6 +291,15 @@ class OscServer:
                 continue
             self._counters.add("renders")
             self._send(sender, "/rendered", "isii", (job.request_id, str(path), len(audio), self.sample_rate))
+
+    def _model_done(self, swap, sender) -> None:
+        """A model swap ended (its thread): /model/loaded s:name f:seconds, or /fail with the reason."""
+        if swap.stage == "done":
+            self._counters.add("models_loaded")
+            self._send(sender, "/model/loaded", "sf", (str(swap.model_name), float(sum(swap.seconds.values()))))
+        else:
+            reason = swap.error if swap.stage == "failed" else "cancelled by a newer /model/load"
+            self._reject(sender, "/model/load", f"{reason}; the model playing stays", count=False)
 
     # -- replies and logs --------------------------------------------------------------------
     def _target(self, sender):

@@ -360,3 +360,42 @@ def test_render_cache_bounds_by_count_and_bytes(tmp_path):
     assert again.total_bytes == sum(p.stat().st_size for p in again.files())
     single = RenderCache(tmp_path / "tiny", max_files=3, max_bytes=10)
     assert single.write(1, audio, 48000).exists()  # the newest file stays even over the byte bound
+
+
+# -- /model/load: hot model swap ------------------------------------------------------------
+
+def test_model_load_swaps_in_the_background_and_replies(engine, make_server, peer_for, tiny_bundle, tmp_path):
+    import json
+    import shutil
+
+    shutil.copytree(tiny_bundle.path, tmp_path / "models" / "copy")
+    server = make_server(engine)
+    peer = peer_for(server)
+    worker = engine.worker
+    peer.send("/model/load", "models/copy")
+    loaded = peer.expect("/model/loaded", timeout=60)
+    assert loaded.params[0] == "tiny" and loaded.params[1] > 0
+    assert engine.worker is not worker and not worker.alive and engine.bundle.path.name == "copy"
+    peer.send("/status.json")
+    status = json.loads(peer.expect("/status.json").params[0])["engine"]
+    assert status["model_swap_stage"] == "done" and status["model_swap_progress"] == 1.0
+    assert "limiter_db" in status and "peak_db" in status  # the master limiter, by name
+    assert server.counters()["models_loaded"] == 1
+    peer.send("/pad/trigger", 0)
+    assert wait_for(lambda: engine.triggers == 1)
+
+
+def test_a_model_that_fails_to_load_answers_fail_and_the_old_one_plays_on(engine, make_server, peer_for, tmp_path):
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "model.json").write_text("{")
+    server = make_server(engine)
+    peer = peer_for(server)
+    bundle = engine.bundle
+    peer.send("/model/load", "bad/")
+    fail = peer.expect("/fail", timeout=60)
+    assert fail.params[0] == "/model/load" and "the model playing stays" in fail.params[1]
+    assert engine.bundle is bundle and engine.status()["model_swap_stage"] == "failed"
+    peer.send("/model/load", "../outside")
+    fail = peer.expect("/fail")
+    assert fail.params[0] == "/model/load" and "inside the kit folder" in fail.params[1]
+    assert server.counters()["models_loaded"] == 0

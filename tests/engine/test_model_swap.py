@@ -68,7 +68,7 @@ def test_the_new_model_plays_on_the_next_trigger_and_a_sounding_voice_finishes_w
         assert np.array_equal(engine.pad_buffer(i), want)  # every pad already rendered by the new model
     assert not np.array_equal(engine.pad_buffer(0), old_buffer)
     status = engine.status()
-    assert status["model"] == "other" and status["model_swap"]["stage"] == "done"
+    assert status["model"] == "other" and status["model_swap_stage"] == "done" and status["model_swap_progress"] == 1.0
     assert engine.trigger(1) > 0
 
 
