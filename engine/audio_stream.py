@@ -11,6 +11,10 @@ of ``stream_time()``, ``timeInfo``) to the stream frame heard at the DAC then, b
 fitted through the snapshots of the last 2 s (each call adds the newest), so the ±5-sample
 per-block jitter of PortAudio's DAC time on JACK averages out and device-clock drift is
 followed (measured on JACK dummy under load: frames ran 0.3 % fast against stream time).
+An xrun breaks that line (time runs on while frames are lost): a snapshot more than half a
+block off the line through the previous one moves the window's snapshots by the jump when it
+is whole blocks (JACK loses whole periods), else clears them, so the fit follows the new
+offset at once instead of lagging for 2 s (``clock_resets`` counts them).
 The mapping is for turning wall-clock events into frames; timing between voices stays
 exact because it is reckoned in frames. ``frame_at_monotonic(t)`` does the same for ``time.monotonic()``
 values, translated through a fresh stream-time reading. Schedule an event that arrived at
@@ -46,6 +50,8 @@ _CLOCK_WINDOW_S = 2.0  # snapshots older than this are dropped (sound card vs cl
 _CLOCK_POINTS = 64
 _FIT_MIN_POINTS, _FIT_MIN_SPAN_S = 8, 0.25  # below this, nominal rate and median offset
 _FIT_MAX_RATE_ERROR = 0.05  # a fitted rate further than 5 % from nominal is noise
+_JUMP_S = 0.001  # beyond half a block plus this, a snapshot that breaks the line is an xrun
+_SNAP_FRAMES = 16  # an xrun this close to whole blocks lost them exactly (the rest is DAC-time jitter)
 _NO_DEVICE_HINT = "choose one with --device NUMBER|NAME, or start JACK (no sound card: jackd -d dummy)"
 
 
@@ -148,6 +154,7 @@ class AudioStream:
         self.device_name = sd.query_devices(self.device)["name"]
         self.mixer, self.sample_rate, self.block_size = mixer, sample_rate, block_size
         self._points: deque = deque(maxlen=_CLOCK_POINTS)  # (callbacks, frame, dac_time)
+        self.clock_resets = 0  # times an xrun made frame_at() start its fit afresh
         mixer._attach(self)
         try:
             self._stream = sd._StreamBase(
@@ -231,6 +238,26 @@ class AudioStream:
                 seconds_per_frame, dac_at_last = float(slope), float(intercept)
         return last_frame + int(round((time_s - dac_at_last) / seconds_per_frame))
 
+    def _jump_frames(self, last, point) -> float:
+        """How far (in frames) the DAC time moved off the line through the previous snapshot."""
+        return (point[2] - last[2]) * self.sample_rate - (point[1] - last[1])
+
+    def _follow_jump(self, jump_frames: float, block_frames: int) -> None:
+        """An xrun (time ran on while frames were lost or repeated) moves the line: more than
+        half a block plus _JUMP_S off it counts. A jump of whole blocks (JACK loses whole periods)
+        moves the old snapshots with it, so the fit keeps its precision; any other clears them."""
+        if abs(jump_frames) <= 0.5 * block_frames + _JUMP_S * self.sample_rate:
+            return
+        self.clock_resets += 1
+        whole = round(jump_frames / block_frames) * block_frames if block_frames else 0
+        if whole and abs(jump_frames - whole) <= _SNAP_FRAMES:
+            shift = whole / self.sample_rate
+            moved = [(c, f, d + shift) for c, f, d in self._points]
+            self._points.clear()
+            self._points.extend(moved)
+        else:
+            self._points.clear()
+
     def frame_at_monotonic(self, t: float) -> int:
         """frame_at() for a ``time.monotonic()`` value (e.g. when a message arrived)."""
         before = time.monotonic()
@@ -247,7 +274,10 @@ class AudioStream:
         if clock is None:
             return
         if not self._points or self._points[-1][0] != clock.callbacks:
-            self._points.append((int(clock.callbacks), int(clock.block_start_frame), float(clock.dac_time)))
+            point = (int(clock.callbacks), int(clock.block_start_frame), float(clock.dac_time))
+            if self._points:
+                self._follow_jump(self._jump_frames(self._points[-1], point), int(clock.block_frames))
+            self._points.append(point)
         while len(self._points) > 1 and clock.dac_time - self._points[0][2] > _CLOCK_WINDOW_S:
             self._points.popleft()
 
