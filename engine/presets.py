@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .bundle import ModelBundle, load_bundle
 from .errors import UserInputError
+from .gm_drums import note_class
 from .kit import Kit, ModelRef, Pad, check_model, load_kit, resolve_model_path
 
 __all__ = ["presets_root", "models_root", "default_kit_path", "resolve_bundle", "load_model_and_kit",
@@ -54,6 +55,19 @@ def resolve_bundle(model: str | os.PathLike) -> Path:
     raise UserInputError(f"no model bundle {str(model)!r} (a folder, or one of: {', '.join(found) or 'none shipped'})")
 
 
+def pad_class(bundle: ModelBundle, note: int, index: int) -> str | None:
+    """The class a seeded pad on ``note`` asks a conditional model for: the GM drum of the note
+    when the model knows it, else the model's classes in turn; None for unconditional models."""
+    classes = list(bundle.classes) if bundle.conditional else []
+    if not classes:
+        return None
+    try:
+        wanted = note_class(note)
+    except UserInputError:  # not a GM percussion note
+        wanted = None
+    return wanted if wanted in classes else classes[index % len(classes)]
+
+
 def seeded_kit(bundle: ModelBundle, seeds, name: str = "seeded", first_note: int = FIRST_PAD_NOTE,
                model_path: str | None = None) -> Kit:
     """A kit with one pad per seed on consecutive MIDI notes from ``first_note`` (GM names for 36-51).
@@ -64,7 +78,8 @@ def seeded_kit(bundle: ModelBundle, seeds, name: str = "seeded", first_note: int
     for i, seed in enumerate(seeds):
         note = first_note + i
         label = GM_PAD_NAMES[note - FIRST_PAD_NOTE] if 0 <= note - FIRST_PAD_NOTE < len(GM_PAD_NAMES) else f"Pad {i + 1}"
-        pads.append(Pad(note=note, name=label, seed=int(seed), choke_group=HAT_CHOKE_GROUP if note in HAT_NOTES else 0))
+        pads.append(Pad(note=note, name=label, seed=int(seed), choke_group=HAT_CHOKE_GROUP if note in HAT_NOTES else 0,
+                        class_name=pad_class(bundle, note, i)))
     return Kit(name=name, model=ModelRef.of(bundle, path=model_path or bundle.name), pads=tuple(pads))
 
 

@@ -57,7 +57,7 @@ from tqdm import tqdm
 
 from ganshot.engine.atomic import sha256_file
 from ganshot.engine.errors import GanshotError, UserInputError
-from ganshot.training import gm_drums
+from ganshot.engine import gm_drums
 from ganshot.training._dataset_out import slug, staged_dataset, write_flac
 from ganshot.training.audio_prep import Rejected, prepare_one_shot
 from ganshot.training.manifest import Manifest, ManifestItem, save_manifest

@@ -1,10 +1,12 @@
 """Pick the default kit's 16 pads from a model with the drum classifier of ``ganshot evaluate``.
 
-Each GM pad of notes 36–51 asks for its drum class (:func:`~ganshot.training.gm_drums.note_class`:
+Each GM pad of notes 36–51 asks for its drum class (:func:`~ganshot.engine.gm_drums.note_class`:
 36 kick, 37 rimshot, 38 snare, 39 clap, 42 closed hat, 49 crash, …). The classifier judges
 ``candidates`` seeded one-shots of the model, and each pad takes the unused seed the
 classifier is surest belongs to its class (highest probability), in the order of
-:data:`PICK_ORDER` so the pads that matter most choose first.
+:data:`PICK_ORDER` so the pads that matter most choose first. A class-conditional model
+renders each pad's candidates as the pad's class (``class_name`` in the kit), so the pick is
+among sounds the model already means to be that drum.
 
     python -m ganshot.training.default_kit presets/models/drums-v1 \\
         --classifier presets/models/drums-v1-eval/classifier.safetensors -o presets/kits/default.json
@@ -20,9 +22,9 @@ import numpy as np
 from ganshot.engine.bundle import load_bundle
 from ganshot.engine.errors import UserInputError
 from ganshot.engine.kit import save_kit
-from ganshot.engine.presets import FIRST_PAD_NOTE, GM_PAD_NAMES, seeded_kit
+from ganshot.engine.presets import FIRST_PAD_NOTE, GM_PAD_NAMES, pad_class, seeded_kit
 
-from .gm_drums import note_class
+from ganshot.engine.gm_drums import note_class
 
 __all__ = ["PAD_NOTES", "PICK_ORDER", "choose_seeds", "main"]
 
@@ -47,11 +49,18 @@ def choose_seeds(bundle, classifier, num_candidates: int = 512, first_seed: int 
     if missing:
         raise UserInputError(f"the classifier knows no {', '.join(missing)}: train it on a GM drum dataset")
     seeds = list(range(first_seed, first_seed + num_candidates))
-    probs, _ = classifier.predict(render_seeds(bundle, seeds))
     column = {name: i for i, name in enumerate(classifier.classes)}
+    if bundle.conditional:  # each pad asks the model for its class: judge the seeds rendered as that class
+        probs_of = {cls: classifier.predict(render_seeds(bundle, seeds, label=list(bundle.classes).index(cls)))[0]
+                    for cls in {pad_class(bundle, n, i) for i, n in enumerate(PAD_NOTES)}}
+    else:
+        probs = classifier.predict(render_seeds(bundle, seeds))[0]
+        probs_of = {note_class(n): probs for n in PAD_NOTES}
     used: set[int] = set()
     picks: dict[int, dict] = {}
     for note in PICK_ORDER:
+        cls = pad_class(bundle, note, PAD_NOTES.index(note)) or note_class(note)
+        probs = probs_of[cls]
         wanted = column[note_class(note)]
         order = np.argsort(-probs[:, wanted], kind="stable")
         best = next(int(i) for i in order if int(i) not in used)

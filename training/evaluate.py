@@ -62,7 +62,7 @@ from .classifier import ClassifierConfig, load_classifier, log_mel, save_classif
 from .data import OneShotDataset
 from .metrics import PROBE_FOLDS, coverage, frechet_distance, inception_score, nearest_distances, probe_accuracy
 
-__all__ = ["evaluate", "split_items", "render_seeds", "memorisation", "load_report", "tail_floors", "tonal_lines",
+__all__ = ["evaluate", "split_items", "render_seeds", "generation_labels", "memorisation", "load_report", "tail_floors", "tonal_lines",
            "FAMILIES", "TARGETS", "PRESENT_SHARE", "REPORT_FORMAT", "REPORT_VERSION", "READABLE_VERSIONS"]
 
 REPORT_FORMAT, REPORT_VERSION = "ganshot-evaluation", 2
@@ -131,11 +131,15 @@ def split_items(manifest, test_fraction: float = 0.2, seed: int = 0) -> tuple[li
     return sorted(train), sorted(test)
 
 
-def render_seeds(bundle, seeds, batch_size: int = 32, runtime=None) -> np.ndarray:
-    """float32[len(seeds), num_samples]: the raw generator output for each seed's latent (ONNX)."""
+def render_seeds(bundle, seeds, batch_size: int = 32, runtime=None, label=None) -> np.ndarray:
+    """float32[len(seeds), num_samples]: the raw generator output for each seed's latent (ONNX).
+
+    ``label``: the class index (one int, or int[len(seeds)]) for a conditional model."""
     runtime = runtime or load_generator_runtime(bundle, backend="onnx")
     z = np.stack([seeded_latent(int(s), bundle.latent_dim, bundle.latent_distribution) for s in seeds])
-    return np.concatenate([runtime.render(z[i:i + batch_size]) for i in range(0, len(z), batch_size)])
+    labels = None if label is None else np.broadcast_to(np.asarray(label, np.int64), (len(z),))
+    return np.concatenate([runtime.render(z[i:i + batch_size], None if labels is None else labels[i:i + batch_size])
+                           for i in range(0, len(z), batch_size)])
 
 
 def _fingerprint(data_dir: Path) -> str:
@@ -271,9 +275,23 @@ def _prepare(bundle_path, data_dir, out_dir, n: int):
     return bundle, dataset, out_dir
 
 
-def _generate(bundle, n: int, seed: int, num_samples: int) -> tuple[np.ndarray, int]:
+def generation_labels(bundle, dataset_classes, dataset_labels, n: int, seed: int) -> np.ndarray | None:
+    """int64[n] class indices (of the bundle) for a conditional model, drawn (seeded) in the
+    dataset's class proportions so generated and real sets share one class mix; None otherwise."""
+    if not bundle.conditional:
+        return None
+    counts = np.bincount(np.asarray(dataset_labels), minlength=len(dataset_classes)).astype(float)
+    known = [c for c in dataset_classes if c in bundle.classes]
+    if not known:
+        raise UserInputError(f"the model's classes ({', '.join(bundle.classes)}) share none with the dataset's")
+    weights = np.array([counts[dataset_classes.index(c)] for c in known])
+    picks = np.random.default_rng([seed, 7]).choice(len(known), size=n, p=weights / weights.sum())
+    return np.array([list(bundle.classes).index(known[i]) for i in picks], np.int64)
+
+
+def _generate(bundle, n: int, seed: int, num_samples: int, labels=None) -> tuple[np.ndarray, int]:
     """(float32[n, num_samples] one-shots, how many had non-finite samples before they were zeroed)."""
-    generated = render_seeds(bundle, range(seed, seed + n))
+    generated = render_seeds(bundle, range(seed, seed + n), label=labels)
     non_finite = int((~np.isfinite(generated)).any(axis=1).sum())
     generated = np.nan_to_num(generated, nan=0.0, posinf=0.0, neginf=0.0)
     if generated.shape[1] >= num_samples:
@@ -354,9 +372,10 @@ def evaluate(bundle_path, data_dir, out_dir=None, n: int = 2000, seed: int = 0, 
     clf, reused = _classifier(out_dir, dataset, fingerprint, train_idx, split, retrain, config, say)
 
     say(f"generating {n} one-shots from seeds {seed}..{seed + n - 1}")
-    generated, non_finite = _generate(bundle, n, seed, dataset.num_samples)
-    say("classifying and measuring")
     labels = dataset.labels.numpy()
+    asked = generation_labels(bundle, list(classes), labels, n, seed)
+    generated, non_finite = _generate(bundle, n, seed, dataset.num_samples, asked)
+    say("classifying and measuring")
     figs = _classifier_figures(clf, dataset, train_idx, test_idx)
     p_gen, e_gen = clf.predict(generated)
     real_all = dataset.audio.numpy()

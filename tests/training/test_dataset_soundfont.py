@@ -13,7 +13,7 @@ from ganshot.engine.errors import GanshotError, UserInputError
 from ganshot.training import dataset_soundfont as dsf
 from ganshot.training.audio_prep import db_to_gain
 from ganshot.training.dataset_soundfont import build_soundfont_dataset, kit_midi
-from ganshot.training.gm_drums import note_class
+from ganshot.engine.gm_drums import note_class
 from ganshot.training.manifest import load_manifest
 
 NOTES = (36, 38, 42)

@@ -9,7 +9,7 @@ from ganshot.engine.errors import UserInputError
 from ganshot.engine.kit import load_kit
 from ganshot.training.classifier import DrumClassifier, save_classifier
 from ganshot.training.default_kit import PAD_NOTES, PICK_ORDER, choose_seeds, main
-from ganshot.training.gm_drums import CLASSES, note_class
+from ganshot.engine.gm_drums import CLASSES, note_class
 
 
 class ScriptedClassifier:
@@ -85,3 +85,38 @@ def test_the_embedded_model_ships_its_evaluation_and_the_kit_was_picked_by_its_c
     same = sum(a == pad.seed for a, pad in zip(seeds, kit.pads))
     assert same >= 14, (seeds, [pad.seed for pad in kit.pads])  # a float rounding may flip a close pick
     assert {r["class"] for r in records} >= {"kick", "snare", "closed_hat", "crash", "ride", "low_tom"}
+
+
+def test_a_conditional_model_renders_each_pads_class_and_the_kit_asks_for_it(tmp_path):
+    import torch
+
+    from ganshot.engine.bundle import load_bundle
+    from ganshot.engine.kit import check_model
+    from ganshot.engine.presets import seeded_kit
+    from ganshot.engine.wavegan import GeneratorSpec, WaveGANGenerator
+    from ganshot.training.export import export_generator
+
+    classes = ["kick", "snare", "closed_hat", "crash"]
+    spec = GeneratorSpec(latent_dim=8, d=2, num_samples=2048, num_classes=len(classes))
+    torch.manual_seed(0)
+    bundle = load_bundle(export_generator(WaveGANGenerator(spec), spec, tmp_path / "cond", name="cond",
+                                          sample_rate=16000, classes=classes))
+    calls = []
+
+    class Loudness:  # the louder the one-shot, the surer of every class: deterministic, audio-dependent
+        sample_rate, classes = 16000, CLASSES
+
+        def predict(self, audio):
+            calls.append(np.asarray(audio).copy())
+            level = np.abs(audio).mean(axis=1, keepdims=True)
+            return np.repeat(level / (level.max() + 1e-9), len(CLASSES), axis=1), np.zeros((len(audio), 4))
+
+    seeds, records = choose_seeds(bundle, Loudness(), num_candidates=20)
+    kit = seeded_kit(bundle, seeds)
+    assert len(set(seeds)) == len(PAD_NOTES) and len(calls) == len({p.class_name for p in kit.pads})
+    by_note = {p.note: p.class_name for p in kit.pads}
+    assert by_note[36] == "kick" and by_note[38] == "snare" and by_note[42] == "closed_hat" and by_note[49] == "crash"
+    assert all(p.class_name in classes for p in kit.pads)
+    check_model(kit, bundle)  # a valid kit for the conditional model
+    # the same seed rendered as two classes differs: the picks really were judged per class
+    assert any(not np.allclose(a[0], b[0]) for a, b in zip(calls, calls[1:]))

@@ -3,8 +3,8 @@
 import pytest
 
 from ganshot.engine.errors import UserInputError
-from ganshot.training import gm_drums
-from ganshot.training.gm_drums import CLASSES, GM_DRUMS, MAX_NOTE, MIN_NOTE, note_class, note_name, notes_of_class
+from ganshot.engine import gm_drums
+from ganshot.engine.gm_drums import CLASSES, GM_DRUMS, MAX_NOTE, MIN_NOTE, note_class, note_name, notes_of_class
 
 
 def test_table_covers_35_to_81_exactly():

@@ -4,7 +4,7 @@ GM Level 1 defines percussion on MIDI channel 10 (index 9) for notes 35 (Acousti
 Bass Drum) to 81 (Open Triangle). ganshot folds the 47 sounds into the 16 coarse
 classes of :data:`CLASSES`, the labels a dataset built from a SoundFont carries::
 
-    from ganshot.training.gm_drums import note_class, note_name, notes_of_class
+    from ganshot.engine.gm_drums import note_class, note_name, notes_of_class
     note_class(36)            # "kick"
     note_name(42)             # "Closed Hi-Hat"
     notes_of_class("snare")   # (38, 40)
@@ -19,7 +19,7 @@ are ``hand_percussion``; cabasa and maracas join the tambourine in
 
 from __future__ import annotations
 
-from ganshot.engine.errors import UserInputError
+from .errors import UserInputError
 
 __all__ = [
     "CLASSES",
