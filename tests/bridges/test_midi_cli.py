@@ -14,7 +14,7 @@ from ganshot.bridges.midi.ports import FakeBackend, MidiUnavailable
 from ganshot.engine.engine import Engine
 from ganshot.engine.errors import UserInputError
 from ganshot.engine.kit import ModelRef, load_kit, save_kit
-from tests.conftest import kit_for
+from tests.support import kit_for
 
 
 def parse(*argv):

@@ -24,10 +24,9 @@ import time
 import numpy as np
 import pytest
 
-from tests.conftest import kit_for
-from tests.engine.conftest import jack_server  # noqa: F401  (a fixture: pytest finds it by name)
-from tests.engine.test_engine_jack import assert_underflows_blamed_elsewhere, hit_onsets
-from tests.jack_client import client_command
+from tests.support import kit_for
+from tests.support.jack import assert_underflows_blamed_elsewhere, hit_onsets
+from tests.support.jack_client import client_command
 
 JACK_ENV = {"MIDO_BACKEND": "mido.backends.rtmidi/UNIX_JACK"}
 SWEEP = list(range(0, 128)) + list(range(127, 39, -1))  # ends on 40

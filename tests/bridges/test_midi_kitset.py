@@ -9,7 +9,7 @@ import pytest
 from ganshot.bridges.midi.kitset import MAX_KITS, KitSwitcher, first_kit_path, load_kitset, parse_kitset
 from ganshot.engine.errors import FormatError
 from ganshot.engine.kit import ModelRef, save_kit
-from tests.conftest import kit_for
+from tests.support import kit_for
 
 GOOD = {"format": "ganshot-kitset", "version": 1, "name": "live", "kits": ["a.json", "sub/b.json"]}
 

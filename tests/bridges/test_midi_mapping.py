@@ -15,7 +15,7 @@ from ganshot.bridges.midi.mapping import (
 )
 from ganshot.engine.kit_schema import Controller
 from ganshot.engine.kit import kit_to_json, parse_kit
-from tests.conftest import kit_for
+from tests.support import kit_for
 
 MODEL = SimpleNamespace(name="m", sha256="0" * 64)
 

@@ -16,7 +16,7 @@ from ganshot.bridges.midi.mapping import MidiMapper, Trigger
 from ganshot.engine.engine import Engine
 from ganshot.engine.latent import constant_power_pan, velocity_gain
 from ganshot.engine.offline import midi_events, render_events
-from tests.conftest import kit_for
+from tests.support import kit_for
 
 RATE = 48000
 TPB = 480

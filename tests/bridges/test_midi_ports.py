@@ -6,7 +6,6 @@ import pytest
 
 from ganshot.bridges.midi.ports import ArrivalClock, FakeBackend, PortWatcher, choose_api, select_ports
 from ganshot.engine.errors import UserInputError
-from tests.engine.conftest import jack_server  # noqa: F401  (a fixture: pytest finds it by name)
 
 NAMES = ["Launchkey Mini:Launchkey MIDI 1 20:0", "Midi Through:Port-0 14:0", "nanoKONTROL2 24:0"]
 

@@ -16,7 +16,7 @@ from ganshot.bridges.midi.server import KnobLimiter, MidiServer
 from ganshot.engine.kit_schema import Controller
 from ganshot.engine.engine import Engine
 from ganshot.engine.kit import ModelRef, kit_to_json, load_kit, save_kit
-from tests.conftest import kit_for
+from tests.support import kit_for
 
 RATE = 48000
 NOTE_ON, CC = 0x99, 0xB0  # note-on on channel 10, control change on channel 1

@@ -13,7 +13,7 @@ from ganshot.bridges.midi.mapping import MidiMapper
 from ganshot.bridges.midi.ports import FakeBackend, PortWatcher
 from ganshot.bridges.midi.server import MidiServer
 from ganshot.engine.engine import Engine
-from tests.conftest import kit_for
+from tests.support import kit_for
 
 RATE = 48000
 NOTE_ON = 0x90

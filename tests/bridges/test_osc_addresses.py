@@ -14,7 +14,7 @@ from ganshot.bridges.osc.validate import IMMEDIATE, Message, OscError, unix_to_n
 from ganshot.engine.engine import Engine
 from ganshot.engine.kit import load_kit, save_kit
 from ganshot.engine.latent import seeded_latent, slerp
-from tests.conftest import kit_for
+from tests.support import kit_for
 
 RATE = 48000
 F32 = lambda v: float(np.float32(v))  # noqa: E731 - what an OSC 'f' argument carries

@@ -1,183 +1,29 @@
 """liblo's oscsend plays a pad on ``ganshot serve`` running on a private JACK server (dummy driver);
 jack_capture records what reaches system:playback, and the hit in it is the pad, sample for sample.
 
-The helpers here (:class:`Served`, :class:`Capture`, :func:`hit_onsets`, :func:`single_hit`) are
-shared with test_pd_headless.py, which drives the same set-up from Pure Data.
+The set-up (:class:`Served`, :class:`Capture`, :func:`single_hit`) lives in
+tests/support/osc_jack.py, shared with test_pd_headless.py, which drives it from Pure Data.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import queue
-import re
-import shutil
-import signal
-import socket
 import subprocess
-import sys
-import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.conftest import kit_for
-from tests.engine.conftest import jack_server  # noqa: F401  (a fixture: pytest finds it by name)
+from tests.support.osc_jack import (
+    BLOCK, RATE, Capture, Served, assert_hit_at, hit_onsets, saved_kit_for, single_hit,
+)
 
-RATE, BLOCK = 48000, 128
-SILENCE = 256  # zero frames that separate two hits in a capture
-CAPTURE_LIMIT_S = 30  # jack_capture's own limit; the tests stop it with SIGINT long before
-
-pytestmark = pytest.mark.skipif(shutil.which("oscsend") is None, reason="liblo-tools (oscsend) not installed")
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _stop(process: subprocess.Popen, sig=signal.SIGINT, timeout: float = 15.0) -> None:
-    """Stop a process this test started, by its pid: ``sig`` first, SIGKILL if it does not go."""
-    if process.poll() is None:
-        process.send_signal(sig)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-
-
-class Served:
-    """``python -m ganshot serve`` on the JACK server of ``env``, with OSC on a free port.
-
-    ``port`` is read from its "OSC on HOST:PORT" line; ``stop()`` ends it with Ctrl-C (SIGINT),
-    as a user would, and returns everything it wrote to stderr. ``--no-midi``: the MIDI bridge
-    has tests of its own, and its JACK MIDI clients would only add scheduling load here.
-    """
-
-    def __init__(self, env: dict, kit_path, render_dir, *extra: str, duration_s: float = 60.0):
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "ganshot", "serve", "--kit", str(kit_path), "--backend", "onnx", "--device",
-             "system", "--sample-rate", str(RATE), "--block-size", str(BLOCK), "--osc-port", "0",
-             "--osc-render-dir", str(render_dir), "--duration", str(duration_s), "--no-midi", *extra],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self.lines: list[str] = []
-        self._seen: queue.Queue = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        self.port = self._wait_for_port()
-
-    def _read(self) -> None:
-        for line in self.process.stderr:
-            self.lines.append(line.rstrip("\n"))
-            self._seen.put(line)
-
-    def _wait_for_port(self, timeout_s: float = 30.0) -> int:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            try:
-                line = self._seen.get(timeout=0.2)
-            except queue.Empty:
-                if self.process.poll() is not None:
-                    break
-                continue
-            found = re.search(r"OSC on [\d.]+:(\d+)", line)
-            if found:
-                return int(found.group(1))
-        _stop(self.process)
-        raise AssertionError("ganshot serve did not start its OSC server:\n" + "\n".join(self.lines[-20:]))
-
-    def stop(self) -> str:
-        _stop(self.process)
-        time.sleep(0.05)  # the reader thread drains the pipe
-        return "\n".join(self.lines)
-
-
-def _capture_connected(env: dict) -> bool:
-    listing = subprocess.run(["jack_lsp", "-c"], env=env, capture_output=True, text=True, timeout=5).stdout
-    links, port = {}, None
-    for line in listing.splitlines():
-        if line.startswith((" ", "\t")):
-            links.setdefault(port, []).append(line.strip())
-        else:
-            port = line.strip()
-    return all(links.get(f"jack_capture:input{i}") == [f"PortAudio:out_{i - 1}"] for i in (1, 2))
-
-
-class Capture:
-    """jack_capture of what reaches system:playback (float32 WAV), with ``-S``: ``wav.tme`` holds
-    the wall-clock time (CLOCK_REALTIME, as ``time.time()``) of the first captured frame."""
-
-    def __init__(self, env: dict, wav: Path):
-        self.env, self.wav = env, Path(wav)
-        self.process = subprocess.Popen(["jack_capture", "--daemon", "-S", "-d", str(CAPTURE_LIMIT_S), "-f", "wav",
-                                         str(self.wav)], env=env, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while not _capture_connected(env):
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                _stop(self.process)
-                raise AssertionError("jack_capture did not connect to ganshot's output ports")
-            time.sleep(0.05)
-        time.sleep(0.1)  # let the graph settle after jack_capture joined
-
-    def stop(self):
-        """-> (float32[frames, 2], first_frame_unix_s, stop_unix_s)."""
-        import soundfile as sf
-
-        stop_unix_s = time.time()
-        _stop(self.process)
-        assert self.process.returncode == 0, f"jack_capture exited with {self.process.returncode}"
-        audio, rate = sf.read(self.wav, dtype="float32", always_2d=True)
-        assert rate == RATE and sf.info(self.wav).subtype == "FLOAT"
-        stamp = Path(f"{self.wav}.tme").read_text().split()[0]
-        return audio, float(stamp), stop_unix_s
-
-
-def playback_latency_frames(env: dict) -> int:
-    """JACK's playback latency of system:playback_1: frames between the graph and the (dummy) DAC."""
-    listing = subprocess.run(["jack_lsp", "-l", "system:playback_1"], env=env, capture_output=True, text=True,
-                             timeout=5).stdout
-    return int(re.search(r"port playback latency = \[ (\d+)", listing).group(1))
-
-
-def hit_onsets(audio: np.ndarray) -> list[int]:
-    """First frame of each run of non-zero frames that follows >= SILENCE zero frames."""
-    sounding = np.flatnonzero(np.any(audio != 0, axis=1))
-    if not len(sounding):
-        return []
-    return [int(sounding[0])] + [int(b) for a, b in zip(sounding[:-1], sounding[1:]) if b - a > SILENCE]
-
-
-def single_hit(bundle, kit, pad: int) -> tuple[np.ndarray, int]:
-    """(the offline render of one velocity-1 hit of ``pad`` up to its last sound, float32[frames, 2];
-    its first non-zero frame)."""
-    from ganshot.engine.engine import Engine
-    from ganshot.engine.offline import render_events
-
-    with Engine(bundle, kit, sample_rate=RATE, backend="onnx") as engine:
-        audio = render_events(engine, [(0.0, kit.pads[pad].note, 127)])
-    sounding = np.flatnonzero(np.any(audio != 0, axis=1))
-    return audio[:sounding[-1] + 1], int(sounding[0])
-
-
-def assert_hit_at(capture: np.ndarray, onset: int, hit: np.ndarray, lead: int, what: str) -> None:
-    """The capture holds ``hit`` exactly, starting ``lead`` frames before ``onset``."""
-    start = onset - lead
-    live = capture[start:start + len(hit)]
-    assert len(live) == len(hit), f"{what}: the capture ends {len(hit) - len(live)} frames early"
-    differ = np.flatnonzero(np.any(live != hit, axis=1))
-    assert not len(differ), (f"{what}: {len(differ)} frames differ from the offline render, first at "
-                             f"{differ[0]}: {live[differ[0]]} vs {hit[differ[0]]}")
+pytestmark = pytest.mark.needs("oscsend", hint="Debian: liblo-tools")
 
 
 @pytest.fixture(scope="module")
 def saved_kit(tiny_bundle, tmp_path_factory):
     """kit_for(tiny_bundle) (4 pads) with its model path, saved; -> (Kit, path)."""
-    from ganshot.engine.kit import ModelRef, save_kit
-
-    kit = dataclasses.replace(kit_for(tiny_bundle), model=ModelRef.of(tiny_bundle, path=str(tiny_bundle.path)))
-    return kit, save_kit(kit, tmp_path_factory.mktemp("kit") / "kit.json")
+    return saved_kit_for(tiny_bundle, tmp_path_factory.mktemp("kit"))
 
 
 @pytest.mark.jack

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import queue
-import shutil
 import signal
 import socket
 import subprocess
@@ -15,11 +14,10 @@ import pytest
 
 from ganshot.bridges.osc.server import OscServer
 from ganshot.engine.engine import Engine
-from tests.conftest import kit_for
+from tests.support import kit_for
 
 RATE = 48000
-pytestmark = pytest.mark.skipif(shutil.which("oscsend") is None or shutil.which("oscdump") is None,
-                                reason="liblo-tools (oscsend, oscdump) not installed")
+pytestmark = pytest.mark.needs("oscsend", "oscdump", hint="Debian: liblo-tools")
 
 
 @pytest.fixture

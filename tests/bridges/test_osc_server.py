@@ -23,8 +23,8 @@ from ganshot.bridges.osc.server import OscServer, RateLimiter, is_allowed
 from ganshot.engine.engine import Engine
 from ganshot.engine.errors import UserInputError
 from ganshot.engine.latent import seeded_latent
-from tests.bridges.osc_corpus import MALFORMED
-from tests.conftest import kit_for
+from tests.support import kit_for
+from tests.support.osc_corpus import MALFORMED
 
 RATE = 48000
 NEXT_MESSAGE_S = 0.050  # the next valid message is answered this soon after a malformed one

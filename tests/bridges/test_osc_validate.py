@@ -17,7 +17,7 @@ from ganshot.bridges.osc.validate import (
     IMMEDIATE, NTP_UNIX_OFFSET_S, Bundle, Message, OscError, encode_message, flatten, ntp_to_unix, parse_datagram,
     peek_address, unix_to_ntp,
 )
-from tests.bridges.osc_corpus import ALL_TYPES, ALL_TYPES_ARGS, BUNDLE, MALFORMED, STATUS, TRIGGER, nested_bundles
+from tests.support.osc_corpus import ALL_TYPES, ALL_TYPES_ARGS, BUNDLE, MALFORMED, STATUS, TRIGGER, nested_bundles
 
 PARSE_BOUND_S = 1.0  # generous on a loaded 2-core machine; a hang is what this guards against
 
@@ -153,6 +153,7 @@ _ARG = st.one_of(
 )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.from_regex(r"/[a-z0-9_.]{1,20}(/[a-z0-9_.]{1,10}){0,3}", fullmatch=True), st.lists(_ARG, max_size=8))
 def test_python_osc_messages_parse_to_what_was_sent(address, args):

@@ -42,7 +42,6 @@ stop. The other checks hold on every run.
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import subprocess
 import time
@@ -54,11 +53,10 @@ import pytest
 
 from ganshot.bridges.osc.addresses import ADDRESSES, STATUS_FIELDS
 from ganshot.bridges.osc.validate import OscError, flatten, parse_datagram, unix_to_ntp
-from tests.bridges.test_osc_jack import (
-    RATE, Capture, Served, assert_hit_at, free_udp_port, hit_onsets, playback_latency_frames, saved_kit,  # noqa: F401
+from tests.support.osc_jack import (
+    RATE, Capture, Served, assert_hit_at, free_udp_port, hit_onsets, playback_latency_frames, saved_kit_for,
     single_hit,
 )
-from tests.engine.conftest import jack_server  # noqa: F401  (a fixture: pytest finds it by name)
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTROLLER = ROOT / "bridges" / "pd" / "ganshot.pd"
@@ -73,7 +71,13 @@ PD_TIMEOUT_S = 20
 #: quarter of the runs without this pause (none in 10 with it)
 SETTLE_S = 1.0
 
-needs_pd = pytest.mark.skipif(shutil.which("pd") is None, reason="Pure Data (pd) not installed")
+needs_pd = pytest.mark.needs("pd", hint="Debian: puredata-core")
+
+
+@pytest.fixture(scope="module")
+def saved_kit(tiny_bundle, tmp_path_factory):
+    """kit_for(tiny_bundle) (4 pads) with its model path, saved; -> (Kit, path)."""
+    return saved_kit_for(tiny_bundle, tmp_path_factory.mktemp("kit"))
 
 
 def timetag_bytes(unix_s: float) -> str:

@@ -29,6 +29,7 @@ def test_help_does_not_import_torch():
     assert result.stdout.strip() == "False", result.stderr
 
 
+@pytest.mark.slow  # each starts the CLI in a fresh interpreter that imports torch
 @pytest.mark.parametrize(
     "args, needle",
     [

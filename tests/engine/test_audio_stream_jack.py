@@ -19,8 +19,8 @@ import subprocess
 
 import pytest
 
-from tests.engine.conftest import jack_late_lines, onsets
-from tests.jack_client import client_command
+from tests.support.jack import jack_late_lines, onsets
+from tests.support.jack_client import client_command
 
 GAP = 12345  # frames between the hits: not a multiple of any block size below
 THRESHOLD = 0.5

@@ -9,7 +9,7 @@ import pytest
 
 from ganshot.engine.bundle import MAX_DIRECTIONS, MODEL_JSON, load_bundle, parse_model_json, write_bundle
 from ganshot.engine.errors import FormatError
-from tests.engine.test_bundle import LATENT, edit_meta, make_meta, make_sources, refused
+from tests.support.bundles import LATENT, edit_meta, make_meta, make_sources, refused
 
 
 def directions(k: int = 2) -> dict:

@@ -9,7 +9,7 @@ from ganshot.engine.engine import Engine
 from ganshot.engine.errors import FormatError, IntegrityError, UserInputError
 from ganshot.engine.kit import ModelRef, load_kit, save_kit
 from ganshot.engine.latent import constant_power_pan, seeded_latent, slerp
-from tests.conftest import kit_for
+from tests.support import kit_for
 
 RATE = 48000
 

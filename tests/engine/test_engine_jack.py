@@ -25,12 +25,11 @@ import subprocess
 import numpy as np
 import pytest
 
-from tests.conftest import kit_for
-from tests.engine.conftest import jack_late_lines
-from tests.jack_client import client_command
+from tests.support import kit_for
+from tests.support.jack import SILENCE, assert_underflows_blamed_elsewhere, hit_onsets
+from tests.support.jack_client import client_command
 
 GAP = 7001  # frames between the scheduled hits: no multiple of a block size below, > a hit
-SILENCE = 256  # zero frames that separate two hits in the capture
 CAPTURE_LIMIT_S = 6  # jack_capture's own limit; the player stops it once everything played
 #: (time_s, GM note, velocity 0..127). Pads 2 and 3 (notes 38, 39) share choke group 1:
 #: 39 at 0.08 s cuts 38 from 0.03 s, 39 at 0.26 s cuts 38 from 0.2 s. Note 41 has no pad.
@@ -93,37 +92,8 @@ print(json.dumps({"before": before, "after": after, "tokens": tokens, "first": f
 """
 
 
-def hit_onsets(audio: np.ndarray) -> list[int]:
-    """First frame of each run of non-zero frames that follows >= SILENCE zero frames."""
-    sounding = np.flatnonzero(np.any(audio != 0, axis=1))
-    if not len(sounding):
-        return []
-    starts = [int(sounding[0])]
-    starts += [int(b) for a, b in zip(sounding[:-1], sounding[1:]) if b - a > SILENCE]
-    return starts
-
-
 def first_sound(audio: np.ndarray) -> int:
     return int(np.flatnonzero(np.any(audio != 0, axis=1))[0])
-
-
-def assert_underflows_blamed_elsewhere(server, report) -> None:
-    """PortAudio on JACK flags every graph xrun as an output underflow, whoever was late.
-
-    jackd names each client that had not finished when the cycle ended, with its state:
-    ``Running`` means it was inside its process callback (late by its own work: a callback
-    waiting for the GIL would show here), ``Triggered`` that it had been signalled but not yet
-    woken (the machine's scheduler was late, as on a loaded 2-core box). An underflow fails
-    when jackd names our client Running, or names nobody.
-    """
-    before, after = report["before"], report["after"]
-    underflows = after["underflows"] - before["underflows"]
-    if not underflows:
-        return
-    late = jack_late_lines(server, report["jack_log_window"])
-    ours = [line for line in late if "PortAudio" in line and "Triggered" not in line]
-    assert late and not ours, (f"{underflows} underflow(s) after start-up; jackd said: {(ours or late)[:4]} "
-                               f"(our callback took at most {after['max_callback_ns'] / 1e3:.0f} us)")
 
 
 @pytest.fixture(scope="module")

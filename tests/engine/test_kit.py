@@ -427,6 +427,7 @@ def check_outcome(data):
     kit_mod._kit_text(kit, "prop")
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(JSON_LIKE)
 def test_parse_kit_on_arbitrary_data(data):
@@ -447,6 +448,7 @@ def containers(node):
     return slots
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_parse_kit_on_mutated_kits(draw):

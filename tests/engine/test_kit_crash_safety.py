@@ -47,6 +47,7 @@ def temp_files(folder) -> list[str]:
     return [name for name in os.listdir(folder) if re.fullmatch(r"\.k\.json\.(bak\.)?[a-z0-9_]{8}\.tmp", name)]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)")
 def test_sigkill_during_save_never_tears_the_kit(tmp_path):
     versions = [big_kit("old", 1), big_kit("new", 2)]

@@ -12,7 +12,7 @@ import pytest
 
 from ganshot.engine.engine import Engine
 from ganshot.engine.kit import ModelRef
-from tests.conftest import kit_for
+from tests.support import kit_for
 
 RATE = 48000
 TIMEOUT_S = 120

@@ -23,8 +23,8 @@ import soundfile as sf
 from ganshot.engine.errors import UserInputError
 from ganshot.engine.mixer import Mixer
 from ganshot.engine.recorder import IN_PROGRESS_SUFFIX, Recorder, umask_mode
-from tests.engine.conftest import onsets
-from tests.jack_client import client_command
+from tests.support.jack import onsets
+from tests.support.jack_client import client_command
 
 SR = 48000
 BLOCKS = [1, 65, 8193, 64, 1, 128, 8192, 65, 1]

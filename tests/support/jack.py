@@ -1,0 +1,141 @@
+"""A private JACK server (dummy driver) per test: the real audio device on machines without one.
+
+``jack_servers(tmp_path)`` (the body of tests/conftest.py's ``jack_server`` fixture) starts
+``jackd -n NAME -R -d dummy`` under a name unique to this test run; the JackServer it returns
+has the ``env`` every JACK client of the test must use (JACK_DEFAULT_SERVER=NAME, no
+autostart, no device reservation). Every server is stopped by its pid when the test ends,
+pass or fail. sounddevice caches PortAudio's device list when it is imported, so run
+PortAudio clients in a subprocess started with that env (:mod:`.jack_client`).
+
+Helpers for what comes back: :func:`onsets`, :func:`hit_onsets` (hits separated by silence),
+:func:`jack_late_lines` (jackd's xrun reports while the client measured) and
+:func:`assert_underflows_blamed_elsewhere`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import need_tools
+
+SILENCE = 256  # zero frames that separate two hits in a capture
+
+JACK_TOOLS = ("jackd", "jack_lsp", "jack_capture")
+_names = itertools.count()
+
+
+@dataclass(frozen=True)
+class JackServer:
+    name: str
+    env: dict  # run every JACK client of the test with this environment
+    log_path: Path  # jackd's stdout+stderr: xrun reports name the late client
+    sample_rate: int
+    block_size: int
+
+
+def _wait_for_ports(proc: subprocess.Popen, env: dict, log_path, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"jackd exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
+        try:
+            ports = subprocess.run(["jack_lsp"], env=env, capture_output=True, text=True, timeout=5).stdout
+        except subprocess.TimeoutExpired:
+            ports = ""
+        if "system:playback_2" in ports:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"jackd did not answer jack_lsp within {timeout_s} s: {log_path.read_text()[-2000:]}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def onsets(channel: np.ndarray, threshold: float) -> list[int]:
+    """First sample of each run above ``threshold`` (in absolute value)."""
+    above = np.abs(channel) > threshold
+    return np.flatnonzero(above & ~np.concatenate([[False], above[:-1]])).tolist()
+
+
+def jack_late_lines(server: JackServer, window) -> list[str]:
+    """jackd's xrun reports ("was not finished", "XRun") between the log offsets ``window = [start, end]``."""
+    start, end = window
+    said = server.log_path.read_bytes()[start:end].decode(errors="replace").splitlines()
+    return [line for line in said if "was not finished" in line or "XRun" in line]
+
+
+def jack_servers(tmp_path):
+    """The body of the ``jack_server`` fixture: yields ``start(sample_rate=48000, block_size=128) ->
+    JackServer`` (a fresh jackd each call) and stops every server it started, pass or fail."""
+    need_tools(*JACK_TOOLS, hint="Debian: jackd2 jack-capture; `make test` installs them")
+    started: list[subprocess.Popen] = []
+
+    def start(sample_rate: int = 48000, block_size: int = 128) -> JackServer:
+        name = f"ganshot{os.getpid()}x{next(_names)}"
+        env = dict(os.environ, JACK_DEFAULT_SERVER=name, JACK_NO_AUDIO_RESERVATION="1", JACK_NO_START_SERVER="1")
+        log_path = tmp_path / f"{name}.log"
+        # Realtime (-R) where the system allows it: on a loaded machine a non-realtime
+        # dummy driver misses its own deadlines every few cycles. -r is the fallback.
+        for mode in ("-R", "-r"):
+            with open(log_path, "ab") as log:
+                proc = subprocess.Popen(
+                    ["jackd", "-n", name, mode, "-d", "dummy", "-r", str(sample_rate), "-p", str(block_size)],
+                    env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            started.append(proc)
+            try:
+                _wait_for_ports(proc, env, log_path)
+            except RuntimeError:
+                _stop(proc)
+                if mode == "-r":
+                    raise
+                continue
+            return JackServer(name, env, log_path, sample_rate, block_size)
+        raise AssertionError("unreachable")
+
+    try:
+        yield start
+    finally:
+        for proc in started:
+            _stop(proc)
+
+
+def hit_onsets(audio: np.ndarray, silence: int = SILENCE) -> list[int]:
+    """First frame of each run of non-zero frames that follows >= ``silence`` zero frames."""
+    sounding = np.flatnonzero(np.any(audio != 0, axis=1))
+    if not len(sounding):
+        return []
+    return [int(sounding[0])] + [int(b) for a, b in zip(sounding[:-1], sounding[1:]) if b - a > silence]
+
+
+def assert_underflows_blamed_elsewhere(server, report) -> None:
+    """PortAudio on JACK flags every graph xrun as an output underflow, whoever was late.
+
+    jackd names each client that had not finished when the cycle ended, with its state:
+    ``Running`` means it was inside its process callback (late by its own work: a callback
+    waiting for the GIL would show here), ``Triggered`` that it had been signalled but not yet
+    woken (the machine's scheduler was late, as on a loaded 2-core box). An underflow fails
+    when jackd names our client Running, or names nobody.
+    """
+    before, after = report["before"], report["after"]
+    underflows = after["underflows"] - before["underflows"]
+    if not underflows:
+        return
+    late = jack_late_lines(server, report["jack_log_window"])
+    ours = [line for line in late if "PortAudio" in line and "Triggered" not in line]
+    assert late and not ours, (f"{underflows} underflow(s) after start-up; jackd said: {(ours or late)[:4]} "
+                               f"(our callback took at most {after['max_callback_ns'] / 1e3:.0f} us)")
