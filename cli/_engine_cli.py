@@ -227,7 +227,8 @@ def add_engine_commands(sub, fmt) -> None:
     render.add_argument("--block-size", type=int, default=1024, help="frames per mixed block")
     render.add_argument("--midi-channel", type=int, default=None, metavar="1-16",
                         help="render notes of this MIDI channel only (10: GM drums); default: every channel")
-    render.add_argument("--backend", choices=("auto", "onnx", "torch"), default="onnx", help="generator backend")
+    render.add_argument("--backend", choices=("auto", "onnx", "torch"), default="onnx",
+                        help="generator backend (offline: no auto timing pass at start-up)")
     render.set_defaults(handler=cmd_render)
 
     export_kit = sub.add_parser("export-kit", help="one WAV per pad (NN_name.wav) for a DAW sampler", formatter_class=fmt)

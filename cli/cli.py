@@ -12,7 +12,7 @@ import sys
 
 from ganshot.engine.errors import GanshotError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "HelpFormatter"]
 
 DEFAULT_SAMPLE_RATE = 16000
 DEFAULT_NUM_SAMPLES = 16384
@@ -80,15 +80,38 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows ``(default: X)`` only where it tells something: not for a default of None or False
+    (a flag, or "not given"), nor where the help text already says what the default is."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "%(default)" in text or "default" in text or action.default is None or action.default is False \
+                or action.default == argparse.SUPPRESS:
+            return text
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    fmt = argparse.ArgumentDefaultsHelpFormatter
+    fmt = HelpFormatter
     parser = argparse.ArgumentParser(prog="ganshot", description="Generated one-shots, played live.", formatter_class=fmt)
     from ganshot import __version__
 
     parser.add_argument("--version", action="version", version=f"ganshot {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    _add_dataset_commands(sub, fmt)
+    _add_train_command(sub, fmt)
+    _add_export_command(sub, fmt)
+    _add_evaluate_command(sub, fmt)
+    from ganshot._engine_cli import add_engine_commands  # argparse only; handlers import lazily
 
+    add_engine_commands(sub, fmt)
+    return parser
+
+
+def _add_dataset_commands(sub, fmt) -> None:
+    """`ganshot dataset soundfont` and `ganshot dataset folder`."""
     dataset = sub.add_parser("dataset", help="build a training dataset (FLAC + manifest.json)", formatter_class=fmt)
     dsub = dataset.add_subparsers(dest="source", metavar="SOURCE")
     dsub.required = True
@@ -116,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     folder.add_argument("--num-samples", type=int, default=DEFAULT_NUM_SAMPLES, help="length of each one-shot in samples")
     folder.set_defaults(handler=_cmd_dataset_folder)
 
+
+def _add_train_command(sub, fmt) -> None:
+    """`ganshot train`."""
     train = sub.add_parser("train", help="train a WaveGAN with WGAN-GP", formatter_class=fmt)
     train.add_argument("config", help="config name (wavegan_16k, ...) or path to a TOML file")
     train.add_argument("--data", required=True, help="dataset folder (with manifest.json)")
@@ -127,6 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="start a new run from a model bundle's generator weights (fresh critic)")
     train.set_defaults(handler=_cmd_train)
 
+
+def _add_export_command(sub, fmt) -> None:
+    """`ganshot export`."""
     export = sub.add_parser("export", help="export a run to a model bundle (ONNX + safetensors)", formatter_class=fmt)
     export.add_argument("run_dir", help="training run folder")
     export.add_argument("-o", "--out", required=True, help="bundle folder to write")
@@ -135,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="GANSpace latent directions to store in the bundle (0: none)")
     export.set_defaults(handler=_cmd_export)
 
+
+def _add_evaluate_command(sub, fmt) -> None:
+    """`ganshot evaluate`."""
     evaluate = sub.add_parser("evaluate", help="measure a model: Inception Score, Fréchet distance, coverage, "
                               "memorisation", formatter_class=fmt)
     evaluate.add_argument("bundle", help="model bundle folder")
@@ -145,11 +177,6 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--epochs", type=int, default=20, help="classifier training epochs")
     evaluate.add_argument("--retrain", action="store_true", help="train a new classifier even if one fits")
     evaluate.set_defaults(handler=_cmd_evaluate)
-
-    from ganshot._engine_cli import add_engine_commands  # argparse only; handlers import lazily
-
-    add_engine_commands(sub, fmt)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -187,6 +187,22 @@ def parse_model_json(data, where: str = MODEL_JSON) -> dict:
     "explained_variance": [K floats]}`` with 1 <= K <= :data:`MAX_DIRECTIONS`, all finite;
     a bundle without the field loads as one with null.
     """
+    _check_format_version(data, where)
+    latent_dim, conditional = _check_contract(data, where)
+    _check_onnx_names(data, conditional, where)
+    for key in ("dataset", "training", "directions"):
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            raise FormatError(f"{where}: field {key!r} must be an object or null")
+    if data.get("directions") is not None:
+        _check_directions(data["directions"], latent_dim, where)
+    for key in ("created_utc", "ganshot_version"):
+        _typed(data, key, str, where, "a string")
+    _check_files(data, where)
+    return data
+
+
+def _check_format_version(data, where: str) -> None:
+    """A JSON object of this format, in a version this ganshot reads."""
     if not isinstance(data, dict):
         raise FormatError(f"{where}: top level must be a JSON object")
     if data.get("format") != BUNDLE_FORMAT:
@@ -198,6 +214,11 @@ def parse_model_json(data, where: str = MODEL_JSON) -> dict:
         )
     if version != BUNDLE_VERSION or isinstance(version, bool):
         raise FormatError(f"{where}: unknown version {version!r:.40} (this ganshot reads version {BUNDLE_VERSION})")
+
+
+def _check_contract(data: dict, where: str) -> tuple[int, bool]:
+    """Name, architecture and what a caller relies on (rate, length, latent size, classes);
+    -> (latent_dim, conditional)."""
     name = _typed(data, "name", str, where, "a string")
     if not name.strip() or len(name) > 200 or any(c in name for c in "\r\n\0"):
         raise FormatError(f"{where}: name must be one non-empty line of at most 200 characters")
@@ -205,7 +226,7 @@ def parse_model_json(data, where: str = MODEL_JSON) -> dict:
     if arch not in ARCHITECTURES:
         raise FormatError(f"{where}: architecture {arch!r:.60} is not one this ganshot knows ({', '.join(ARCHITECTURES)})")
     hyper = _typed(data, "hyperparameters", dict, where, "an object")
-    sample_rate = _int(data, "sample_rate", where, MIN_SAMPLE_RATE, MAX_SAMPLE_RATE)
+    _int(data, "sample_rate", where, MIN_SAMPLE_RATE, MAX_SAMPLE_RATE)
     num_samples = _int(data, "num_samples", where, 16, 1 << 22)
     latent_dim = _int(data, "latent_dim", where, 1, MAX_LATENT_DIM)
     for key, value in (("latent_dim", latent_dim), ("num_samples", num_samples)):
@@ -223,6 +244,11 @@ def parse_model_json(data, where: str = MODEL_JSON) -> dict:
         )
     if data.get("latent_distribution", "normal") not in LATENT_DISTRIBUTIONS:
         raise FormatError(f"{where}: latent_distribution must be one of {', '.join(LATENT_DISTRIBUTIONS)}")
+    return latent_dim, conditional
+
+
+def _check_onnx_names(data: dict, conditional: bool, where: str) -> None:
+    """The ONNX graph's input, label input (conditional models only) and output names, and its opset."""
     onnx = _typed(data, "onnx", dict, where, "an object")
     for key in ("input", "output"):
         if not isinstance(onnx.get(key), str) or not onnx[key]:
@@ -231,13 +257,10 @@ def parse_model_json(data, where: str = MODEL_JSON) -> dict:
     if conditional != isinstance(label_input, str) or label_input == "":
         raise FormatError(f"{where}: onnx.label_input must be a name exactly when the model is conditional")
     _int(onnx, "opset", f"{where}: onnx", 7, 100)
-    for key in ("dataset", "training", "directions"):
-        if data.get(key) is not None and not isinstance(data[key], dict):
-            raise FormatError(f"{where}: field {key!r} must be an object or null")
-    if data.get("directions") is not None:
-        _check_directions(data["directions"], latent_dim, where)
-    for key in ("created_utc", "ganshot_version"):
-        _typed(data, key, str, where, "a string")
+
+
+def _check_files(data: dict, where: str) -> None:
+    """``files``: each entry's name, sha256 and size; the generator's ONNX and safetensors listed."""
     files = _typed(data, "files", dict, where, "an object")
     for fname, entry in files.items():
         _check_name(fname, where)  # .json is not an allowed extension, so model.json cannot be listed
@@ -248,7 +271,6 @@ def parse_model_json(data, where: str = MODEL_JSON) -> dict:
     for required in (ONNX_NAME, SAFETENSORS_NAME):
         if required not in files:
             raise FormatError(f"{where}: files does not list {required}")
-    return data
 
 
 def _scan_tree(root: Path) -> None:

@@ -28,11 +28,10 @@ recomputing each batch of activations from the stored ``z``), so memory is
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from ganshot.engine.errors import UserInputError
-from ganshot.engine.limits import MAX_DIRECTIONS  # 64, as bundles, kits, OSC and MIDI accept
+from ganshot.engine.limits import MAX_DIRECTIONS, MAX_LATENT_DIM, check_int  # 64 directions, as bundles accept
 from ganshot.engine.wavegan import WaveGANGenerator
 
 __all__ = ["compute_directions", "dense_activations", "METHOD", "LAYER", "MAX_DIRECTIONS"]
@@ -73,12 +72,6 @@ def _sample(latent_dim: int, num: int, distribution: str, num_classes: int, seed
     return z, labels
 
 
-def _check_int(name: str, value, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-        raise UserInputError(f"{name} must be an integer in [{low}, {high}], got {value!r:.40}")
-    return int(value)
-
-
 def compute_directions(
     generator: WaveGANGenerator,
     latent_dim: int,
@@ -97,75 +90,19 @@ def compute_directions(
     each vector's largest-magnitude entry is made positive (PCA signs are arbitrary).
     """
     spec = generator.spec
-    latent_dim = _check_int("latent_dim", latent_dim, 1, 1 << 16)
+    latent_dim = check_int(latent_dim, "latent_dim", 1, MAX_LATENT_DIM)
     if latent_dim != spec.latent_dim:
         raise UserInputError(f"latent_dim is {latent_dim} but the generator takes {spec.latent_dim}")
-    num_samples = _check_int("num_samples", num_samples, MIN_SAMPLES, MAX_SAMPLES)
-    k = _check_int("k", k, 1, MAX_DIRECTIONS)
-    batch = _check_int("batch", batch, 1, MAX_SAMPLES)
-    seed = _check_int("seed", seed, 0, 2**63 - 1)
+    num_samples = check_int(num_samples, "num_samples", MIN_SAMPLES, MAX_SAMPLES)
+    k = check_int(k, "k", 1, MAX_DIRECTIONS)
+    batch = check_int(batch, "batch", 1, MAX_SAMPLES)
+    seed = check_int(seed, "seed", 0, 2**63 - 1)
     hidden = generator.dense.out_features
     k = min(k, latent_dim, hidden)
     z, labels = _sample(latent_dim, num_samples, distribution, spec.num_classes, seed)
-    num_classes = max(spec.num_classes, 1)
-    class_of = labels if labels is not None else torch.zeros(num_samples, dtype=torch.int64)
-    spans = [(start, min(start + batch, num_samples)) for start in range(0, num_samples, batch)]
-
-    def activations(start: int, stop: int) -> torch.Tensor:
-        return dense_activations(generator, z[start:stop], None if labels is None else labels[start:stop])
-
-    # Pass 1: per-class means (a conditional model's label shifts the activations; PCA is within class).
-    sums = torch.zeros(num_classes, hidden, dtype=torch.float64)
-    counts = torch.zeros(num_classes, dtype=torch.float64)
-    for start, stop in spans:
-        sums.index_add_(0, class_of[start:stop], activations(start, stop).to(torch.float64))
-        counts.index_add_(0, class_of[start:stop], torch.ones(stop - start, dtype=torch.float64))
-    means = (sums / counts.clamp(min=1.0)[:, None]).to(torch.float32)
-
-    def centred(start: int, stop: int) -> torch.Tensor:
-        return activations(start, stop) - means[class_of[start:stop]]
-
-    # The big products run in float32 (the activations' own precision); sums over batches in float64.
-    def covariance_times(q: torch.Tensor) -> torch.Tensor:  # (Yc^T Yc) q, streamed
-        out = torch.zeros_like(q)
-        q32 = q.to(torch.float32)
-        for start, stop in spans:
-            y = centred(start, stop)
-            out += (y.T @ (y @ q32)).to(torch.float64)
-        return out
-
-    # Randomized subspace iteration on the covariance for the top principal components.
-    width = min(k + OVERSAMPLING, hidden)
-    gen = torch.Generator().manual_seed(seed + 1)
-    q, _ = torch.linalg.qr(torch.randn(hidden, width, generator=gen, dtype=torch.float64))
-    for _ in range(POWER_ITERATIONS):
-        q, _ = torch.linalg.qr(covariance_times(q))
-    small = torch.zeros(width, width, dtype=torch.float64)
-    total = 0.0
-    for start, stop in spans:
-        y = centred(start, stop)
-        projected = (y @ q.to(torch.float32)).to(torch.float64)
-        small += projected.T @ projected
-        total += float(y.to(torch.float64).square().sum())
-    eigenvalues, eigenvectors = torch.linalg.eigh(small)  # ascending
-    order = torch.argsort(eigenvalues, descending=True)[:k]
-    components = q @ eigenvectors[:, order]  # [hidden, k], orthonormal columns
-    explained = eigenvalues[order].clamp(min=0.0) / max(total, 1e-300)
-
-    # Regress z on the PCA coordinates: z ≈ mean_z + x · U (x is centred, so no intercept term is needed).
-    xtx = torch.zeros(k, k, dtype=torch.float64)
-    xtz = torch.zeros(k, latent_dim, dtype=torch.float64)
-    for start, stop in spans:
-        x = (centred(start, stop) @ components.to(torch.float32)).to(torch.float64)
-        xtx += x.T @ x
-        xtz += x.T @ z[start:stop].to(torch.float64)
-    basis = torch.linalg.lstsq(xtx, xtz).solution  # [k, latent_dim]: row k is u_k
-    norms = basis.norm(dim=1, keepdim=True)
-    if not torch.isfinite(basis).all() or (norms <= 1e-12).any():
-        raise UserInputError("the dense layer's activations do not vary with z; no directions can be computed")
-    vectors = basis / norms
-    signs = torch.sign(vectors.gather(1, vectors.abs().argmax(dim=1, keepdim=True)))
-    vectors = vectors * signs
+    acts = _DenseActivations(generator, z, labels, batch)
+    components, explained = _top_components(acts, k, seed)
+    vectors = _latent_basis(acts, components)
 
     z64 = z.to(torch.float64)
     sigmas = (z64 @ vectors.T).std(dim=0, unbiased=True)
@@ -177,3 +114,77 @@ def compute_directions(
         "sigmas": [float(s) for s in sigmas],
         "explained_variance": [float(e) for e in explained],
     }
+
+
+class _DenseActivations:
+    """The dense layer's activations for ``z`` (and ``labels``), streamed in batches and centred
+    per class (a conditional model's label shifts them; PCA is within class). The big products
+    run in float32 (the activations' own precision); sums over batches in float64."""
+
+    def __init__(self, generator, z: torch.Tensor, labels, batch: int):
+        self.generator, self.z, self.labels = generator, z, labels
+        count = z.shape[0]
+        self.hidden = generator.dense.out_features
+        self.spans = [(start, min(start + batch, count)) for start in range(0, count, batch)]
+        self.class_of = labels if labels is not None else torch.zeros(count, dtype=torch.int64)
+        num_classes = max(generator.spec.num_classes, 1)
+        sums = torch.zeros(num_classes, self.hidden, dtype=torch.float64)
+        counts = torch.zeros(num_classes, dtype=torch.float64)
+        for start, stop in self.spans:  # pass 1: per-class means
+            sums.index_add_(0, self.class_of[start:stop], self.raw(start, stop).to(torch.float64))
+            counts.index_add_(0, self.class_of[start:stop], torch.ones(stop - start, dtype=torch.float64))
+        self.means = (sums / counts.clamp(min=1.0)[:, None]).to(torch.float32)
+
+    def raw(self, start: int, stop: int) -> torch.Tensor:
+        labels = None if self.labels is None else self.labels[start:stop]
+        return dense_activations(self.generator, self.z[start:stop], labels)
+
+    def centred(self, start: int, stop: int) -> torch.Tensor:
+        return self.raw(start, stop) - self.means[self.class_of[start:stop]]
+
+    def covariance_times(self, q: torch.Tensor) -> torch.Tensor:
+        """(Yc^T Yc) q, streamed over the batches."""
+        out = torch.zeros_like(q)
+        q32 = q.to(torch.float32)
+        for start, stop in self.spans:
+            y = self.centred(start, stop)
+            out += (y.T @ (y @ q32)).to(torch.float64)
+        return out
+
+
+def _top_components(acts: _DenseActivations, k: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The top ``k`` principal components of the centred activations by randomized subspace
+    iteration -> (components float64[hidden, k], orthonormal columns; explained variance[k])."""
+    width = min(k + OVERSAMPLING, acts.hidden)
+    gen = torch.Generator().manual_seed(seed + 1)
+    q, _ = torch.linalg.qr(torch.randn(acts.hidden, width, generator=gen, dtype=torch.float64))
+    for _ in range(POWER_ITERATIONS):
+        q, _ = torch.linalg.qr(acts.covariance_times(q))
+    small = torch.zeros(width, width, dtype=torch.float64)
+    total = 0.0
+    for start, stop in acts.spans:
+        y = acts.centred(start, stop)
+        projected = (y @ q.to(torch.float32)).to(torch.float64)
+        small += projected.T @ projected
+        total += float(y.to(torch.float64).square().sum())
+    eigenvalues, eigenvectors = torch.linalg.eigh(small)  # ascending
+    order = torch.argsort(eigenvalues, descending=True)[:k]
+    return q @ eigenvectors[:, order], eigenvalues[order].clamp(min=0.0) / max(total, 1e-300)
+
+
+def _latent_basis(acts: _DenseActivations, components: torch.Tensor) -> torch.Tensor:
+    """Regress z on the PCA coordinates (z ≈ mean_z + x · U; x is centred, so no intercept):
+    the rows of U, unit length, each with its largest-magnitude entry positive -> float64[k, latent_dim]."""
+    k, latent_dim = components.shape[1], acts.z.shape[1]
+    xtx = torch.zeros(k, k, dtype=torch.float64)
+    xtz = torch.zeros(k, latent_dim, dtype=torch.float64)
+    for start, stop in acts.spans:
+        x = (acts.centred(start, stop) @ components.to(torch.float32)).to(torch.float64)
+        xtx += x.T @ x
+        xtz += x.T @ acts.z[start:stop].to(torch.float64)
+    basis = torch.linalg.lstsq(xtx, xtz).solution  # [k, latent_dim]: row k is u_k
+    norms = basis.norm(dim=1, keepdim=True)
+    if not torch.isfinite(basis).all() or (norms <= 1e-12).any():
+        raise UserInputError("the dense layer's activations do not vary with z; no directions can be computed")
+    vectors = basis / norms
+    return vectors * torch.sign(vectors.gather(1, vectors.abs().argmax(dim=1, keepdim=True)))

@@ -136,33 +136,69 @@ def start_midi(engine, args, out=None, backend=None):
     """
     if getattr(args, "no_midi", False):
         return None
-    from .kitset import KitSwitcher, load_kitset
     from .mapping import MidiMapper
-    from .ports import MidiUnavailable, PortWatcher, open_backend
+    from .ports import PortWatcher
     from .server import MidiServer
 
     out = sys.stderr if out is None else out
     report = lambda line: print(f"ganshot: {line}", file=out, flush=True)  # noqa: E731
     wanted, note_channel = _check(args)
-    switcher = KitSwitcher(load_kitset(args.kit_set, bundle=engine.bundle)) if args.kit_set else None
-    if switcher is not None:
-        kit = getattr(args, "kit", None)
-        if kit is None:
-            switcher.select(engine, 0)
-        else:  # serve started on a kit of the set: its edits stay with it when a program change leaves it
-            switcher.current = switcher.index_of(kit)
+    switcher = _kit_switcher(engine, args)
     if args.learn:
         engine.learn(args.learn)  # validates the target against the kit now playing
+    backend = backend if backend is not None else _open_backend(args, report)
     if backend is None:
-        try:
-            backend = open_backend(args.midi_api)
-        except MidiUnavailable as err:
-            explicit = (args.midi_in is not None or args.midi_api != "auto" or args.kit_set or args.learn
-                        or args.midi_channel is not None)
-            if explicit:
-                raise
-            report(f"MIDI off: {err} (--no-midi hides this line)")
-            return None
+        return None
+    server = MidiServer(engine, MidiMapper(note_channel, use_defaults=not args.midi_no_defaults), switcher,
+                        queue_size=args.midi_queue, knob_rate_hz=args.midi_knob_rate, lead_ms=args.midi_lead_ms,
+                        on_learn=_on_learn(engine, args, switcher, report))
+    virtual = None if args.midi_virtual in ("", "none") else args.midi_virtual
+    watcher = PortWatcher(backend, wanted, server.feed, virtual_name=virtual, interval_s=args.midi_rescan,
+                          report=report)
+    server.start()
+    try:
+        watcher.open_virtual()
+    except (OSError, UserInputError) as err:  # rtmidi's errors are OSErrors
+        report(f"MIDI virtual input {virtual!r} not created: {str(err).splitlines()[0]}")
+    watcher.start()
+    _report_started(report, args, backend, watcher, wanted, note_channel, switcher, virtual)
+    return MidiBridge(server, watcher, backend)
+
+
+def _kit_switcher(engine, args):
+    """The KitSwitcher of ``--kit-set`` (None without one), on the kit serve started with."""
+    if not args.kit_set:
+        return None
+    from .kitset import KitSwitcher, load_kitset
+
+    switcher = KitSwitcher(load_kitset(args.kit_set, bundle=engine.bundle))
+    kit = getattr(args, "kit", None)
+    if kit is None:
+        switcher.select(engine, 0)
+    else:  # serve started on a kit of the set: its edits stay with it when a program change leaves it
+        switcher.current = switcher.index_of(kit)
+    return switcher
+
+
+def _open_backend(args, report):
+    """The rtmidi backend of ``--midi-api``; None (reported) when no MIDI system works here and no
+    MIDI flag asked for MIDI, else the MidiUnavailable error propagates."""
+    from .ports import MidiUnavailable, open_backend
+
+    try:
+        return open_backend(args.midi_api)
+    except MidiUnavailable as err:
+        explicit = (args.midi_in is not None or args.midi_api != "auto" or args.kit_set or args.learn
+                    or args.midi_channel is not None)
+        if explicit:
+            raise
+        report(f"MIDI off: {err} (--no-midi hides this line)")
+        return None
+
+
+def _on_learn(engine, args, switcher, report):
+    """The callback run when MIDI learn binds a CC: ``--learn``'s own binding is saved into its
+    kit file (the kit-set's current kit, else ``--kit``); every binding is reported."""
     kit_path = Path(args.kit) if getattr(args, "kit", None) else None
     save_for = [args.learn] if args.learn else []  # --learn saves its binding; OSC /learn leaves saving to /kit/save
 
@@ -183,18 +219,11 @@ def start_midi(engine, args, out=None, backend=None):
                     where = f"not saved ({str(err).splitlines()[0]})"
         report(f"MIDI learn: CC {controller.number} ({channel}) -> {controller.target}; {where}")
 
-    server = MidiServer(engine, MidiMapper(note_channel, use_defaults=not args.midi_no_defaults), switcher,
-                        queue_size=args.midi_queue, knob_rate_hz=args.midi_knob_rate, lead_ms=args.midi_lead_ms,
-                        on_learn=learned)
-    virtual = None if args.midi_virtual in ("", "none") else args.midi_virtual
-    watcher = PortWatcher(backend, wanted, server.feed, virtual_name=virtual, interval_s=args.midi_rescan,
-                          report=report)
-    server.start()
-    try:
-        watcher.open_virtual()
-    except (OSError, UserInputError) as err:  # rtmidi's errors are OSErrors
-        report(f"MIDI virtual input {virtual!r} not created: {str(err).splitlines()[0]}")
-    watcher.start()
+    return learned
+
+
+def _report_started(report, args, backend, watcher, wanted, note_channel, switcher, virtual) -> None:
+    """The lines serve prints once MIDI listens: what is open, on which channel, what is missing."""
     if wanted not in (["none"], ["all"]) and not watcher.ports:
         present = ", ".join(backend.input_names()) or "none"
         report(f"MIDI: no input matches {', '.join(wanted)} yet (present: {present}); opened when it appears")
@@ -203,4 +232,3 @@ def start_midi(engine, args, out=None, backend=None):
     extra = f", kit set {switcher.kitset.name!r} ({len(switcher.kits)} kits)" if switcher else ""
     extra += f", learning {args.learn}" if args.learn else ""
     report(f"MIDI ({backend.api}): {listening}, {len(watcher.ports)} port(s) open, {channel}{extra}")
-    return MidiBridge(server, watcher, backend)

@@ -67,3 +67,38 @@ def test_floors_import_one_way(floor, forbidden):
         for name in _imports(path):
             assert not name.startswith(forbidden), f"{path.relative_to(ROOT)} imports {name}"
             assert not name.startswith(".."), f"{path.relative_to(ROOT)} uses a relative import across floors: {name}"
+
+
+def _subparsers(parser):
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield name, child
+                yield from ((f"{name} {n}", c) for n, c in _subparsers(child))
+
+
+def test_help_shows_only_defaults_that_say_something():
+    from ganshot.cli import build_parser
+
+    for name, parser in _subparsers(build_parser()):
+        text = " ".join(parser.format_help().split())
+        assert "(default: None)" not in text and "(default: False)" not in text, name
+    export = dict(_subparsers(build_parser()))["export"].format_help()
+    assert "(default: 8)" in " ".join(export.split())  # real defaults still show
+
+
+def test_render_backend_default_is_the_readme_s():
+    import re
+    from pathlib import Path
+
+    from ganshot.cli import build_parser
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    commands = dict(_subparsers(build_parser()))
+    for command in ("render", "export-kit", "serve"):
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `ganshot {command} "))
+        documented = re.search(r"--backend (\w+)", row).group(1)
+        assert commands[command].get_default("backend") == documented, command
+
