@@ -9,8 +9,14 @@ Cheat sheet::
 Threads and queues (nothing here runs on, or waits for, the audio thread)::
 
     receive thread: recvfrom -> allow-list -> bounded queue (full: dropped += 1)
-    dispatch thread: parse_datagram -> per message: timetag -> route() -> Engine command
-                     -> reply, or RenderJob -> bounded render queue (full: dropped, /fail)
+    dispatch thread: takes up to BATCH_MAX waiting datagrams at once; parse_datagram -> per
+                     message: timetag -> route() -> Engine command -> reply, or RenderJob ->
+                     bounded render queue (full: dropped, /fail). Knob edits (the routes that
+                     call Engine.apply) are checked at once but applied newest-wins per target
+                     (address, pad, direction) when a message of another kind comes (a
+                     /pad/trigger: only that pad's and master's), or at the end of the batch: a
+                     flood of knob moves costs one edit per knob and batch (``coalesced``
+                     counts the others), and a trigger still hears every move sent before it.
     render thread:   render z -> WAV in the RenderCache -> /rendered
     /model/load:     Engine.load_model (its own thread) -> /model/loaded, or /fail
 
@@ -59,8 +65,9 @@ DEFAULT_MAX_AHEAD_S = 10.0
 DEFAULT_QUEUE_SIZE = 256  # datagrams waiting for the dispatch thread
 DEFAULT_RENDER_QUEUE_SIZE = 4  # /render jobs waiting for the render thread
 POLL_S = 0.1  # how often idle threads look at the stop flag
+BATCH_MAX = 64  # datagrams the dispatch thread takes from the queue in one pass
 COUNTERS = ("received", "accepted", "rejected", "dropped", "late", "denied", "fails_sent", "fails_suppressed",
-            "replies", "renders", "send_errors", "queue_max", "models_loaded")
+            "replies", "renders", "send_errors", "queue_max", "models_loaded", "coalesced", "batch_max")
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +156,7 @@ class OscServer:
         self._fail_limiter = RateLimiter(fail_per_s, fail_burst)
         self._log_limiter, self._logs_suppressed = RateLimiter(log_per_s, log_burst), 0
         self._stopping = threading.Event()
+        self._edits: dict = {}  # knob edits of the batch being dispatched (dispatch thread only)
         self._threads: list[threading.Thread] = []
         self._sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
@@ -220,15 +228,25 @@ class OscServer:
     def _dispatch_loop(self) -> None:
         while not self._stopping.is_set():
             try:
-                data, sender = self._queue.get(timeout=POLL_S)
+                batch = [self._queue.get(timeout=POLL_S)]
             except queue.Empty:
                 continue
-            try:
-                self._handle_datagram(data, sender)
-            except Exception as err:  # never let one datagram stop the server
-                self._reject(sender, peek_address(data), f"internal error ({type(err).__name__})", err)
+            while len(batch) < BATCH_MAX:  # what else waits: one pass, knob edits coalesced across it
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._counters.maximum("batch_max", len(batch))
+            for data, sender in batch:
+                try:
+                    self._handle_datagram(data, sender)
+                except Exception as err:  # never let one datagram stop the server
+                    self._reject(sender, peek_address(data), f"internal error ({type(err).__name__})", err)
+            self._flush_edits()
 
     def _handle_datagram(self, data: bytes, sender) -> None:
+        """Parse one datagram and handle its messages; knob edits wait in ``_edits`` (newest wins
+        per target) until a message of another kind, or the end of the batch, flushes them."""
         try:
             packet = parse_datagram(data, self.max_datagram_bytes, self.max_depth)
         except OscError as err:
@@ -236,26 +254,56 @@ class OscServer:
             return
         now = time.time()
         for timetag, message in flatten(packet):
-            try:
-                result = self._handle_message(message, timetag, now)
-            except OscError as err:
-                self._reject(sender, message.address, str(err))
-                continue
-            except Exception as err:
-                self._reject(sender, message.address, f"internal error ({type(err).__name__})", err)
-                continue
-            if isinstance(result, Reply):
-                self._send(sender, result.address, result.tags, result.args)
-            elif isinstance(result, ModelJob):
-                self.engine.load_model(result.bundle, at_frame=result.at_frame,
-                                       on_done=lambda swap, sender=sender: self._model_done(swap, sender))
-            elif isinstance(result, RenderJob):
+            spec = ADDRESSES.get(message.address)
+            if spec is not None and spec.command == "apply":  # a knob: checked now, applied at the flush
                 try:
-                    self._render_queue.put_nowait((result, sender))
-                except queue.Full:
-                    self._counters.add("dropped")
-                    self._reject(sender, "/render", f"render queue full ({self._render_queue.maxsize} waiting)",
-                                 count=False)
+                    values = coerce(spec, message)
+                except OscError as err:
+                    self._reject(sender, message.address, str(err))
+                    continue
+                key = (message.address, values[:-1])
+                if self._edits.pop(key, None) is not None:  # valid, and replaced by a newer value
+                    self._counters.add("accepted")
+                    self._counters.add("coalesced")
+                self._edits[key] = (message, timetag, now, sender)
+                continue
+            # a trigger after a knob move hears the move: a pad's trigger flushes that pad's edits
+            # (and master's), anything else flushes them all
+            pad = message.args[0] if message.address == "/pad/trigger" and message.args else None
+            self._flush_edits(pad if isinstance(pad, int) and not isinstance(pad, bool) else None)
+            self._handle_one(message, timetag, now, sender)
+
+    def _flush_edits(self, pad: int | None = None) -> None:
+        """Apply the waiting knob edits (all, or those of ``pad`` and of no pad), oldest first."""
+        if pad is None:
+            edits, self._edits = self._edits, {}
+        else:
+            keys = [k for k in self._edits if not k[1] or k[1][0] == pad]
+            edits = {k: self._edits.pop(k) for k in keys}
+        for message, timetag, now, sender in edits.values():
+            self._handle_one(message, timetag, now, sender)
+
+    def _handle_one(self, message, timetag: int, now: float, sender) -> None:
+        try:
+            result = self._handle_message(message, timetag, now)
+        except OscError as err:
+            self._reject(sender, message.address, str(err))
+            return
+        except Exception as err:
+            self._reject(sender, message.address, f"internal error ({type(err).__name__})", err)
+            return
+        if isinstance(result, Reply):
+            self._send(sender, result.address, result.tags, result.args)
+        elif isinstance(result, ModelJob):
+            self.engine.load_model(result.bundle, at_frame=result.at_frame,
+                                   on_done=lambda swap, sender=sender: self._model_done(swap, sender))
+        elif isinstance(result, RenderJob):
+            try:
+                self._render_queue.put_nowait((result, sender))
+            except queue.Full:
+                self._counters.add("dropped")
+                self._reject(sender, "/render", f"render queue full ({self._render_queue.maxsize} waiting)",
+                             count=False)
 
     def _handle_message(self, message, timetag: int, now: float):
         when = schedule(timetag, now, self.max_ahead_s)

@@ -399,3 +399,55 @@ def test_a_model_that_fails_to_load_answers_fail_and_the_old_one_plays_on(engine
     fail = peer.expect("/fail")
     assert fail.params[0] == "/model/load" and "inside the kit folder" in fail.params[1]
     assert server.counters()["models_loaded"] == 0
+
+
+# -- batches: knob edits coalesce newest-wins, triggers hear every move before them -----------------
+
+class RecordingEngine:
+    """Records the commands the server runs, in order (no sound)."""
+
+    def __init__(self, engine):
+        self._engine, self.calls = engine, []
+
+    def __getattr__(self, name):
+        return getattr(self._engine, name)
+
+    def apply(self, target, value):
+        self.calls.append((str(target), round(value, 6)))
+        return self._engine.apply(target, value)
+
+    def trigger(self, index, velocity=1.0, at_frame=None):
+        self.calls.append(("trigger", index))
+        return 0
+
+
+def test_a_batch_coalesces_knob_edits_per_target_and_keeps_order_around_triggers(engine, tmp_path):
+    from ganshot.bridges.osc.server import OscServer
+
+    recorder = RecordingEngine(engine)
+    server = OscServer(recorder, port=0, render_dir=tmp_path / "renders", kit_dir=tmp_path)  # not started
+    try:
+        def dgram(address, *args):
+            builder = OscMessageBuilder(address)
+            for value in args:
+                builder.add_arg(value)
+            return builder.build().dgram
+
+        batch = [dgram("/pad/gain", 0, -1.0), dgram("/pad/gain", 1, -2.0), dgram("/pad/gain", 0, -3.0),
+                 dgram("/pad/gain", 0, -99.0),  # out of range: refused at once, not coalesced
+                 dgram("/pad/trigger", 0, 1.0),  # hears pad 0 at -3
+                 dgram("/pad/knob", 2, 0, 0.1), dgram("/pad/knob", 2, 1, 0.2), dgram("/pad/knob", 2, 0, 0.3)]
+        sender = ("127.0.0.1", 9)
+        for data in batch:
+            server._handle_datagram(data, sender)
+        server._flush_edits()
+    finally:
+        server.close()
+    # the trigger of pad 0 flushes pad 0's edit only; pad 1's waits for the end of the batch
+    assert recorder.calls == [("pad.0.gain_db", -3.0), ("trigger", 0), ("pad.1.gain_db", -2.0),
+                              ("pad.2.direction.1", 0.2), ("pad.2.direction.0", 0.3)]
+    counters = server.counters()
+    assert counters["coalesced"] == 2 and counters["rejected"] == 1
+    assert counters["accepted"] == 7  # every valid message, coalesced ones included
+    assert engine.kit.pads[0].gain_db == -3.0
+    assert engine.kit.pads[2].directions[:2] == pytest.approx((0.3, 0.2))

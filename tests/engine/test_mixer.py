@@ -291,3 +291,23 @@ def test_concurrent_flood_while_rendering_accounts_for_every_voice():
     assert total * 1024 == accepted and accepted + counters["commands_dropped"] == 20000
     assert counters["buffers_held"] == 0 and counters["voices_stolen"] == 0
     assert counters["finished_overflows"] == 0
+
+
+def test_a_read_only_buffer_is_scanned_for_nan_once_and_a_writable_one_every_time():
+    mixer = Mixer(SR)
+    frozen = np.full(100, 0.25, np.float32)
+    frozen.setflags(write=False)
+    assert mixer.play(frozen) and id(frozen) in mixer._finite  # remembered: it cannot change
+    assert mixer.play(frozen)
+    view = np.full(100, 0.25, np.float32)
+    window = view[10:50]
+    window.setflags(write=False)  # read-only, but its base is writable: scanned every time
+    assert mixer.play(window) and id(window) not in mixer._finite
+    view[20] = np.nan
+    with pytest.raises(UserInputError, match="NaN"):
+        mixer.play(window)
+    key = id(frozen)
+    mixer.render(256)
+    del frozen
+    gc.collect()
+    assert key not in mixer._finite  # forgotten with the buffer
