@@ -1,7 +1,8 @@
 """Where the shipped presets live and how kits find their model.
 
-``presets/`` sits beside ``engine/`` in the source tree (the README installs ganshot
-editable, so it is found there). ``GANSHOT_PRESETS`` overrides the location.
+``presets/`` sits beside ``engine/`` in the source tree (an editable install finds it
+there), and a wheel carries it as package data at ``ganshot/presets/``, beside
+``ganshot/engine/``: one relative path for both. ``GANSHOT_PRESETS`` overrides the location.
 
 Cheat sheet::
 
