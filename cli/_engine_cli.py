@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from ganshot.engine.errors import UserInputError
+from ganshot.engine.limits import MAX_CHANNEL, check_int
 
 __all__ = ["cmd_serve", "cmd_render", "cmd_export_kit", "DEMO_PATTERN"]
 
@@ -160,8 +160,8 @@ def _serve_loop(engine, stream, demo: bool, duration_s: float | None) -> None:
 def cmd_render(args) -> int:
     from ganshot.engine.offline import render_midi_file
 
-    if args.midi_channel is not None and not 1 <= args.midi_channel <= 16:
-        raise UserInputError(f"--midi-channel must be 1..16, got {args.midi_channel}")
+    if args.midi_channel is not None:
+        check_int(args.midi_channel, "--midi-channel", 1, MAX_CHANNEL + 1)
     engine = _engine(args)
     try:
         started = time.monotonic()

@@ -19,9 +19,10 @@ import sys
 from pathlib import Path
 
 from ganshot.engine.errors import UserInputError
+from ganshot.engine.limits import MAX_CHANNEL, check_float, check_int
 
 from .ports import API_NAMES, RESCAN_S, VIRTUAL_PORT_NAME
-from .server import DEFAULT_KNOB_RATE_HZ, DEFAULT_LEAD_MS, DEFAULT_QUEUE_SIZE, MAX_LEAD_MS
+from .server import DEFAULT_KNOB_RATE_HZ, DEFAULT_LEAD_MS, DEFAULT_QUEUE_SIZE, MAX_LEAD_MS, MAX_QUEUE_SIZE
 
 __all__ = ["add_midi_arguments", "add_midi_ports_command", "start_midi", "cmd_midi_ports", "MidiBridge"]
 
@@ -113,16 +114,12 @@ def _check(args) -> tuple[list[str], int | None]:
     if len(wanted) > 1 and ({"all", "none"} & set(wanted)):
         raise UserInputError("--midi-in all/none cannot be combined with port names")
     channel = args.midi_channel
-    if channel is not None and not 1 <= channel <= 16:
-        raise UserInputError(f"--midi-channel must be 1..16, got {channel}")
-    if not 0 < args.midi_knob_rate <= 10000:
-        raise UserInputError(f"--midi-knob-rate must be in (0, 10000] values per second, got {args.midi_knob_rate}")
-    if not 0 <= args.midi_lead_ms <= MAX_LEAD_MS:
-        raise UserInputError(f"--midi-lead-ms must be 0..{MAX_LEAD_MS:g} ms, got {args.midi_lead_ms}")
-    if not 1 <= args.midi_queue <= 1 << 20:
-        raise UserInputError(f"--midi-queue must be 1..{1 << 20}, got {args.midi_queue}")
-    if not 0.1 <= args.midi_rescan <= 3600:
-        raise UserInputError(f"--midi-rescan must be 0.1..3600 seconds, got {args.midi_rescan}")
+    if channel is not None:
+        check_int(channel, "--midi-channel", 1, MAX_CHANNEL + 1)
+    check_float(args.midi_knob_rate, "--midi-knob-rate", 0, 10000, low_open=True)
+    check_float(args.midi_lead_ms, "--midi-lead-ms", 0, MAX_LEAD_MS)
+    check_int(args.midi_queue, "--midi-queue", 1, MAX_QUEUE_SIZE)
+    check_float(args.midi_rescan, "--midi-rescan", 0.1, 3600)
     return wanted, None if channel is None else channel - 1
 
 

@@ -42,6 +42,7 @@ import time
 
 from ganshot.bridges._counters import Counters
 from ganshot.engine.errors import GanshotError
+from ganshot.engine.limits import check_float, check_int
 
 from .mapping import Bind, MidiMapper, Panic, SelectKit, SetFocus, SetParam, Trigger, parse_bytes
 
@@ -52,6 +53,7 @@ DEFAULT_QUEUE_SIZE = 1024  # raw messages waiting for the dispatch thread
 DEFAULT_KNOB_RATE_HZ = 50.0  # values per second per knob that reach the Engine
 DEFAULT_LEAD_MS = 6.0  # what the path from the port to the Engine may take before a note is late
 MAX_LEAD_MS = 500.0
+MAX_QUEUE_SIZE = 1 << 20
 POLL_S = 0.1  # how often an idle dispatch thread looks at the stop flag
 MAX_MESSAGE_BYTES = 3  # every channel message fits; longer ones (not sysex) are garbage
 SYSEX = (0xF0, 0xF7)
@@ -117,11 +119,8 @@ class MidiServer:
     def __init__(self, engine, mapper: MidiMapper | None = None, kitset=None, *,
                  queue_size: int = DEFAULT_QUEUE_SIZE, knob_rate_hz: float = DEFAULT_KNOB_RATE_HZ,
                  lead_ms: float = DEFAULT_LEAD_MS, on_learn=None, clock=time.monotonic):
-        if isinstance(queue_size, bool) or not isinstance(queue_size, int) or not 1 <= queue_size <= 1 << 20:
-            raise ValueError(f"queue_size must be an integer in [1, {1 << 20}], got {queue_size!r:.40}")
-        if isinstance(lead_ms, bool) or not isinstance(lead_ms, (int, float)) or not 0.0 <= lead_ms <= MAX_LEAD_MS:
-            raise ValueError(f"lead_ms must be in [0, {MAX_LEAD_MS:g}] ms, got {lead_ms!r:.40}")
-        self.lead_ms = float(lead_ms)
+        check_int(queue_size, "queue_size", 1, MAX_QUEUE_SIZE, ValueError)
+        self.lead_ms = check_float(lead_ms, "lead_ms (ms)", 0.0, MAX_LEAD_MS, ValueError)
         self._lead = (None, 0)  # (stream, frames): the lead, fixed per stream
         self._arrival_s: float | None = None  # of the message being handled (dispatch thread only)
         self.engine, self.kitset, self.on_learn = engine, kitset, on_learn

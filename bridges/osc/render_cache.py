@@ -26,6 +26,7 @@ from collections import deque
 from pathlib import Path
 
 from ganshot.engine.errors import UserInputError
+from ganshot.engine.limits import check_int
 
 __all__ = ["RenderCache", "default_render_dir", "DEFAULT_MAX_FILES", "DEFAULT_MAX_BYTES", "FILE_PREFIX"]
 
@@ -46,8 +47,7 @@ class RenderCache:
 
     def __init__(self, folder, max_files: int = DEFAULT_MAX_FILES, max_bytes: int = DEFAULT_MAX_BYTES):
         for name, value in (("max_files", max_files), ("max_bytes", max_bytes)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise UserInputError(f"render cache {name} must be a positive integer, got {value!r:.40}")
+            check_int(value, f"render cache {name}", 1, 1 << 62)
         self.folder = Path(folder).expanduser().absolute()
         self.max_files, self.max_bytes = max_files, max_bytes
         try:

@@ -45,8 +45,8 @@ def test_defaults():
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--midi-channel", "0"], "--midi-channel must be 1..16"),
-    (["--midi-channel", "17"], "--midi-channel must be 1..16"),
+    (["--midi-channel", "0"], r"--midi-channel must be an integer in \[1, 16\]"),
+    (["--midi-channel", "17"], r"--midi-channel must be an integer in \[1, 16\]"),
     (["--midi-in", "all", "--midi-in", "Pads"], "cannot be combined"),
     (["--midi-knob-rate", "0"], "--midi-knob-rate must be"),
     (["--midi-queue", "0"], "--midi-queue must be"),
