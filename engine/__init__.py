@@ -9,11 +9,14 @@ Cheat sheet::
     engine.stream = AudioStream(engine.mixer, device="system", sample_rate=48000, block_size=128)
     engine.stream.start()
     engine.trigger_note(36, velocity=0.9)                 # the command API (see engine.engine)
+    engine.apply("pad.0.gain_db", -6.0)                   # any knob: a target of kit_schema.TARGETS
     engine.status()                                       # underflows, late, voices, render ms
 
     OnnxGenerator(bundle).render(z)                       # float32[B, latent_dim] -> [B, num_samples]
     render_events(engine, [(0.0, 36, 127), (0.5, 38, 100)])  # offline, same C mixer -> [frames, 2]
 
+Every bound (directions, latent size, pitch, pads, notes) is defined once in
+:mod:`.limits`, with the one range check (``check_int``, ``check_float``).
 The engine never imports ``ganshot.training`` or ``ganshot.bridges``. Names are loaded
 lazily, so ``import ganshot.engine`` stays light (no torch, no onnxruntime).
 """

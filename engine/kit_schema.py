@@ -65,22 +65,22 @@ class TargetSpec:
         return head if head in ("pad", "focused") else "kit"
 
 
-#: Every destination a controller (or an OSC knob) may drive. Keep it a table: bridges extend it.
+#: What a pad target sets: (pattern suffix, param, low, high, what it is).
+_PAD_PARAMS = (
+    ("gain_db", "gain_db", MIN_GAIN_DB, MAX_GAIN_DB, "gain"),
+    ("pan", "pan", MIN_PAN, MAX_PAN, "pan"),
+    ("pitch_semitones", "pitch_semitones", MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES, "pitch"),
+    ("direction.{direction}", "direction", MIN_DIRECTION, MAX_DIRECTION, "a latent direction"),
+)
+#: Every destination a controller (or an OSC knob) may drive: the kit's own two, then each pad
+#: parameter on the focused pad (the one last played or selected) and on an explicit pad.
 TARGETS: tuple[TargetSpec, ...] = (
     TargetSpec("master.gain_db", "master_gain_db", MIN_GAIN_DB, MAX_GAIN_DB, "the kit's master gain"),
     TargetSpec("focus", "focus", 0, MAX_PADS - 1, "select the focused pad: the value (rounded) is its index"),
-    TargetSpec("focused.gain_db", "gain_db", MIN_GAIN_DB, MAX_GAIN_DB, "gain of the pad last played or selected"),
-    TargetSpec("focused.pan", "pan", MIN_PAN, MAX_PAN, "pan of the focused pad"),
-    TargetSpec("focused.pitch_semitones", "pitch_semitones", MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES,
-               "pitch of the focused pad"),
-    TargetSpec("focused.direction.{direction}", "direction", MIN_DIRECTION, MAX_DIRECTION,
-               "a latent direction of the focused pad"),
-    TargetSpec("pad.{pad}.gain_db", "gain_db", MIN_GAIN_DB, MAX_GAIN_DB, "gain of pads[pad]"),
-    TargetSpec("pad.{pad}.pan", "pan", MIN_PAN, MAX_PAN, "pan of pads[pad]"),
-    TargetSpec("pad.{pad}.pitch_semitones", "pitch_semitones", MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES,
-               "pitch of pads[pad]"),
-    TargetSpec("pad.{pad}.direction.{direction}", "direction", MIN_DIRECTION, MAX_DIRECTION,
-               "a latent direction of pads[pad]"),
+    *(TargetSpec(f"focused.{suffix}", param, low, high, f"{what} of the focused pad")
+      for suffix, param, low, high, what in _PAD_PARAMS),
+    *(TargetSpec(f"pad.{{pad}}.{suffix}", param, low, high, f"{what} of pads[pad]")
+      for suffix, param, low, high, what in _PAD_PARAMS),
 )
 #: Placeholder -> inclusive index range.
 _PLACEHOLDERS = {"{pad}": (0, MAX_PADS - 1), "{direction}": (0, MAX_DIRECTIONS - 1)}

@@ -21,6 +21,7 @@ bounded ``/render`` folder), :mod:`.cli` (the ``ganshot serve`` flags).
 
 from .addresses import (
     ADDRESSES, STATUS_FIELDS, RenderJob, Reply, RouteContext, address_table_markdown, route, schedule,
+    status_json_reply, status_reply,
 )
 from .cli import add_osc_arguments, start_osc
 from .render_cache import RenderCache
@@ -32,5 +33,6 @@ from .validate import (
 __all__ = [
     "OscServer", "OscError", "Message", "Bundle", "parse_datagram", "flatten", "encode_message", "ntp_to_unix",
     "unix_to_ntp", "IMMEDIATE", "ADDRESSES", "STATUS_FIELDS", "Reply", "RenderJob", "RouteContext", "route",
-    "schedule", "address_table_markdown", "RenderCache", "add_osc_arguments", "start_osc",
+    "schedule", "status_reply", "status_json_reply", "address_table_markdown", "RenderCache", "add_osc_arguments",
+    "start_osc",
 ]
