@@ -56,10 +56,11 @@ import soundfile as sf
 from tqdm import tqdm
 
 from ganshot.engine.atomic import sha256_file
-from ganshot.engine.errors import GanshotError, UserInputError
 from ganshot.engine import gm_drums
+from ganshot.engine.errors import GanshotError, UserInputError
 from ganshot.training._dataset_out import slug, staged_dataset, write_flac
 from ganshot.training.audio_prep import Rejected, prepare_one_shot
+from ganshot.training.dedupe import HitFingerprints
 from ganshot.training.manifest import Manifest, ManifestItem, save_manifest
 from ganshot.training.sf2 import DRUM_BANK, Preset, drum_kits, read_presets
 
@@ -92,9 +93,6 @@ TAIL_S = 0.1  # rendered after num_samples before the note is cut
 GAP_S = 0.05  # silence after CC120, so the next slot starts clean
 PRE_SLICE_S = 0.005  # slice a little before the nominal onset
 FLUIDSYNTH_TIMEOUT_S = 900
-DEDUPE_WINDOW_S = 0.25
-DEDUPE_REL_DIFF = 0.05  # -26 dB: FluidR3's shared samples differ by < 0.01, distinct ones by > 0.07
-DEDUPE_MAX_LAG = 2  # samples: renders of one sample may start a sample apart after onset trimming
 
 
 def hit_variation(seed: int, kit: Preset, note: int, velocity: int, variation: int) -> tuple[float, float]:
@@ -190,33 +188,6 @@ class _KitRenderer:
             except Rejected as err:
                 out.append(err)
         return out
-
-
-class _Fingerprints:
-    """Remembers the first 250 ms of each kept plain hit, per note, to spot duplicates.
-
-    Many kits of a GM SoundFont share samples (in FluidR3 most notes of the 30
-    kits are the "Standard" sample) and velocity often changes only the level,
-    which peak normalisation removes; such copies add no information but would
-    weigh the shared samples many times over.
-    """
-
-    def __init__(self, sample_rate: int, num_samples: int):
-        self.length = min(num_samples, int(DEDUPE_WINDOW_S * sample_rate))
-        self.by_note: dict[int, list[np.ndarray]] = {}
-
-    def is_duplicate(self, note: int, hit: np.ndarray) -> bool:
-        """True if ``hit`` is within -26 dB of a remembered hit of ``note`` (lag <= 2 samples); else remember it."""
-        head = hit[: self.length].astype(np.float64)
-        m = DEDUPE_MAX_LAG
-        for other in self.by_note.get(note, []):
-            limit = DEDUPE_REL_DIFF * np.linalg.norm(other)
-            for lag in range(-m, m + 1):
-                a, b = head[m + lag : self.length - m + lag], other[m : self.length - m]
-                if np.linalg.norm(a - b) <= limit:
-                    return True
-        self.by_note.setdefault(note, []).append(head)
-        return False
 
 
 def _build_kit(kit: Preset, render: _KitRenderer, notes, velocities, variations: int, seed: int, seen, skipped: Counter,
@@ -320,6 +291,23 @@ def _plan_soundfonts(paths: list[Path], max_kits):
     return plans
 
 
+def _source_records(plans, per_sf: dict) -> list[dict]:
+    """The manifest's ``source.soundfonts``: one record per SoundFont with its kits and counts."""
+    records = []
+    for path, digest, sf_slug, kits, excluded in plans:
+        n, c = per_sf[path]
+        records.append({
+            "file": path.name,
+            "sha256": digest,
+            "slug": sf_slug,
+            "kits": [{"program": k.program, "name": k.name} for k in kits],
+            "excluded_kits": [{"program": k.program, "name": k.name, "why": "not a GM layout"} for k in excluded],
+            "items": n,
+            "skipped": dict(sorted(c.items())),
+        })  # fmt: skip
+    return records
+
+
 def build_soundfont_dataset(
     out_dir,
     sf2_path=None,
@@ -358,8 +346,7 @@ def build_soundfont_dataset(
 
     items: list[ManifestItem] = []
     skipped: Counter = Counter()
-    sources = []
-    seen = _Fingerprints(sample_rate, num_samples) if dedupe else None
+    seen = HitFingerprints(sample_rate, num_samples) if dedupe else None
     jobs = [(plan, kit) for plan in plans for kit in plan[3]]
     with staged_dataset(out_dir) as stage, tempfile.TemporaryDirectory(prefix="ganshot-render-") as scratch:
         per_sf: dict[Path, tuple[int, Counter]] = {plan[0]: (0, Counter()) for plan in plans}
@@ -378,37 +365,15 @@ def build_soundfont_dataset(
             per_sf[path] = (n + count, c + kit_skipped)
         if not items:
             raise GanshotError(f"{', '.join(str(p) for p in paths)}: every rendered hit was rejected ({dict(skipped)}); nothing to build")
-        for path, digest, sf_slug, kits, excluded in plans:
-            n, c = per_sf[path]
-            sources.append({
-                "file": path.name,
-                "sha256": digest,
-                "slug": sf_slug,
-                "kits": [{"program": k.program, "name": k.name} for k in kits],
-                "excluded_kits": [{"program": k.program, "name": k.name, "why": "not a GM layout"} for k in excluded],
-                "items": n,
-                "skipped": dict(sorted(c.items())),
-            })  # fmt: skip
+        source = {
+            "kind": "soundfont", "soundfonts": _source_records(plans, per_sf), "seed": seed,
+            "velocities": list(velocities), "variations": variations, "notes": list(notes),
+            "detune_cents": DETUNE_CENTS, "gain_db": GAIN_DB, "reference_peak_db": REFERENCE_PEAK_DB,
+            "dedupe": dedupe, "skipped": dict(sorted(skipped.items())),
+        }  # fmt: skip
         present = {item.label for item in items}
-        manifest = Manifest(
-            sample_rate=sample_rate,
-            num_samples=num_samples,
-            classes=[c for c in gm_drums.CLASSES if c in present],
-            items=items,
-            source={
-                "kind": "soundfont",
-                "soundfonts": sources,
-                "seed": seed,
-                "velocities": list(velocities),
-                "variations": variations,
-                "notes": list(notes),
-                "detune_cents": DETUNE_CENTS,
-                "gain_db": GAIN_DB,
-                "reference_peak_db": REFERENCE_PEAK_DB,
-                "dedupe": dedupe,
-                "skipped": dict(sorted(skipped.items())),
-            },
-        )
+        manifest = Manifest(sample_rate=sample_rate, num_samples=num_samples,
+                            classes=[c for c in gm_drums.CLASSES if c in present], items=items, source=source)
         save_manifest(stage, manifest)
     if progress:
         _print_summary(manifest, skipped)

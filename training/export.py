@@ -172,22 +172,7 @@ def export_generator(
     result, or None); the bundle loader validates it before anything is swapped in.
     Raises GanshotError (nothing written) when ONNX Runtime disagrees with torch.
     """
-    from safetensors.torch import save_file
-
-    from .checkpoint import GENERATOR_FORMAT
-
-    if not isinstance(spec, GeneratorSpec):
-        raise UserInputError("export_generator needs a GeneratorSpec")
-    if getattr(generator, "spec", spec) != spec:
-        raise UserInputError(f"export: the generator was built from {generator.spec}, not {spec}")
-    if not isinstance(name, str) or not name.strip() or "\n" in name:
-        raise UserInputError(f"export: the model name must be one non-empty line, got {name!r:.80}")
-    classes = [str(c) for c in classes]
-    if spec.conditional and len(classes) != spec.num_classes:
-        raise UserInputError(
-            f"export: a conditional generator with {spec.num_classes} classes needs "
-            f"{spec.num_classes} class names, got {len(classes)}"
-        )
+    classes = _check_export_args(generator, spec, name, classes)
     model = copy.deepcopy(generator).to("cpu", torch.float32).eval()
     meta = {
         "name": str(name),
@@ -209,11 +194,7 @@ def export_generator(
         onnx_path, weights_path = work / ONNX_NAME, work / SAFETENSORS_NAME
         _export_onnx(model, spec, onnx_path)
         error = _check_parity(model, spec, onnx_path)
-        state = {key: value.detach().contiguous() for key, value in model.state_dict().items()}
-        tags = {"format": GENERATOR_FORMAT, "version": "1", "spec": json.dumps(spec.to_dict())}  # as checkpoints
-        if (training or {}).get("step") is not None:
-            tags["step"] = str(training["step"])
-        save_file(state, str(weights_path), metadata=tags)
+        _save_weights(model, spec, training, weights_path)
         meta["export"] = {
             "parity_rel_error": error,
             "parity_batch": PARITY_BATCH,
@@ -225,6 +206,50 @@ def export_generator(
         (work / "README.md").write_text(_readme(meta, sizes, num_params), encoding="utf-8")
         files = {ONNX_NAME: onnx_path, SAFETENSORS_NAME: weights_path, "README.md": work / "README.md"}
         return write_bundle(bundle_dir, meta, files)
+
+
+def _check_export_args(generator, spec, name, classes) -> list[str]:
+    """The class names as strings; UserInputError for a wrong spec, name or class count."""
+    if not isinstance(spec, GeneratorSpec):
+        raise UserInputError("export_generator needs a GeneratorSpec")
+    if getattr(generator, "spec", spec) != spec:
+        raise UserInputError(f"export: the generator was built from {generator.spec}, not {spec}")
+    if not isinstance(name, str) or not name.strip() or "\n" in name:
+        raise UserInputError(f"export: the model name must be one non-empty line, got {name!r:.80}")
+    classes = [str(c) for c in classes]
+    if spec.conditional and len(classes) != spec.num_classes:
+        raise UserInputError(
+            f"export: a conditional generator with {spec.num_classes} classes needs "
+            f"{spec.num_classes} class names, got {len(classes)}"
+        )
+    return classes
+
+
+def _save_weights(model, spec: GeneratorSpec, training: dict | None, path: Path) -> None:
+    """generator.safetensors with the same metadata tags as a checkpoint's generator."""
+    from safetensors.torch import save_file
+
+    from .checkpoint import GENERATOR_FORMAT
+
+    state = {key: value.detach().contiguous() for key, value in model.state_dict().items()}
+    tags = {"format": GENERATOR_FORMAT, "version": "1", "spec": json.dumps(spec.to_dict())}
+    if (training or {}).get("step") is not None:
+        tags["step"] = str(training["step"])
+    save_file(state, str(path), metadata=tags)
+
+
+def _training_record(run_dir: Path, info: dict, config, step: int) -> dict:
+    """model.json "training": step, config, run, which weights, and a warm start's total steps."""
+    from .config import config_to_dict
+
+    training = {"step": step, "config": config_to_dict(config), "run": run_dir.resolve().name,
+                "weights": "ema" if config.train.ema_decay > 0 else "live"}
+    warm = info.get("init_generator")
+    if isinstance(warm, dict):  # a warm start: the steps before this run count towards the model's total
+        training["init_generator"] = warm
+        before = warm.get("steps_before")
+        training["total_steps"] = step + (before if isinstance(before, int) and before >= 0 else 0)
+    return training
 
 
 def export_run(
@@ -245,7 +270,6 @@ def export_run(
     ``training.weights = "ema"`` in model.json.
     """
     from .checkpoint import load_generator, load_run_info
-    from .config import config_to_dict
     from .directions import MAX_DIRECTIONS, compute_directions
 
     if isinstance(directions_k, bool) or not isinstance(directions_k, int) or not 0 <= directions_k <= MAX_DIRECTIONS:
@@ -272,13 +296,7 @@ def export_run(
             f"{run_dir / RUN_JSON}: sample_rate {info['sample_rate']!r} differs from the config's {sample_rate}"
         )
     dataset = info.get("dataset")
-    training = {"step": step, "config": config_to_dict(config), "run": run_dir.resolve().name,
-                "weights": "ema" if config.train.ema_decay > 0 else "live"}
-    warm = info.get("init_generator")
-    if isinstance(warm, dict):  # a warm start: the steps before this run count towards the model's total
-        training["init_generator"] = warm
-        before = warm.get("steps_before")
-        training["total_steps"] = step + (before if isinstance(before, int) and before >= 0 else 0)
+    training = _training_record(run_dir, info, config, step)
     directions = None
     if directions_k > 0:
         directions = compute_directions(

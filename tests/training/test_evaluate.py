@@ -297,3 +297,18 @@ def test_on_real_fluidsynth_drums_the_classifier_tells_the_kit_apart(tmp_path):
     # an untrained generator makes no drums: noise far from every training hit, no cymbal family
     assert report["memorisation"]["copy_share"] <= 0.1
     assert report["frechet_distance"]["ratio"] > 3.0 and report["targets"]["frechet_distance"]["met"] is False
+
+
+def test_a_conditional_model_is_asked_for_classes_in_the_datasets_mix():
+    from types import SimpleNamespace
+
+    from ganshot.training.evaluate import generation_labels
+
+    bundle = SimpleNamespace(conditional=True, classes=("snare", "kick", "ride"))
+    data_classes = ["kick", "snare", "clap"]  # clap: the model lacks it; ride: the data lacks it
+    data_labels = np.array([0] * 600 + [1] * 300 + [2] * 100)
+    labels = generation_labels(bundle, data_classes, data_labels, 3000, seed=0)
+    assert labels.dtype == np.int64 and set(labels) == {0, 1}  # snare (0) and kick (1) of the bundle only
+    assert abs((labels == 1).mean() - 600 / 900) < 0.03
+    assert np.array_equal(labels, generation_labels(bundle, data_classes, data_labels, 3000, seed=0))
+    assert generation_labels(SimpleNamespace(conditional=False, classes=()), data_classes, data_labels, 5, 0) is None
