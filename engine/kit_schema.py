@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 from .errors import FormatError
 from .limits import (
-    MAX_ABS_Z, MAX_CC_NUMBER, MAX_CHANNEL, MAX_CHOKE_GROUP, MAX_CONTROLLERS, MAX_DIRECTION, MAX_DIRECTIONS,
-    MAX_GAIN_DB, MAX_LATENT_DIM, MAX_NOTE, MAX_PAD_NAME, MAX_PADS, MAX_PAN, MAX_PITCH_SEMITONES, MAX_SEED,
-    MIN_DIRECTION, MIN_GAIN_DB, MIN_NOTE, MIN_PAN, MIN_PITCH_SEMITONES, check_float, describe,
+    MAX_ABS_Z, MAX_CC_NUMBER, MAX_CHANNEL, MAX_CHOKE_GROUP, MAX_DIRECTION, MAX_DIRECTIONS, MAX_GAIN_DB,
+    MAX_LATENT_DIM, MAX_NOTE, MAX_PAD_NAME, MAX_PADS, MAX_PAN, MAX_PITCH_SEMITONES, MAX_SEED, MIN_DIRECTION,
+    MIN_GAIN_DB, MIN_NOTE, MIN_PAN, MIN_PITCH_SEMITONES, check_float,
 )
 from .limits import check_int as _check_int
 
@@ -31,7 +31,7 @@ __all__ = [
     "check_keys", "check_int", "check_number", "check_field_number", "check_str", "check_numbers",
     "check_pad_fields",
 ]
-# The limits (MIN_NOTE ... MAX_CC_NUMBER) live in :mod:`.limits`; they stay importable from here.
+# The limits live in :mod:`.limits`: import them from there.
 
 #: Controller message kinds a kit may map: ``cc`` (``number`` is the CC number; 0-31 pair with
 #: their LSB at number + 32 for 14 bits) and ``pitchbend`` (one per channel; ``number`` is 0).

@@ -212,8 +212,8 @@ def test_jack_ports_that_appear_and_vanish(jack_server, monkeypatch, poll):
     got, lines = [], []
     backend = RtMidiBackend("jack", client_name="ganshot-test")
     backend.poll = poll
-    watcher = PortWatcher(backend, ["hotplug"], got.append, virtual_name=None, interval_s=0.1,
-                          report=lines.append).start()
+    watcher = PortWatcher(backend, ["hotplug"], lambda data, arrival_s: got.append(data), virtual_name=None,
+                          interval_s=0.1, report=lines.append).start()
     code = ("import rtmidi, sys, time; o = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name='hotplug'); "
             "o.open_virtual_port('out'); print('up', flush=True); sys.stdin.readline(); "
             "o.send_message([0x99, 36, 100]); time.sleep(0.3)")

@@ -13,7 +13,7 @@ from ganshot.bridges.osc.addresses import (
 from ganshot.bridges.osc.validate import IMMEDIATE, Message, OscError, unix_to_ntp
 from ganshot.engine.engine import Engine
 from ganshot.engine.kit import load_kit, save_kit
-from ganshot.engine.latent import seeded_latent, slerp
+from ganshot.engine.latent import slerp
 from tests.support import kit_for
 
 RATE = 48000

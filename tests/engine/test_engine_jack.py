@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 from tests.support import kit_for
-from tests.support.jack import SILENCE, assert_underflows_blamed_elsewhere, hit_onsets
+from tests.support.jack import assert_underflows_blamed_elsewhere, hit_onsets, jack_late_lines
 from tests.support.jack_client import client_command
 
 GAP = 7001  # frames between the scheduled hits: no multiple of a block size below, > a hit
