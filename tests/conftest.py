@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.support import kit_for, need_tools, synth_hit  # noqa: F401 - kit_for, synth_hit: for tests/training
+from tests.support import need_tools, synth_hit
 from tests.support.jack import jack_servers
 
 

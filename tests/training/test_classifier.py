@@ -12,7 +12,7 @@ from ganshot.engine.errors import FormatError, UserInputError
 from ganshot.training.classifier import (EMBED_DIM, ClassifierConfig, load_classifier, log_mel, save_classifier,
                                          train_classifier)
 
-from tests.conftest import synth_hit
+from tests.support import synth_hit
 
 RATE, LENGTH = 16000, 4096
 CLASSES = ("kick", "snare", "hat")

@@ -12,7 +12,7 @@ from ganshot.engine.errors import UserInputError
 from ganshot.engine.wavegan import GeneratorSpec, WaveGANGenerator
 from ganshot.training.directions import compute_directions, dense_activations
 from ganshot.training.export import export_generator
-from tests.conftest import kit_for
+from tests.support import kit_for
 
 SPEC = GeneratorSpec(latent_dim=8, d=4, num_samples=2048)  # dense: 8 -> 64 channels x 2 = 128
 SAMPLES = 2000

@@ -16,7 +16,7 @@ from ganshot.training.classifier import ClassifierConfig
 from ganshot.training.evaluate import FAMILIES, evaluate, load_report, memorisation, split_items, tail_floors
 from ganshot.training.manifest import Manifest, ManifestItem, load_manifest, save_manifest
 
-from tests.conftest import synth_hit
+from tests.support import synth_hit
 
 RATE, LENGTH = 16000, 2048  # the tiny bundle's
 CLASSES = ("kick", "snare", "hat", "tom")
