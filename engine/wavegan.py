@@ -52,13 +52,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from .errors import FormatError, UserInputError
+from .limits import MAX_LATENT_DIM  # one definition for bundles, kits and the generator
 
 __all__ = ["GeneratorSpec", "WaveGANGenerator", "generator_layout", "LABEL_EMBED_DIM"]
 
 LABEL_EMBED_DIM = 50
 MIN_NUM_SAMPLES = 1024
 MAX_NUM_SAMPLES = 1 << 20
-MAX_LATENT_DIM = 4096
 MAX_D = 512
 MAX_NUM_CLASSES = 4096
 MAX_POST_FILTER_LENGTH = 4096
