@@ -13,7 +13,22 @@ import shutil
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "fsync_dir", "sha256_file", "unlink_quietly"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "fsync_dir", "sha256_file", "unlink_quietly", "umask_mode"]
+
+
+def umask_mode(mode: int = 0o666) -> int:
+    """``mode`` as the umask lets a new file have it (what ``open()`` would create; mkstemp's own
+    0600 would make every kit, WAV and report private)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:  # Linux: read without changing it
+            for line in status:
+                if line.startswith("Umask:"):
+                    return mode & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: the classic read-by-setting (briefly process-wide)
+    os.umask(mask)
+    return mode & ~mask
 
 
 def fsync_dir(folder: str | os.PathLike) -> None:
@@ -59,6 +74,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, keep_backup: bool =
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, umask_mode())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from .atomic import fsync_dir, unlink_quietly
+from .atomic import fsync_dir, umask_mode, unlink_quietly
 from .errors import UserInputError
 from .limits import check_float
 from .mixer import MAX_RECORD_FRAMES
@@ -54,20 +54,6 @@ _STOP_TIMEOUT_S = 1.0  # a running stream acknowledges "stop" within one block
 # libsndfile commands (sndfile.h), not bound by name in soundfile
 _SFC_UPDATE_HEADER_NOW = 0x1060
 _SFC_RF64_AUTO_DOWNGRADE = 0x1210
-
-
-def umask_mode(mode: int = 0o666) -> int:
-    """``mode`` as the umask lets a new file have it (what ``open()`` would create)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:  # Linux: read without changing it
-            for line in status:
-                if line.startswith("Umask:"):
-                    return mode & ~int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)  # elsewhere: the classic read-by-setting (briefly process-wide)
-    os.umask(mask)
-    return mode & ~mask
 
 
 def _describe(err: BaseException) -> str:

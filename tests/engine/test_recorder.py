@@ -22,7 +22,8 @@ import soundfile as sf
 
 from ganshot.engine.errors import UserInputError
 from ganshot.engine.mixer import Mixer
-from ganshot.engine.recorder import IN_PROGRESS_SUFFIX, Recorder, umask_mode
+from ganshot.engine.atomic import atomic_write_text, umask_mode
+from ganshot.engine.recorder import IN_PROGRESS_SUFFIX, Recorder
 from tests.support.jack import onsets
 from tests.support.jack_client import client_command
 
@@ -312,9 +313,11 @@ def test_files_take_the_umask_not_a_private_mode(tmp_path):
         mixer = Mixer(SR)
         with Recorder(mixer, tmp_path / "u.wav"):
             mixer.render(10)
+        atomic_write_text(tmp_path / "kit.json", "{}")  # kits, reports, WAVs: every atomic write
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "u.wav").stat().st_mode) == 0o640
+    assert stat.S_IMODE((tmp_path / "kit.json").stat().st_mode) == 0o640
 
 
 KILLED = r"""
