@@ -51,7 +51,7 @@ __all__ = ["Engine", "DIRECTION_RANGE_SIGMAS", "DEFAULT_SAMPLE_RATE"]
 
 DIRECTION_RANGE_SIGMAS = 3.0  # a direction knob at +1 moves z by 3 σ
 DEFAULT_SAMPLE_RATE = 48000
-_RENDER_FIELDS = frozenset({"z", "seed", "directions", "pitch_semitones"})  # pad fields that change the sound
+_RENDER_FIELDS = frozenset({"z", "seed", "directions", "pitch_semitones", "class_name", "truncation"})  # change the sound
 
 
 def _directions_of(bundle) -> tuple:
@@ -261,6 +261,13 @@ class Engine:
 
     def set_choke(self, index: int, group: int) -> None:
         self._edit(index, choke_group=group)
+
+    def set_class(self, index: int, class_name: str) -> None:
+        """Ask a conditional model for ``class_name`` (one of the bundle's classes) on pad ``index``."""
+        with self._lock:
+            self._check_index(index)
+            pad_label(dataclasses.replace(self._kit.pads[int(index)], class_name=class_name), int(index), self.bundle)
+        self._edit(index, class_name=class_name)
 
     def render(self, z, pitch_semitones: float = 0.0) -> np.ndarray:
         """Render ``z`` float[latent_dim] to a finished buffer (float32 mono at the stream rate), in the

@@ -65,12 +65,15 @@ class TargetSpec:
         return head if head in ("pad", "focused") else "kit"
 
 
+MIN_TRUNCATION, MAX_TRUNCATION = 0.05, 1.0  # pad truncation psi: z is scaled by it
+
 #: What a pad target sets: (pattern suffix, param, low, high, what it is).
 _PAD_PARAMS = (
     ("gain_db", "gain_db", MIN_GAIN_DB, MAX_GAIN_DB, "gain"),
     ("pan", "pan", MIN_PAN, MAX_PAN, "pan"),
     ("pitch_semitones", "pitch_semitones", MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES, "pitch"),
     ("direction.{direction}", "direction", MIN_DIRECTION, MAX_DIRECTION, "a latent direction"),
+    ("truncation", "truncation", MIN_TRUNCATION, MAX_TRUNCATION, "truncation psi (z scaled towards the typical sound)"),
 )
 #: Every destination a controller (or an OSC knob) may drive: the kit's own two, then each pad
 #: parameter on the focused pad (the one last played or selected) and on an explicit pad.
@@ -280,7 +283,6 @@ def check_numbers(value, field, where, low, high, max_len, error=FormatError, mi
 PAD_KEYS = ("note", "name", "z", "seed", "directions", "gain_db", "pan", "pitch_semitones", "choke_group",
             "class_name", "truncation")
 MAX_CLASS_NAME = 100  # characters, as bundles' class names
-MIN_TRUNCATION, MAX_TRUNCATION = 0.05, 1.0
 CONTROLLER_KEYS = ("type", "channel", "number", "target", "min", "max", "curve")
 
 

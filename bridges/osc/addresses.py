@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ganshot.engine.errors import GanshotError
-from ganshot.engine.kit_schema import target_for
+from ganshot.engine.kit_schema import MAX_TRUNCATION, MIN_TRUNCATION, target_for
 from ganshot.engine.limits import (
     MAX_ABS_Z, MAX_CHOKE_GROUP, MAX_DIRECTION, MAX_DIRECTIONS, MAX_GAIN_DB, MAX_INT32, MAX_LATENT_DIM, MAX_NOTE,
     MAX_PADS, MAX_PAN, MAX_PITCH_SEMITONES, MAX_SEED, MIN_DIRECTION, MIN_GAIN_DB, MIN_NOTE, MIN_PAN,
@@ -109,6 +109,10 @@ ADDRESSES: dict[str, Route] = {r.address: r for r in (
           "pitch by resampling", param="pitch_semitones"),
     Route("/pad/choke", (_PAD, Arg("group", "int", 0, MAX_CHOKE_GROUP)), "set_choke", False,
           "choke group (0 = none)"),
+    Route("/pad/class", (_PAD, Arg("class_name", "str")), "set_class", False,
+          "the class a conditional model renders for the pad (one of model.json's classes, e.g. closed_hat)"),
+    Route("/pad/truncation", (_PAD, Arg("psi", "float", MIN_TRUNCATION, MAX_TRUNCATION)), "apply", False,
+          "truncation psi: z scaled towards the typical sound (1 = as drawn)", param="truncation"),
     Route("/master/gain", (Arg("gain_db", "float", MIN_GAIN_DB, MAX_GAIN_DB),), "apply", False,
           "the kit's master gain in dB", param="master_gain_db"),
     Route("/focus", (_PAD,), "set_focus", False, "make a pad the target of the focused.* controllers (MIDI knobs)"),

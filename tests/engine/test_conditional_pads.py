@@ -88,3 +88,29 @@ def test_class_name_and_truncation_round_trip_and_are_checked(conditional_bundle
         broken = {**data, "pads": [{**data["pads"][0], **bad}]}
         with pytest.raises(FormatError, match=message):
             parse_kit(broken)
+
+
+def test_osc_and_controllers_change_a_pads_class_and_truncation(conditional_bundle):
+    from ganshot.bridges.osc.addresses import route
+    from ganshot.bridges.osc.validate import Message, OscError
+
+    def msg(address, tags, *args):
+        return Message(address, tags, tuple(args))
+
+    kit = kit_for(conditional_bundle, num_pads=2)
+    kit = dataclasses.replace(kit, pads=tuple(dataclasses.replace(p, class_name="kick") for p in kit.pads))
+    with Engine(conditional_bundle, kit, sample_rate=16000, backend="onnx") as engine:
+        before = engine.pad_buffer(1).copy()
+        route(msg("/pad/class", "is", 1, "closed_hat"), engine)
+        assert engine.wait_ready(10)
+        assert not np.allclose(engine.pad_buffer(1)[:len(before)], before)  # rendered again as a hat
+        assert engine.kit.pads[1].class_name == "closed_hat" and engine.pad_label(1) == 2
+        with pytest.raises(OscError, match="cowbell"):
+            route(msg("/pad/class", "is", 1, "cowbell"), engine)
+        assert engine.kit.pads[1].class_name == "closed_hat"  # a refused class changes nothing
+        route(msg("/pad/truncation", "if", 0, 0.5), engine)
+        engine.apply("pad.1.truncation", 0.7)
+        assert engine.kit.pads[0].truncation == 0.5 and engine.kit.pads[1].truncation == pytest.approx(0.7)
+        with pytest.raises(OscError):
+            route(msg("/pad/truncation", "if", 0, 0.0), engine)
+        np.testing.assert_allclose(engine.pad_latent(0), seeded_latent(1, 8) * 0.5, rtol=1e-6)
