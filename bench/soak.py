@@ -151,7 +151,11 @@ def main(argv=None) -> int:
                 stdout=subprocess.PIPE, text=True) if midi else None
             swaps = {"done": 0, "failed": 0, "replies": []}
             started, next_swap, which = time.monotonic(), time.monotonic() + args.swap_s, 1
+            next_note, rss_trace = started + 60, []
             while time.monotonic() - started < seconds:
+                if time.monotonic() >= next_note:  # RSS once a minute: growth that stops is a cache filling
+                    rss_trace.append(round(rss_mib()))
+                    next_note += 60
                 if time.monotonic() >= next_swap:
                     control.sendto(osc_message("/model/load", "s", MODELS[which % 2]), ("127.0.0.1", osc.port))
                     which, next_swap = which + 1, next_swap + args.swap_s
@@ -188,7 +192,7 @@ def main(argv=None) -> int:
                       f"{midi_after['dropped'] - midi_before['dropped']}, late notes "
                       f"{midi_after.get('late', 0) - midi_before.get('late', 0)}")
             print(f"  after panic + 2 s: voices {after['voices_active']}, buffers held {after['buffers_held']}; "
-                  f"RSS {rss0:.0f} -> {rss1:.0f} MiB ({(rss1 - rss0) / minutes:+.1f} MiB/min)")
+                  f"RSS {rss0:.0f} -> {rss1:.0f} MiB ({(rss1 - rss0) / minutes:+.1f} MiB/min; each minute: {rss_trace})")
             print(f"  peak before the limiter {after['peak_db']:+.1f} dBFS, largest cut "
                   f"{after['limiter_max_reduction_db']:.1f} dB, after it {after['peak_out_db']:+.2f} dBFS", flush=True)
         return 0

@@ -38,7 +38,7 @@ import numpy as np
 
 from . import latent as _latent
 from .bundle import ModelBundle
-from .errors import UserInputError
+from .errors import GanshotError, UserInputError
 from .kit import Kit, check_model, load_kit, pad_label, save_kit
 from .kit_schema import TARGETS, Target, parse_target
 from .limits import MAX_PADS, check_float, check_int
@@ -125,8 +125,14 @@ class Engine:
 
     def _request(self, index: int, kit: Kit) -> None:
         pad = kit.pads[index]
-        self.worker.request(index, self.pad_latent(index, kit), pitch_semitones=pad.pitch_semitones,
-                            label=self.pad_label(index, kit))
+        worker = self.worker
+        try:
+            worker.request(index, self.pad_latent(index, kit), pitch_semitones=pad.pitch_semitones,
+                           label=self.pad_label(index, kit))
+        except GanshotError:
+            if worker is self.worker:
+                raise
+            self._request(index, self._kit)  # a model swap closed that worker meanwhile: the new one renders
 
     def _render_all(self, wait: bool) -> None:
         kit = self._kit

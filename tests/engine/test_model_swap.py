@@ -143,3 +143,21 @@ def test_edits_made_while_rendering_survive_and_old_results_never_land(engine, o
     assert engine.pad_buffer(0) is buffers[0]
     old_ready(0, np.zeros(10, np.float32), 10**9)  # a late result of the old worker
     assert engine.pad_buffer(0) is buffers[0] and not old_worker.alive
+
+
+def test_an_edit_that_races_the_switch_renders_on_the_new_worker(engine, other_bundle):
+    from ganshot.engine.errors import GanshotError
+
+    swap = engine.load_model(other_bundle)
+    assert swap.wait(TIMEOUT_S) and swap.stage == "done"
+    new = engine.worker
+
+    class ClosedBySwap:  # the worker an edit read just before the switch closed it
+        def request(self, *args, **kwargs):
+            engine.worker = new  # the switch completes meanwhile
+            raise GanshotError("the render worker is closed")
+
+    engine.worker = ClosedBySwap()
+    before = engine.pad_buffer(0)
+    engine.set_direction(0, 0, 0.3)  # no /fail: rendered by the new worker
+    assert engine.wait_ready(TIMEOUT_S) and engine.pad_buffer(0) is not before
