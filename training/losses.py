@@ -74,6 +74,16 @@ def wasserstein_estimate(real_scores: torch.Tensor, fake_scores: torch.Tensor) -
     return real_scores.float().mean() - fake_scores.float().mean()
 
 
+def _real_and_fake_scores(critic, real, fake, labels, autocast) -> tuple[torch.Tensor, torch.Tensor]:
+    """float32[B, K] scores of real and of (detached) fake audio, from one critic forward over both."""
+    batch = real.shape[0]
+    both_labels = None if labels is None else torch.cat([labels, labels])
+    with autocast() if autocast is not None else contextlib.nullcontext():
+        scores = critic(torch.cat([real, fake.detach().to(real.dtype)]), both_labels).float()
+    scores = scores.reshape(2 * batch, -1)
+    return scores[:batch], scores[batch:]
+
+
 def critic_loss(
     critic: Critic,
     real: torch.Tensor,
@@ -89,15 +99,10 @@ def critic_loss(
     ``{"critic_loss", "wasserstein", "gradient_penalty"}`` as detached scalar tensors
     (no device sync until the caller reads them).
     """
-    fake = fake.detach()
-    batch = real.shape[0]
-    both_labels = None if labels is None else torch.cat([labels, labels])
-    with autocast() if autocast is not None else contextlib.nullcontext():
-        scores = critic(torch.cat([real, fake.to(real.dtype)]), both_labels).float()
-    scores = scores.reshape(2 * batch, -1).sum(dim=1)  # K critics act as one
-    real_scores, fake_scores = scores[:batch], scores[batch:]
+    real_scores, fake_scores = _real_and_fake_scores(critic, real, fake, labels, autocast)
+    real_scores, fake_scores = real_scores.sum(dim=1), fake_scores.sum(dim=1)  # K critics act as one
     wasserstein = wasserstein_estimate(real_scores, fake_scores)
-    penalty = gradient_penalty(critic, real, fake, labels) if gp_lambda > 0 else scores.new_zeros(())
+    penalty = gradient_penalty(critic, real, fake, labels) if gp_lambda > 0 else real_scores.new_zeros(())
     loss = -wasserstein + gp_lambda * penalty
     stats = {"critic_loss": loss.detach(), "wasserstein": wasserstein.detach(), "gradient_penalty": penalty.detach()}
     return loss, stats
@@ -131,15 +136,9 @@ def ns_critic_loss(
     stats)`` with ``{"critic_loss", "real_score", "fake_score", "r1"}`` detached scalars
     (``r1`` is NaN on steps without the penalty, so logs never show a stale value as fresh).
     """
-    fake = fake.detach()
-    batch = real.shape[0]
-    both_labels = None if labels is None else torch.cat([labels, labels])
-    with autocast() if autocast is not None else contextlib.nullcontext():
-        scores = critic(torch.cat([real, fake.to(real.dtype)]), both_labels).float()
-    scores = scores.reshape(2 * batch, -1)
-    real_scores, fake_scores = scores[:batch], scores[batch:]
+    real_scores, fake_scores = _real_and_fake_scores(critic, real, fake, labels, autocast)
     loss = (F.softplus(-real_scores).mean(dim=0) + F.softplus(fake_scores).mean(dim=0)).sum()
-    r1 = scores.new_full((), float("nan"))
+    r1 = real_scores.new_full((), float("nan"))
     if r1_weight > 0:
         r1 = r1_penalty(critic, real, labels)
         loss = loss + r1_weight * r1
