@@ -120,6 +120,9 @@ def main(argv=None) -> int:
         from ganshot.engine.engine import Engine
         from ganshot.engine.presets import default_kit_path, load_model_and_kit
 
+        from ganshot._engine_cli import _fixed_mmap_threshold
+
+        _fixed_mmap_threshold()  # as `ganshot serve` does
         bundle, kit = load_model_and_kit(default_kit_path())
         engine = Engine(bundle, kit, sample_rate=SAMPLE_RATE, backend="onnx")
         stream = AudioStream(engine.mixer, device="system", sample_rate=SAMPLE_RATE, block_size=BLOCK_SIZE)

@@ -128,3 +128,14 @@ def test_a_sample_rate_the_device_cannot_open_names_its_rate_before_the_warm_up(
     lines = [line for line in err.splitlines() if line.strip()]
     assert proc.returncode == 2 and len(lines) == 1, err  # no "ganshot: model ..." line: nothing was warmed up
     assert "cannot play at 44100 Hz" in lines[0] and "--sample-rate 48000" in lines[0] and "'system'" in lines[0]
+
+
+def test_serve_fixes_glibcs_mmap_threshold_where_there_is_one():
+    import platform
+
+    from ganshot._engine_cli import _fixed_mmap_threshold
+
+    fixed = _fixed_mmap_threshold()
+    assert isinstance(fixed, bool)
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert fixed
