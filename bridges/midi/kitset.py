@@ -14,7 +14,10 @@ A kit set file (UTF-8 JSON, at most :data:`MAX_KITSET_BYTES`)::
 Paths are relative to the kit set file's folder (or absolute). ``name`` is optional; ``kits``
 holds 1 to :data:`MAX_KITS` paths ending in ``.json``. Every kit is loaded and validated when
 the set is loaded (and checked against the running model when ``bundle`` is given), so a
-program change never reads a file or fails halfway: it swaps a prepared kit into the Engine.
+program change never reads a kit file or fails halfway: it swaps a prepared kit into the Engine.
+A kit made for another model names a bundle that must exist when the set loads; its program
+change is a hot model swap (:meth:`Engine.load_model` with that kit): the kit playing goes on
+until the new model has loaded, warmed up and rendered every pad.
 Edits made live (knobs, MIDI learn) stay with their kit while another one plays, until exit.
 """
 
@@ -26,7 +29,7 @@ from pathlib import Path
 from ganshot.engine.kit_schema import check_keys, check_str
 from ganshot.engine.strict_json import read_json_file
 from ganshot.engine.errors import FormatError, GanshotError
-from ganshot.engine.kit import Kit, check_model, load_kit
+from ganshot.engine.kit import Kit, check_model, load_kit, resolve_model_path
 
 __all__ = ["KITSET_FORMAT", "KITSET_VERSION", "MAX_KITS", "MAX_KITSET_BYTES", "KitSet", "KitSwitcher",
            "parse_kitset", "load_kitset", "first_kit_path"]
@@ -47,6 +50,7 @@ class KitSet:
     name: str
     kit_paths: tuple[Path, ...]
     kits: tuple[Kit, ...]
+    model_paths: tuple = ()  # per kit: its model's bundle folder (None when loaded without a bundle)
 
     def __repr__(self) -> str:
         return f"KitSet(name={self.name!r}, kits={[k.name for k in self.kits]})"
@@ -101,18 +105,25 @@ def first_kit_path(path) -> Path:
 def load_kitset(path, bundle=None) -> KitSet:
     """Read and validate the kit set at ``path`` and every kit in it; one-line FormatError naming
     the file and entry. With ``bundle``, every kit must be made for that model."""
+    from ganshot.engine.presets import models_root
+
     path = Path(path)
     name, paths = parse_kitset(_read(path), path.parent, where=str(path))
-    kits = []
+    kits, model_paths = [], []
     for i, kit_path in enumerate(paths):
         try:
-            kit = load_kit(kit_path, latent_dim=None if bundle is None else bundle.latent_dim)
-            if bundle is not None:
+            kit = load_kit(kit_path)
+            other = bundle is not None and kit.model.sha256 != bundle.sha256
+            if bundle is not None and not other:
                 check_model(kit, bundle)
+            # where each kit's model is: a program change may come while another model plays
+            model_paths.append(resolve_model_path(kit, kit_path, models_root()) if other
+                               else getattr(bundle, "path", None))
         except GanshotError as err:
             raise FormatError(f"{path}: kits[{i}]: {err}") from None
         kits.append(kit)
-    return KitSet(path=path, name=name or path.stem, kit_paths=paths, kits=tuple(kits))
+    return KitSet(path=path, name=name or path.stem, kit_paths=paths, kits=tuple(kits),
+                  model_paths=tuple(model_paths))
 
 
 class KitSwitcher:
@@ -134,9 +145,17 @@ class KitSwitcher:
             return False
         if program == self.current:
             return True
-        if self.current is not None:
+        if self.current is not None and engine.kit.model.sha256 == self.kits[self.current].model.sha256:
             self.kits[self.current] = engine.kit  # keep knob and learn edits for when it comes back
-        engine.set_kit(self.kits[program])
+        kit = self.kits[program]
+        pending = getattr(engine, "model_swap", None)
+        if pending is not None and not pending.finished:
+            pending.cancel()  # a swap to the kit selected before this one
+        if kit.model.sha256 == engine.bundle.sha256:
+            engine.set_kit(kit)
+        else:  # another model: swapped in the background, the kit playing goes on meanwhile
+            models = self.kitset.model_paths
+            engine.load_model(models[program] if program < len(models) and models[program] else kit.model.name, kit=kit)
         self.current = program
         return True
 

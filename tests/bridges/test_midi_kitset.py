@@ -75,3 +75,34 @@ def test_load_checks_every_kit_against_the_model(tmp_path, tiny_bundle):
         load_kitset(path)
     with pytest.raises(FormatError, match="not a regular file"):
         load_kitset(tmp_path)
+
+
+def test_a_kit_of_another_model_is_a_hot_swap_and_back(tmp_path, tiny_bundle, tmp_path_factory):
+    import shutil
+
+    from ganshot.engine.bundle import load_bundle
+    from ganshot.engine.engine import Engine
+    from ganshot.engine.kit import ModelRef
+
+    other_dir = tmp_path / "models" / "other"
+    shutil.copytree(tiny_bundle.path, other_dir)
+    meta = json.loads((other_dir / "model.json").read_text())
+    meta["name"] = "other"  # another model.json, so another sha256 (the weights are the same)
+    (other_dir / "model.json").write_text(json.dumps(meta))
+    other = load_bundle(other_dir)
+    save_kit(kit_for(tiny_bundle), tmp_path / "a.json")
+    kit_b = kit_for(other, num_pads=3)
+    save_kit(kit_b.__class__(name="b", model=ModelRef(name="other", sha256=other.sha256, path="models/other"),
+                             pads=kit_b.pads), tmp_path / "b.json")
+    path = tmp_path / "set.json"
+    path.write_text(json.dumps({"format": "ganshot-kitset", "version": 1, "kits": ["a.json", "b.json"]}))
+    kitset = load_kitset(path, bundle=tiny_bundle)
+    assert kitset.model_paths[1] == other_dir
+    with Engine(tiny_bundle, kitset.kits[0], sample_rate=48000, backend="onnx") as engine:
+        switcher = KitSwitcher(kitset, current=0)
+        assert switcher.select(engine, 1)
+        assert engine.model_swap.wait(120) and engine.model_swap.stage == "done", engine.model_swap
+        assert engine.bundle.name == "other" and len(engine.kit.pads) == 3 and engine.kit.name == "b"
+        assert switcher.select(engine, 0)  # back to the first model: a swap again
+        assert engine.model_swap.wait(120) and engine.model_swap.stage == "done"
+        assert engine.bundle.sha256 == tiny_bundle.sha256 and len(engine.kit.pads) == 4
