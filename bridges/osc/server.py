@@ -51,7 +51,7 @@ from ganshot.bridges._counters import Counters
 from ganshot.engine.errors import GanshotError, UserInputError
 from ganshot.engine.limits import check_int
 
-from .addresses import ADDRESSES, RenderJob, Reply, RouteContext, route, schedule
+from .addresses import ADDRESSES, ModelJob, RenderJob, Reply, RouteContext, coerce, route, schedule
 from .render_cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, RenderCache, default_render_dir
 from .validate import (
     MAX_BUNDLE_DEPTH, MAX_DATAGRAM_BYTES, OscError, encode_message, flatten, parse_datagram, peek_address,
