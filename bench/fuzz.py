@@ -40,12 +40,10 @@ INTERESTING = [b"\x00", b"\xff", b"\x7f", b"\x80", b"\x00\x00\x00\x00", b"\xff\x
 
 
 def _osc_message(address: str, tags: str, *args) -> bytes:
-    def pad(data: bytes) -> bytes:
-        return data + b"\x00" * (4 - len(data) % 4)
-    body = pad(address.encode()) + pad(("," + tags).encode())
-    for tag, value in zip(tags, args):
-        body += struct.pack(">i", value) if tag == "i" else struct.pack(">f", value) if tag == "f" else pad(value.encode())
-    return body
+    """One OSC message, encoded by the bridge's own encoder."""
+    from ganshot.bridges.osc.validate import encode_message
+
+    return encode_message(address, tags, args)
 
 
 def _osc_bundle(*elements: bytes, timetag: int = 1) -> bytes:

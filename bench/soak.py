@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -66,12 +65,10 @@ print(i, flush=True)
 
 
 def osc_message(address: str, tags: str, *args) -> bytes:
-    def pad(data: bytes) -> bytes:
-        return data + b"\x00" * (4 - len(data) % 4)
-    body = pad(address.encode()) + pad(("," + tags).encode())
-    for tag, value in zip(tags, args):
-        body += struct.pack(">i", value) if tag == "i" else struct.pack(">f", value) if tag == "f" else pad(value.encode())
-    return body
+    """One OSC message, encoded by the bridge's own encoder."""
+    from ganshot.bridges.osc.validate import encode_message
+
+    return encode_message(address, tags, args)
 
 
 def rss_mib() -> float:

@@ -129,6 +129,27 @@ def _v2_rows(report: dict) -> list[str]:
     return rows
 
 
+def _coverage_lines(cov: dict, t: dict, grid_name: str) -> list[str]:
+    """The coverage table rows, the missing classes and families, and what the grid shows."""
+    lines = []
+    families = list(cov["families"].items())
+    for i, (name, share) in enumerate(cov["shares"].items()):
+        fam = f"{families[i][0]} | {families[i][1]:.3f}" if i < len(families) else " | "
+        lines.append(f"| {name} | {share:.3f} | | {fam} |")
+    present = cov.get("families_present", [f for f in cov["families"] if f not in cov["families_missing"]])
+    return lines + [
+        "",
+        f"Missing classes: {', '.join(cov['missing']) or 'none'}. Families met: {', '.join(present) or 'none'}; "
+        f"missing: {', '.join(cov['families_missing']) or 'none'} "
+        f"({_yes(t['families']['met'])}: {t['families']['target']}).",
+        "",
+        f"`{grid_name}`: one labelled row per class in the order above; the first tile is a real test one-shot of the "
+        "class (blank when the test split has none), then the generated one-shots the classifier is surest of, "
+        "with their seeds and probabilities; frequency in kHz on a log axis, time in s.",
+        "",
+    ]
+
+
 def markdown(report: dict, grid_name: str) -> str:
     """``report.md`` text for ``report`` (the dict :func:`~ganshot.training.evaluate.evaluate` returns)."""
     m, d, c = report["model"], report["dataset"], report["classifier"]
@@ -168,21 +189,8 @@ def markdown(report: dict, grid_name: str) -> str:
         "| class | share | | family | share |",
         "|---|---|---|---|---|",
     ]
-    families = list(cov["families"].items())
-    for i, (name, share) in enumerate(cov["shares"].items()):
-        fam = f"{families[i][0]} | {families[i][1]:.3f}" if i < len(families) else " | "
-        lines.append(f"| {name} | {share:.3f} | | {fam} |")
-    present = cov.get("families_present", [f for f in cov["families"] if f not in cov["families_missing"]])
+    lines += _coverage_lines(cov, t, grid_name)
     lines += [
-        "",
-        f"Missing classes: {', '.join(cov['missing']) or 'none'}. Families met: {', '.join(present) or 'none'}; "
-        f"missing: {', '.join(cov['families_missing']) or 'none'} "
-        f"({_yes(t['families']['met'])}: {t['families']['target']}).",
-        "",
-        f"`{grid_name}`: one labelled row per class in the order above; the first tile is a real test one-shot of the "
-        "class (blank when the test split has none), then the generated one-shots the classifier is surest of, "
-        "with their seeds and probabilities; frequency in kHz on a log axis, time in s.",
-        "",
         "Method: Inception Score = exp(E KL(p(y|x) ‖ p(y))) over each whole set with the drum classifier; Fréchet "
         "distance between Gaussians fitted to the classifier's 64-d embeddings, with as many generated one-shots "
         "as real train ones; memorisation in log-mel space (unit-norm rows): a copy is a generated one-shot closer "

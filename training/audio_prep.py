@@ -165,6 +165,31 @@ def _check_rate(value, name: str) -> int:
     return int(value)
 
 
+def _checked_mono(audio, silence_db: float) -> np.ndarray:
+    """Mono float64 of ``audio``; Rejected when it is empty, not finite or below ``silence_db`` dBFS."""
+    mono = to_mono(audio)
+    if mono.size == 0:
+        raise Rejected("empty", "no samples")
+    finite = np.isfinite(mono)
+    if not finite.all():
+        raise Rejected("non-finite", f"{int(mono.size - finite.sum())} NaN/Inf samples")
+    peak_in = float(np.max(np.abs(mono)))
+    if peak_in == 0.0 or gain_to_db(peak_in) < silence_db:
+        raise Rejected("silent", f"peak {gain_to_db(peak_in):.1f} dBFS < {silence_db:g} dBFS")
+    return mono
+
+
+def _crop(mono: np.ndarray, start: int, num_samples: int, fade: int) -> np.ndarray:
+    """``num_samples`` from ``start`` (zero-padded); a raised-cosine fade of ``fade`` samples when cropped."""
+    hit = mono[start : start + num_samples]
+    out = np.zeros(num_samples, dtype=np.float64)
+    out[: hit.size] = hit
+    fade = min(num_samples, fade)
+    if mono.size - start > num_samples and fade > 0:  # cropped: fade the tail so it does not click
+        out[-fade:] *= 0.5 * (1.0 + np.cos(np.pi * (np.arange(1, fade + 1) / fade)))  # 1 -> 0
+    return out
+
+
 def prepare_one_shot(
     audio,
     sample_rate_in: int,
@@ -201,17 +226,7 @@ def prepare_one_shot(
     sample_rate = _check_rate(sample_rate, "sample_rate")
     if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
         raise UserInputError(f"num_samples must be a positive integer, got {num_samples!r}")
-    mono = to_mono(audio)
-    if mono.size == 0:
-        raise Rejected("empty", "no samples")
-    finite = np.isfinite(mono)
-    if not finite.all():
-        raise Rejected("non-finite", f"{int(mono.size - finite.sum())} NaN/Inf samples")
-    peak_in = float(np.max(np.abs(mono)))
-    if peak_in == 0.0 or gain_to_db(peak_in) < silence_db:
-        raise Rejected("silent", f"peak {gain_to_db(peak_in):.1f} dBFS < {silence_db:g} dBFS")
-
-    mono = resample(mono, sample_rate_in, sample_rate)
+    mono = resample(_checked_mono(audio, silence_db), sample_rate_in, sample_rate)
     magnitude = np.abs(mono)
     peak = float(magnitude.max()) if mono.size else 0.0
     loud = np.flatnonzero(magnitude >= peak * db_to_gain(threshold_db)) if peak > 0 else np.array([], dtype=np.intp)
@@ -220,14 +235,7 @@ def prepare_one_shot(
         raise Rejected("too short", f"{sound_ms:.1f} ms of sound < {min_sound_ms:g} ms")
 
     start = max(0, int(loud[0]) - int(round(pre_roll_ms * sample_rate / 1000.0)))
-    hit = mono[start : start + num_samples]
-    out = np.zeros(num_samples, dtype=np.float64)
-    out[: hit.size] = hit
-    if mono.size - start > num_samples:  # cropped: fade the tail so it does not click
-        fade = min(num_samples, int(round(fade_ms * sample_rate / 1000.0)))
-        if fade > 0:
-            ramp = 0.5 * (1.0 + np.cos(np.pi * (np.arange(1, fade + 1) / fade)))  # 1 -> 0
-            out[-fade:] *= ramp
+    out = _crop(mono, start, num_samples, int(round(fade_ms * sample_rate / 1000.0)))
     if tail_gate_db is not None:
         floor_db = tail_floor_db(mono[start:], sample_rate) if measure_floor else -np.inf
         out = gate_tail(out, sample_rate, max(float(tail_gate_db), floor_db + TAIL_FLOOR_MARGIN_DB))
