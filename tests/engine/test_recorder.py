@@ -268,10 +268,7 @@ def test_a_write_failure_is_one_line_and_leaves_no_file(tmp_path, monkeypatch):
     rec = Recorder(mixer, path)
     rec.start()
 
-    def full(_frames):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(rec._file, "write", full)
+    _fill_the_disk(monkeypatch, rec)
     mixer.render(100)
     with pytest.raises(UserInputError, match="No space left") as err:
         rec.close()
@@ -295,10 +292,7 @@ def test_the_file_on_disk_is_readable_while_recording_and_after_a_late_write_fai
     assert np.array_equal(read_wav(rec.partial_path), out)  # a crash now keeps all of it
     partial = rec.partial_path
 
-    def full(_frames):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(rec._file, "write", full)
+    _fill_the_disk(monkeypatch, rec)
     mixer.render(100)
     with pytest.raises(UserInputError, match="No space left.*what was recorded is in") as err:
         rec.close()
@@ -473,3 +467,12 @@ def test_served_hits_are_recorded_exactly_as_jack_heard_them(jack_server, tmp_pa
         # The exact hit positions above were still checked; the sample-for-sample comparison
         # is only excused by an xrun that jackd logged.
         assert underflows and xruns, f"{why}, with no xrun to explain it"
+
+
+def _fill_the_disk(monkeypatch, rec) -> None:
+    """Make every later write of the recorder's file fail as a full disk does."""
+
+    def full(_frames):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(rec._file, "write", full)
