@@ -115,7 +115,10 @@ def msg(kind, **fields) -> list[int]:
 
 def player_plan():
     """(raw bytes, seconds to wait after) in order, and what the host must count."""
-    gap = 0.25
+    # Notes play at their arrival time + a fixed lead; one seen later than that (the first, on a
+    # loaded machine, by up to ~0.25 s) plays at once, so the gap leaves room for that before two
+    # hits of the same pad could run together in the capture.
+    gap = 0.6
     clocks = [([0xF8], gap / CLOCKS_PER_NOTE_GAP)] * CLOCKS_PER_NOTE_GAP
     plan = [(msg("note_on", channel=9, note=36, velocity=127), 0.0), *clocks,
             (msg("note_on", channel=9, note=36, velocity=64), 0.0), *clocks,
