@@ -16,6 +16,8 @@ and ``quality_per_cpu_hour.png`` (FD ratio and probe accuracy against CPU minute
     python bench/quality_per_cpu_hour.py --data data/drums2x8 \\
         --classifier presets/models/drums-v2-eval/classifier.safetensors --minutes 60 --eval-every 10
 
+Results kept with the code: ``bench/results/`` (a 12-minute pilot, 2026-12-02).
+
 A recipe is ``NAME=CONFIG[:OVERRIDE,OVERRIDE...]``; the defaults are :data:`RECIPES`.
 """
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -36,8 +39,8 @@ import torch  # noqa: E402
 
 RECIPES = {
     "wgan_gp 5:1 (drums-v1 recipe)": ("wavegan_small", ["train.class_balance=0.5"]),
-    "ns_r1 + STFT critics + EMA (drums-v2 recipe)": ("drums_v2", ["train.critic_warmup_steps=0"]),
-    "ns_r1, waveform critic only": ("drums_v2", ["train.critic_warmup_steps=0", "model.stft_critic=[]"]),
+    "drums_v2 + STFT critics [256, 1024]": ("drums_v2", ["train.critic_warmup_steps=0", "model.stft_critic=[256, 1024]"]),
+    "drums_v2 (waveform critic only)": ("drums_v2", ["train.critic_warmup_steps=0"]),
 }
 
 
@@ -166,7 +169,7 @@ def main(argv=None) -> int:
         for item in args.recipe:
             name, _, spec = item.partition("=")
             config, _, overrides = spec.partition(":")
-            recipes[name] = (config, [o for o in overrides.split(",") if o])
+            recipes[name] = (config, [o for o in re.split(r",(?=\s*\w+\.\w+=)", overrides) if o])  # commas in lists stay
     ref = _reference(args.data, args.classifier, args.seed)
     rows = []
     with tempfile.TemporaryDirectory(prefix="ganshot-quality-") as tmp:
