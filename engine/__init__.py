@@ -3,7 +3,7 @@
 Cheat sheet::
 
     from ganshot.engine import Engine, AudioStream, load_bundle, load_kit
-    bundle = load_bundle("presets/models/drums-v1")       # validated, hash-checked, no torch
+    bundle = load_bundle("presets/models/drums-v2")       # validated, hash-checked, no torch
     kit = load_kit("presets/kits/default.json", latent_dim=bundle.latent_dim)
     engine = Engine(bundle, kit, sample_rate=48000)       # runtime + render worker + C mixer
     engine.stream = AudioStream(engine.mixer, device="system", sample_rate=48000, block_size=128)

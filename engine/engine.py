@@ -2,7 +2,7 @@
 
 Cheat sheet::
 
-    engine = Engine(load_bundle("presets/models/drums-v1"), load_kit("presets/kits/default.json"))
+    engine = Engine(load_bundle("presets/models/drums-v2"), load_kit("presets/kits/default.json"))
     engine.trigger(0, velocity=0.8)                 # pad index; starts within one block
     engine.trigger_note(38, velocity=1.0)           # by MIDI note through the kit's map
     engine.trigger(2, at_frame=engine.mixer.frame + 4800)   # sample-exact

@@ -19,7 +19,7 @@ another kit made for the new model (a kit set whose kits name different models).
 
 Cheat sheet::
 
-    swap = engine.load_model("presets/models/drums-v1")     # returns at once
+    swap = engine.load_model("presets/models/drums-v2")     # returns at once
     swap.stage, swap.progress                               # "rendering", 0.4
     swap.wait(30)                                           # True once done (or failed)
     swap.error                                              # None, or why the old model plays on
