@@ -67,6 +67,19 @@ def _strip_latents(bundle, direction: int, seed: int, count: int):
     return coefficients, float(sigmas[direction]), latents
 
 
+def _explore_class(bundle, wanted: str | None) -> tuple[str | None, int | None]:
+    """(class name, index) a conditional model renders every one-shot as; (None, None) otherwise."""
+    classes = list(bundle.classes) if bundle.conditional else []
+    if not classes:
+        if wanted is not None:
+            raise UserInputError(f"--class: the model {bundle.name} is unconditional (it has no classes)")
+        return None, None
+    name = classes[0] if wanted is None else wanted
+    if name not in classes:
+        raise UserInputError(f"--class {name!r:.60}: the model {bundle.name} knows {', '.join(classes)}")
+    return name, classes.index(name)
+
+
 def _render_one_shots(bundle, args, latents, paths, keep: int) -> list:
     """Render each latent to its WAV path; returns the first ``keep`` buffers (for the sheet)."""
     from ganshot.engine.offline import write_wav
@@ -78,7 +91,7 @@ def _render_one_shots(bundle, args, latents, paths, keep: int) -> list:
     buffers = []
     try:
         for z, path in zip(latents, paths):
-            buffer = worker.render_now(z)
+            buffer = worker.render_now(z, 0.0, args.label)
             write_wav(path, buffer, args.sample_rate, "PCM_24")
             if len(buffers) < keep:
                 buffers.append(buffer)
@@ -108,14 +121,14 @@ def _strip_captions(coefficients, seed: int) -> list[str]:
     return [f"c=0 (seed {seed})" if c == 0 else f"c={c:+.3f}" for c in coefficients]
 
 
-def _seed_kit(bundle, seeds, name: str):
+def _seed_kit(bundle, seeds, name: str, class_name: str | None = None):
     """The explore kit: one pad per seed on GM notes from 36, each named after its seed (not a drum)."""
     from dataclasses import replace
 
     from ganshot.engine.presets import seeded_kit
 
     kit = seeded_kit(bundle, seeds, name=name, model_path=str(bundle.path.resolve()))
-    return replace(kit, pads=tuple(replace(pad, name=f"Seed {pad.seed}") for pad in kit.pads))
+    return replace(kit, pads=tuple(replace(pad, name=f"Seed {pad.seed}", class_name=class_name) for pad in kit.pads))
 
 
 def cmd_explore(args) -> int:
@@ -132,6 +145,7 @@ def cmd_explore(args) -> int:
     if not low <= args.num <= high:
         raise UserInputError(f"-n must be in {low}..{high}{' with --direction' if strip else ''}, got {args.num}")
     bundle = load_bundle(resolve_bundle(args.model)) if args.model else load_model_and_kit(default_kit_path())[0]
+    class_name, args.label = _explore_class(bundle, getattr(args, "class_name", None))
     if strip:  # every check before the output folder is made
         coefficients, sigma, latents = _strip_latents(bundle, args.direction, args.seed, args.num)
         names = [f"dir{args.direction:02d}_{i:03d}_c{c:+.3f}.wav" for i, c in enumerate(coefficients)]
@@ -144,7 +158,7 @@ def cmd_explore(args) -> int:
     shown = len(names) if strip else min(len(names), MAX_SHEET_TILES)
     buffers = _render_one_shots(bundle, args, latents, [out_dir / name for name in names], keep=shown)
     if strip:
-        title = (f"direction knob {args.direction} of seed {args.seed}: c from -1 to +1 in {len(names)} steps "
+        title = (f"direction knob {args.direction} of seed {args.seed}{f' ({class_name})' if class_name else ''}: c from -1 to +1 in {len(names)} steps "
                  f"(z moves by c x 3 sigma, sigma {sigma:.3f}); c=0 is the seed's own sound")
         labels = [f"knob {args.direction}" for _ in _rows(coefficients, SHEET_COLUMNS)]
         sheet = _write_sheet(out_dir / "contact_sheet.png", bundle, args, buffers,
@@ -156,12 +170,12 @@ def cmd_explore(args) -> int:
         print(f"ganshot: {len(names)} one-shots along direction {args.direction} (seed {args.seed}), {sheet.name}, "
               f"{listing.name} in {out_dir}", file=sys.stderr)
         return 0
-    title = (f"random one-shots, seeds {seeds[0]}..{seeds[-1]}"
+    title = (f"random one-shots{f' of class {class_name}' if class_name else ''}, seeds {seeds[0]}..{seeds[-1]}"
              + (f" (the sheet shows the first {shown})" if shown < len(seeds) else ""))
     labels = [f"seeds {row[0]}-{row[-1]}" for row in _rows(seeds[:shown], SHEET_COLUMNS)]
     sheet = _write_sheet(out_dir / "contact_sheet.png", bundle, args, buffers,
                          [f"seed {s}" for s in seeds[:shown]], labels, title)
-    kit_path = save_kit(_seed_kit(bundle, seeds[:KIT_PADS], f"explore seed {args.seed}"), out_dir / "kit.json")
+    kit_path = save_kit(_seed_kit(bundle, seeds[:KIT_PADS], f"explore seed {args.seed}", class_name), out_dir / "kit.json")
     print(f"ganshot: {len(seeds)} one-shots, {sheet.name}, {kit_path.name} in {out_dir}", file=sys.stderr)
     return 0
 
@@ -186,6 +200,9 @@ def add_explore_command(sub, fmt) -> None:
                          help="render a strip along latent direction K (0-based; the model's directions, "
                          "else its latent axes) instead of random seeds")
     explore.add_argument("--model", default=None, help="model bundle (default: the default kit's)")
+    explore.add_argument("--class", dest="class_name", default=None, metavar="NAME",
+                         help="for a class-conditional model: the class every one-shot is rendered as "
+                              "(default: the model's first class)")
     explore.add_argument("--sample-rate", type=int, default=48000, help="Hz")
     explore.add_argument("--backend", choices=("auto", "onnx", "torch"), default="onnx", help="generator backend")
     explore.set_defaults(handler=cmd_explore)

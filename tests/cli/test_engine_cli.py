@@ -314,3 +314,21 @@ def test_strip_coefficients_always_hold_zero_and_end_at_plus_one(count, expected
 
     assert strip_coefficients(count) == pytest.approx(expected)
     assert 0.0 in strip_coefficients(count) and strip_coefficients(count) == sorted(strip_coefficients(count))
+
+
+def test_explore_renders_a_conditional_model_as_the_asked_class(tmp_path):
+    """The embedded drums-v2 is class-conditional: --class picks what every one-shot is; the kit asks for it."""
+    from ganshot.engine.kit import load_kit
+    from ganshot.engine.presets import default_kit_path, load_model_and_kit
+
+    bundle = load_model_and_kit(default_kit_path())[0]
+    if not bundle.conditional:
+        pytest.skip("the embedded model is not conditional")
+    hats = run_cli("explore", "-n", 2, "-o", tmp_path / "hats", "--class", "closed_hat")
+    kicks = run_cli("explore", "-n", 2, "-o", tmp_path / "kicks", "--class", "kick")
+    assert hats.returncode == 0 and kicks.returncode == 0, hats.stderr + kicks.stderr
+    assert (tmp_path / "hats" / "seed_000000.wav").read_bytes() != (tmp_path / "kicks" / "seed_000000.wav").read_bytes()
+    kit = load_kit(tmp_path / "hats" / "kit.json", latent_dim=bundle.latent_dim)
+    assert {pad.class_name for pad in kit.pads} == {"closed_hat"}
+    wrong = run_cli("explore", "-n", 1, "-o", tmp_path / "x", "--class", "cowbell")
+    assert wrong.returncode != 0 and "--class 'cowbell'" in wrong.stderr and "Traceback" not in wrong.stderr
