@@ -104,6 +104,11 @@ _PROGRESS = {
 }
 
 
+def _quiet() -> bool:
+    """tqdm's own switch (TQDM_DISABLE), honoured explicitly: no bars and no closing lines."""
+    return os.environ.get("TQDM_DISABLE", "") not in ("", "0")
+
+
 class TrainLoop:
     """One run's training loop: critic steps, generator step, logging, previews, checkpoints."""
 
@@ -167,8 +172,7 @@ class TrainLoop:
         keep = self.batches
         stream = BatchStream(len(self.dataset), t.batch_size, t.seed + 1, self.ctx.rank, self.ctx.world_size, self.weights)
         self.batches = _batches(self.dataset, stream, 0, self.ctx.device, t.num_workers)
-        quiet = os.environ.get("TQDM_DISABLE", "") not in ("", "0")
-        for index in tqdm(range(steps), desc="critic warm-up (generator frozen)", disable=quiet or not self.ctx.is_main):
+        for index in tqdm(range(steps), desc="critic warm-up (generator frozen)", disable=_quiet() or not self.ctx.is_main):
             torch.manual_seed(step_seed(t.seed + 1, self.ctx.rank, index))
             self.critic_step(index)
         self.batches = keep
@@ -198,7 +202,7 @@ class TrainLoop:
         z_preview = sample_latent(NUM_PREVIEWS, m.latent_dim, m.latent_distribution, "cpu", preview).to(device)
         y_preview = (torch.arange(NUM_PREVIEWS, device=device) % len(self.classes)) if self.classes else None
         monitor = Monitor(self.run_dir / "tb", enabled=ctx.is_main)
-        quiet = os.environ.get("TQDM_DISABLE", "") not in ("", "0")  # tqdm's own switch, honoured explicitly
+        quiet = _quiet()
         progress = tqdm(total=t.steps, initial=state.step, disable=quiet or not ctx.is_main, unit="it",
                         dynamic_ncols=True, desc=f"{self.run_dir.name} d={m.d} b={t.batch_size}x{ctx.world_size} "
                                                  f"{t.loss} {device.type}")
