@@ -168,19 +168,17 @@ def _train(ctx, config, data_dir, run_dir, resume, overrides, max_steps, on_step
     state = TrainState(gen, disc, torch.optim.Adam(gen.parameters(), lr=t.lr, betas=t.betas),
                        torch.optim.Adam(disc.parameters(), lr=t.lr, betas=t.betas), 0, t.seed, ctx.world_size)
     warm = None
-    if resume and found:
-        if t.ema_decay > 0:
-            state.ema = GeneratorEma(gen, t.ema_decay)
-        load_checkpoint(found[-1][1], state)
-        warm = load_run_info(run_dir).get("init_generator") if (run_dir / "run.json").is_file() else None
-    elif resume and ctx.is_main:
-        tqdm.write(f"ganshot: {run_dir} has no checkpoint yet, starting at step 0")
     fresh_warm_start = init_generator is not None and not (resume and found)
     if fresh_warm_start:
         warm = _warm_start(gen, spec, init_generator)
         warm["critic_warmup_steps"] = t.critic_warmup_steps
-    if t.ema_decay > 0 and state.ema is None:
-        state.ema = GeneratorEma(gen, t.ema_decay)  # after the warm start: the average starts there
+    if t.ema_decay > 0:  # after a warm start, the average starts there; a resume overwrites it below
+        state.ema = GeneratorEma(gen, t.ema_decay)
+    if resume and found:
+        load_checkpoint(found[-1][1], state)
+        warm = load_run_info(run_dir).get("init_generator") if (run_dir / "run.json").is_file() else None
+    elif resume and ctx.is_main:
+        tqdm.write(f"ganshot: {run_dir} has no checkpoint yet, starting at step 0")
     if ctx.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         save_config(cfg, run_dir / CONFIG_FILE)
