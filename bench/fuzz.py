@@ -16,10 +16,19 @@ is a bug (``escaped``, with the first few inputs saved); an input that takes lon
 ``--hang-ms`` counts as a hang. Inputs are mutations of a small valid corpus (bit flips,
 byte changes, interesting integers, truncation, splices, repeats, random bytes), seeded, so a
 run is reproducible: ``--seed``. The tests run a small share of the same generator
-(tests/test_fuzz_seeded.py); ``python bench/fuzz.py --count 1000000`` is the full run.
+(tests/test_fuzz_seeded.py), and every input a fuzz run ever found (tests/fuzz_corpus/).
+
+``--engine atheris`` (where atheris installs: the dev extra) fuzzes coverage-guided instead:
+libFuzzer mutates the same seeds (with a dictionary of the formats' keys, addresses and
+tokens) while atheris instruments ganshot's bytecode, one child process per target. The same
+wrapper counts refusals, escapes and hangs (an input taking over ``--hang-ms``, 1 s, timed
+again to rule out the scheduler); libFuzzer's own ``-timeout`` (30 s) is the backstop for an
+input that never returns. Rows add libFuzzer's coverage: ``cov`` (code edges reached),
+``ft`` (features) and the corpus it grew.
 
     python bench/fuzz.py --count 20000
     python bench/fuzz.py --target osc --count 1000000
+    nice python bench/fuzz.py --engine atheris --count 1000000 --keep /tmp/fuzz-findings
 """
 
 from __future__ import annotations
@@ -28,7 +37,9 @@ import argparse
 import json
 import os
 import random
+import re
 import struct
+import subprocess
 import sys
 import tempfile
 import time
@@ -171,11 +182,22 @@ def targets() -> dict:
     return {"osc": osc, "kit": kit, "kitset": kitset, "model": model, "midi": midi}
 
 
-def run(name: str, count: int, seed: int, hang_ms: float = 1000.0, keep=None) -> dict:
-    """Fuzz target ``name`` with ``count`` inputs; returns the figures."""
+def refusals() -> tuple:
+    """The exceptions that are ganshot's promised refusals of bad input."""
     from ganshot.bridges.osc.validate import OscError
     from ganshot.engine.errors import GanshotError
 
+    return GanshotError, OscError
+
+
+def corpus_dir() -> Path:
+    """Inputs fuzz runs found (escapes, hangs), one folder per target; the tests run them all."""
+    return Path(__file__).resolve().parents[1] / "tests" / "fuzz_corpus"
+
+
+def run(name: str, count: int, seed: int, hang_ms: float = 1000.0, keep=None) -> dict:
+    """Fuzz target ``name`` with ``count`` inputs; returns the figures."""
+    refusal = refusals()
     target, seeds = targets()[name], corpus()[name]
     rng = random.Random(f"{name}-{seed}")
     refused = escaped = hangs = 0
@@ -186,7 +208,7 @@ def run(name: str, count: int, seed: int, hang_ms: float = 1000.0, keep=None) ->
         t0 = time.perf_counter()
         try:
             target(data)
-        except (GanshotError, OscError):
+        except refusal:
             refused += 1
         except RecursionError as err:  # a bug as well, but named apart
             escaped += 1
@@ -208,6 +230,125 @@ def run(name: str, count: int, seed: int, hang_ms: float = 1000.0, keep=None) ->
             "escapes": [why for _, why in first_escapes]}
 
 
+# -- coverage-guided (atheris / libFuzzer) -------------------------------------------------------
+JSON_TOKENS = ["true", "false", "null", "1e999", "-0", "NaN", "Infinity", "1.5e-400", "\\u0000", "\\ud800", '":',
+               "[[[[[[[[", "{\"\":{\"\":", "9" * 40]
+
+
+def dictionary(name: str) -> list[bytes]:
+    """libFuzzer dictionary tokens for ``name``: its format's keys, values, addresses."""
+    if name == "osc":
+        from ganshot.bridges.osc.addresses import ADDRESSES
+
+        pad = lambda b: b + b"\x00" * (4 - len(b) % 4)  # noqa: E731 - OSC strings end on 4 bytes
+        return [pad(a.encode()) for a in ADDRESSES] + [pad(b"," + t.encode()) for t in ("if", "iif", "s", "i", "f", "")] \
+            + [b"#bundle\x00"]
+    if name == "midi":
+        return [bytes([s]) for s in (0x90, 0x99, 0x80, 0xB0, 0xC0, 0xE0, 0xF0, 0xF7, 0xF8, 0xFF)]
+    tokens: set[str] = set(JSON_TOKENS)
+
+    def walk(value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                tokens.add(json.dumps(key))
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value[:8]:
+                walk(inner)
+        elif isinstance(value, str) and len(value) < 64:
+            tokens.add(json.dumps(value))
+    for seed in corpus()[name]:
+        walk(json.loads(seed))
+    return sorted(t.encode() for t in tokens)
+
+
+def atheris_child(name: str, count: int, hang_ms: float, workdir: Path) -> None:
+    """Runs in its own process: libFuzzer drives ``name`` for ``count`` inputs and exits the process."""
+    import atheris
+
+    with atheris.instrument_imports(include=["ganshot"]):
+        target = targets()[name]
+    refusal = refusals()
+    stats = {"target": name, "inputs": 0, "refused": 0, "escaped": 0, "hangs": 0, "slowest_ms": 0.0,
+             "escapes": [], "seconds": 0.0}
+    started = time.perf_counter()
+
+    def timed(data: bytes) -> tuple[float, str | None]:
+        t0 = time.perf_counter()
+        try:
+            target(data)
+            why = None
+        except refusal:
+            why = ""
+        except Exception as err:  # noqa: BLE001 - what the bench counts (RecursionError too)
+            why = "".join(traceback.format_exception_only(type(err), err)).strip()
+        return time.perf_counter() - t0, why
+
+    def save(kind: str, data: bytes, why: str) -> None:
+        k = stats[kind]
+        if k <= 5:
+            (workdir / f"{name}-{kind}-{k}.bin").write_bytes(data)
+            (workdir / f"{name}-{kind}-{k}.txt").write_text(why + "\n")
+            stats["escapes"].append(f"{kind}: {why[:300]}")
+
+    def one(data: bytes) -> None:
+        took, why = timed(data)
+        if took * 1000 > hang_ms and timed(data)[0] * 1000 > hang_ms:  # slow twice: not the scheduler
+            stats["hangs"] += 1
+            save("hangs", data, f"{took * 1000:.0f} ms")
+        stats["slowest_ms"] = max(stats["slowest_ms"], took * 1000)
+        stats["inputs"] += 1
+        if why == "":
+            stats["refused"] += 1
+        elif why:
+            stats["escaped"] += 1
+            save("escaped", data, why)
+        if stats["inputs"] % 2000 == 0 or stats["inputs"] >= count:
+            stats["seconds"] = time.perf_counter() - started
+            (workdir / f"{name}.json").write_text(json.dumps(stats))
+        if stats["inputs"] >= count:
+            os._exit(0)  # libFuzzer's own -runs also counts its internal re-runs
+
+    seeds, found = workdir / f"{name}-seeds", workdir / f"{name}-corpus"
+    seeds.mkdir(exist_ok=True)
+    found.mkdir(exist_ok=True)
+    for k, seed in enumerate(corpus()[name]):
+        (seeds / f"seed-{k}").write_bytes(seed)
+    for k, old in enumerate(sorted((corpus_dir() / name).glob("*.bin")) if (corpus_dir() / name).is_dir() else []):
+        (seeds / f"found-{k}").write_bytes(old.read_bytes())
+    with open(workdir / f"{name}.dict", "w") as out:
+        for token in dictionary(name):
+            out.write('"' + "".join(chr(b) if 32 <= b < 127 and b not in b'"\\' else f"\\x{b:02x}" for b in token) + '"\n')
+    max_len = max(4096, 2 * max(len(seed) for seed in corpus()[name]))
+    atheris.Setup([sys.argv[0], f"-runs={count * 2}", "-timeout=30", "-rss_limit_mb=4096", f"-max_len={max_len}",
+                   "-len_control=0",
+                   f"-dict={workdir / f'{name}.dict'}", f"-artifact_prefix={workdir}/{name}-", "-print_final_stats=1",
+                   str(found), str(seeds)], one)
+    atheris.Fuzz()
+
+
+def run_atheris(name: str, count: int, hang_ms: float, workdir: Path) -> dict:
+    """One target in a child process; its figures, with libFuzzer's last coverage line."""
+    log = workdir / f"{name}.log"
+    with open(log, "wb") as err:
+        child = subprocess.run([sys.executable, __file__, "--atheris-child", name, "--count", str(count),
+                                "--hang-ms", str(hang_ms), "--keep", str(workdir)], stdout=err, stderr=err)
+    stats_path = workdir / f"{name}.json"
+    r = json.loads(stats_path.read_text()) if stats_path.exists() else {"target": name, "inputs": 0, "refused": 0,
+                                                                      "escaped": 0, "hangs": 0, "slowest_ms": 0.0,
+                                                                      "escapes": [], "seconds": 1.0}
+    text = log.read_text(errors="replace")
+    cov = re.findall(r"cov: (\d+) ft: (\d+) corp: (\d+)/", text)
+    r["cov"], r["ft"], r["corpus"] = (int(x) for x in cov[-1]) if cov else (0, 0, 0)
+    r["accepted"] = r["inputs"] - r["refused"] - r["escaped"]
+    r["per_s"] = r["inputs"] / max(r["seconds"], 1e-9)
+    if child.returncode != 0 or r["inputs"] < count:  # a libFuzzer timeout, a crash or an out-of-memory
+        r["escaped"] += 1
+        r["escapes"].append(f"child exited {child.returncode} after {r['inputs']} inputs: see {log}: "
+                            + " | ".join(text.strip().splitlines()[-3:]))
+    return r
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target", action="append", choices=("osc", "kit", "kitset", "model", "midi"))
@@ -215,20 +356,33 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--hang-ms", type=float, default=1000.0)
     parser.add_argument("--keep", default=None, help="folder for the inputs that escaped")
+    parser.add_argument("--engine", choices=("mutate", "atheris"), default="mutate",
+                        help="mutate: the seeded mutator; atheris: coverage-guided libFuzzer (the dev extra)")
+    parser.add_argument("--atheris-child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
+    if args.atheris_child:
+        atheris_child(args.atheris_child, args.count, args.hang_ms, Path(args.keep))
+    workdir = Path(args.keep or tempfile.mkdtemp(prefix="ganshot-atheris-"))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"ganshot fuzz bench: seed {args.seed}, {args.count} inputs per target, {os.cpu_count()} CPUs, "
-          f"load average {load:.1f}")
+    how = f"atheris (libFuzzer, coverage-guided; findings in {workdir})" if args.engine == "atheris" else \
+        f"seeded mutator, seed {args.seed}"
+    print(f"ganshot fuzz bench: {how}, {args.count} inputs per target, hang > {args.hang_ms:g} ms, "
+          f"{os.cpu_count()} CPUs, load average {load:.1f}", flush=True)
+    cov_head = f" {'cov':>6} {'ft':>6} {'corpus':>6}" if args.engine == "atheris" else ""
     print(f"{'target':8} {'inputs':>9} {'accepted':>9} {'refused':>9} {'escaped':>8} {'hangs':>6} "
-          f"{'slowest ms':>11} {'inputs/s':>9}")
+          f"{'slowest ms':>11} {'inputs/s':>9}" + cov_head, flush=True)
     bad = 0
     for name in args.target or ("osc", "kit", "kitset", "model", "midi"):
-        r = run(name, args.count, args.seed, args.hang_ms, args.keep)
+        if args.engine == "atheris":
+            r = run_atheris(name, args.count, args.hang_ms, workdir)
+        else:
+            r = run(name, args.count, args.seed, args.hang_ms, args.keep)
         bad += r["escaped"] + r["hangs"]
+        cov = f" {r['cov']:6d} {r['ft']:6d} {r['corpus']:6d}" if args.engine == "atheris" else ""
         print(f"{name:8} {r['inputs']:9d} {r['accepted']:9d} {r['refused']:9d} {r['escaped']:8d} {r['hangs']:6d} "
-              f"{r['slowest_ms']:11.2f} {r['per_s']:9.0f}")
+              f"{r['slowest_ms']:11.2f} {r['per_s']:9.0f}" + cov, flush=True)
         for why in r["escapes"]:
             print(f"    escaped: {why}")
     return 1 if bad else 0
