@@ -48,7 +48,7 @@ stamp="$VENV/.ganshot-setup"
 # The sources, the GPU choice and the compiled mixer's name: computed again after the install,
 # so the stamp names the .so the install made (else the second run would install once more).
 stamp_now() {
-    echo "$(cat pyproject.toml setup.py engine/_mixer_build.py engine/_cmixer.c engine/_cmixer_state.h engine/_cmixer.h | sha256sum | cut -d' ' -f1) $ORT_EXTRA $(ls engine/_cmixer*.so 2>/dev/null | head -n1 || true)"
+    echo "$(cat pyproject.toml setup.py engine/_mixer_build.py engine/_cmixer.c engine/_cmixer_state.h engine/_cmixer_jack.h engine/_cmixer.h | sha256sum | cut -d' ' -f1) $ORT_EXTRA $(ls engine/_cmixer*.so 2>/dev/null | head -n1 || true)"
 }
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(stamp_now)" ]; then
     exit 0
