@@ -6,6 +6,8 @@
  *   commands  Python -> audio  PLAY, CHOKE, STOP_ALL, MASTER_GAIN, LIMITER_CEILING
  *   finished  audio -> Python  (token, reason) once a buffer is no longer read
  *   record    audio -> Python  every mixed frame while recording is on (see below)
+ * and, when a JACK MIDI input is attached, its note ring (JACK MIDI thread -> audio; see
+ * _cmixer_jack.h): note-ons that start voices one JACK period after they were sent.
  * Python keeps each mono buffer alive until its token comes back on "finished".
  *
  * Time is a frame counter (frames mixed since creation), never PortAudio's
@@ -55,6 +57,7 @@
  * mistaken for the acknowledgement of the stop.
  */
 #include "_cmixer_state.h"
+#include "_cmixer_jack.h" /* the JACK MIDI input owned by C: drain_midi() and the ganshot_midi_* functions */
 
 /* ---- setup, Python thread ------------------------------------------------ */
 
@@ -360,6 +363,7 @@ static void record_block(ganshot_state *s, const float *out, int64_t frames) {
  * the frame counter. Used by the PortAudio callback and by offline render alike. */
 void ganshot_mix(ganshot_state *s, float *out, int64_t frames) {
     drain_commands(s);
+    drain_midi(s);
     memset(out, 0, (size_t)frames * GANSHOT_CHANNELS * sizeof(float));
     int64_t pos = 0;
     while (pos < frames) {

@@ -16,6 +16,11 @@
 #define GANSHOT_MAX_QUEUE 1048576
 #define GANSHOT_MAX_RECORD_FRAMES 16777216 /* 2^24: 128 MiB of stereo float32 at most */
 #define GANSHOT_LIMITER_RELEASE_MS 80      /* the master limiter's gain recovers with this time constant */
+#define GANSHOT_MIDI_NOTES 128             /* note numbers (and velocities) of the JACK MIDI note table */
+#define GANSHOT_MIDI_NOTE_RING 1024        /* note-ons between the JACK MIDI client and the mixer */
+#define GANSHOT_MIDI_OTHER_RING 4096       /* every other message (CC, ...) on its way to Python */
+#define GANSHOT_MIDI_TOKEN_BASE 4611686018427387904 /* 2^62: a voice token >= this is a MIDI note's (+ table generation) */
+#define GANSHOT_MIDI_PLAYED 1              /* ganshot_midi_message.flags: a note-on the C side played */
 
 /* Why a buffer came back on the finished ring (the mixer no longer reads it). */
 enum {
@@ -48,6 +53,38 @@ typedef struct {
     uint64_t frames_dropped, overflows;
 } ganshot_record_info;
 
+/* The JACK MIDI note table (engine/jack_midi.py builds it; see _cmixer_jack.h): MIDI note ->
+ * what the mixer plays, at velocity gain 1. Published whole, by one pointer swap. */
+typedef struct {
+    const float *buffer;    /* NULL: the note is not played here (forwarded to Python) */
+    int64_t frames;
+    float gain_l, gain_r;   /* pad gain and pan, linear */
+    uint32_t choke_group;
+    int32_t pad;            /* the pad's index (Python's focus), -1 for none */
+} ganshot_note_entry;
+typedef struct {
+    ganshot_note_entry notes[128];
+    float velocity_gain[128]; /* velocity 0..127 -> linear gain (the engine's velocity curve) */
+    int32_t channel;          /* 0..15: notes of that MIDI channel only; -1: every channel */
+    uint64_t generation;      /* voice tokens of its notes: GANSHOT_MIDI_TOKEN_BASE + generation */
+    uint64_t pushed;          /* written by the JACK MIDI thread: notes of this table sent to the mixer */
+} ganshot_note_table;
+typedef struct ganshot_midi ganshot_midi; /* opaque: the C JACK MIDI client */
+typedef struct {
+    uint32_t jack_frame;    /* JACK frame time of the message */
+    int32_t pad;            /* the pad a played note-on started, else -1 */
+    uint32_t size;          /* the message's size in bytes (data holds its first 3) */
+    uint32_t flags;         /* GANSHOT_MIDI_PLAYED */
+    uint8_t data[4];
+} ganshot_midi_message;
+typedef struct {
+    uint64_t cycles, events, notes_played, notes_forwarded, note_ring_drops, other_ring_drops, garbage;
+    uint64_t notes_scheduled, notes_late; /* the mixer's side: notes taken from the ring, and started late */
+    int64_t max_late_frames;
+    uint32_t period_frames, max_events_per_cycle;
+    int32_t active, shut_down;            /* the JACK client runs; the server shut it down */
+} ganshot_midi_counters;
+
 /* setup and commands: Python threads (one producer at a time) */
 ganshot_state *ganshot_create(double sample_rate, int32_t max_voices, int32_t queue_size);
 void ganshot_destroy(ganshot_state *s);
@@ -79,3 +116,24 @@ int ganshot_record_free(ganshot_state *s, int nobody_mixes);
 int64_t ganshot_record_waiting(ganshot_state *s);
 int64_t ganshot_record_read(ganshot_state *s, float *out, int64_t max_frames);
 void ganshot_record_info_read(ganshot_state *s, ganshot_record_info *r);
+
+/* JACK MIDI input owned by C (libjack is loaded at run time: see _cmixer_jack.h). Python
+ * threads, one at a time; the process callback and the mixer never wait for them. */
+int ganshot_jack_available(char *why, int32_t why_size);          /* 1, or 0 with the reason in why */
+ganshot_midi *ganshot_midi_open(ganshot_state *s, const char *client_name, const char *port_name,
+                                char *why, int32_t why_size);
+void ganshot_midi_detach(ganshot_midi *m);   /* the mixer stops reading it from its next callback */
+void ganshot_midi_close(ganshot_midi *m);    /* after detach and two mixer callbacks (or none mixing) */
+void ganshot_midi_publish(ganshot_midi *m, ganshot_note_table *table); /* NULL: no notes played in C */
+uint64_t ganshot_midi_cycles(ganshot_midi *m);
+uint64_t ganshot_note_table_pushed(const ganshot_note_table *table);
+int32_t ganshot_midi_pop(ganshot_midi *m, ganshot_midi_message *out, int32_t max_items);
+void ganshot_midi_read_counters(ganshot_midi *m, ganshot_midi_counters *c);
+int ganshot_midi_port_name(ganshot_midi *m, char *out, int32_t size);
+int ganshot_midi_connect(ganshot_midi *m, const char *source_port, int connect); /* 0 ok, else JACK's error */
+int32_t ganshot_midi_sources(ganshot_midi *m, char *out, int32_t size); /* MIDI outputs, '\n'-separated; -1: too long */
+/* tests: what the process callback does with one message of a cycle starting at cycle_frame */
+void ganshot_midi_inject(ganshot_midi *m, uint32_t cycle_frame, uint32_t offset, uint32_t period,
+                         const uint8_t *data, uint32_t size);
+ganshot_midi *ganshot_midi_fake(ganshot_state *s); /* no JACK: a ring and table for ganshot_midi_inject */
+void ganshot_midi_fake_cycle(ganshot_midi *m, uint32_t cycle_frame); /* the mixer's next block starts this JACK cycle */

@@ -74,6 +74,7 @@ struct ganshot_state {
     alignas(64) _Atomic uint64_t rec_tail;    /* producer: mixer, in frames */
     _Atomic int64_t rec_first_frame;
     _Atomic uint64_t rec_frames_dropped, rec_overflows;
+    alignas(64) _Atomic(ganshot_midi *) midi; /* the JACK MIDI input the mixer drains (_cmixer_jack.h), or NULL */
 };
 
 #define RELAXED memory_order_relaxed

@@ -18,7 +18,7 @@ from pathlib import Path
 from cffi import FFI
 
 _HERE = Path(__file__).resolve().parent  # _cmixer.c includes _cmixer_state.h and _cmixer.h from here
-_SOURCES = ("_cmixer.c", "_cmixer_state.h", "_cmixer.h")
+_SOURCES = ("_cmixer.c", "_cmixer_state.h", "_cmixer_jack.h", "_cmixer.h")
 
 ffibuilder = FFI()
 ffibuilder.cdef((_HERE / "_cmixer.h").read_text(encoding="utf-8"))
@@ -30,6 +30,7 @@ ffibuilder.set_source(
     depends=[os.path.relpath(_HERE / name) for name in _SOURCES],
     # No FMA contraction: every block size must give the same floats.
     extra_compile_args=["-std=c11", "-O2", "-ffp-contract=off"],
+    libraries=["dl"],  # dlopen("libjack.so.0") at run time (_cmixer_jack.h): JACK is optional
 )
 
 if __name__ == "__main__":
