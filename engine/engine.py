@@ -429,6 +429,12 @@ class Engine:
             self._check_index(index)
             return self._buffers[index]
 
+    def pads_snapshot(self) -> tuple:
+        """``(kit, buffers)``: the kit and each pad's current buffer (None: not rendered yet), taken
+        together (a JACK MIDI note table is built from them, engine/jack_midi.py)."""
+        with self._lock:
+            return self._kit, tuple(self._buffers)
+
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Block until every queued render has landed (for tests and offline rendering)."""
         return self.worker.wait_idle(timeout)
