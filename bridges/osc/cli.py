@@ -17,7 +17,7 @@ import sys
 from ganshot.engine.errors import UserInputError
 
 from .render_cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES
-from .server import DEFAULT_HOST, DEFAULT_MAX_AHEAD_S, DEFAULT_PORT, DEFAULT_QUEUE_SIZE, OscServer
+from .server import DEFAULT_BUFFER_KIB, DEFAULT_HOST, DEFAULT_MAX_AHEAD_S, DEFAULT_PORT, OscServer
 
 __all__ = ["add_osc_arguments", "start_osc"]
 
@@ -39,8 +39,9 @@ def add_osc_arguments(parser) -> None:
     group.add_argument("--osc-max-ahead", "--max-ahead", dest="osc_max_ahead", type=float,
                        default=DEFAULT_MAX_AHEAD_S, metavar="SECONDS",
                        help="refuse bundles timed more than this far ahead")
-    group.add_argument("--osc-queue", type=int, default=DEFAULT_QUEUE_SIZE, metavar="N",
-                       help="datagrams waiting for dispatch before new ones are dropped (counted)")
+    group.add_argument("--osc-buffer-kib", type=int, default=DEFAULT_BUFFER_KIB, metavar="KIB",
+                       help="socket receive buffer: what may wait for dispatch before the kernel drops new "
+                            "datagrams (counted); ~1 KiB per small message, capped by net.core.rmem_max")
     group.add_argument("--osc-kit-dir", default=".", metavar="DIR",
                        help="/kit/load and /kit/save paths must lie inside this folder")
     group.add_argument("--osc-render-dir", default=None, metavar="DIR",
@@ -65,7 +66,7 @@ def start_osc(engine, args, out=None):
         raise UserInputError("--osc-allow only applies with --osc-remote (a loopback server hears only this machine)")
     server = OscServer(
         engine, host=args.osc_host, port=args.osc_port, allow_remote=args.osc_remote, allow=args.osc_allow,
-        reply_port=args.osc_reply_port, max_ahead_s=args.osc_max_ahead, queue_size=args.osc_queue,
+        reply_port=args.osc_reply_port, max_ahead_s=args.osc_max_ahead, buffer_kib=args.osc_buffer_kib,
         render_dir=args.osc_render_dir, render_max_files=args.osc_render_files,
         render_max_bytes=max(1, int(args.osc_render_mb * 2**20)), kit_dir=args.osc_kit_dir,
     )

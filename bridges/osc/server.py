@@ -1,4 +1,4 @@
-"""The OSC server: one UDP socket, three threads, bounded queues, counters, rate-limited /fail.
+"""The OSC server: one UDP socket, two threads, bounded buffers, counters, rate-limited /fail.
 
 Cheat sheet::
 
@@ -6,19 +6,29 @@ Cheat sheet::
         server.port                      # the bound port (useful with port=0)
         server.counters()                # received, accepted, rejected, dropped, late, ...
 
-Threads and queues (nothing here runs on, or waits for, the audio thread)::
+Threads and buffers (nothing here runs on, or waits for, the audio thread)::
 
-    receive thread: recvfrom -> allow-list -> bounded queue (full: dropped += 1)
-    dispatch thread: takes up to BATCH_MAX waiting datagrams at once; parse_datagram -> per
-                     message: timetag -> route() -> Engine command -> reply, or RenderJob ->
-                     bounded render queue (full: dropped, /fail). Knob edits (the routes that
-                     call Engine.apply) are checked at once but applied newest-wins per target
-                     (address, pad, direction) when a message of another kind comes (a
-                     /pad/trigger: only that pad's and master's), or at the end of the batch: a
-                     flood of knob moves costs one edit per knob and batch (``coalesced``
-                     counts the others), and a trigger still hears every move sent before it.
-    render thread:   render z -> WAV in the RenderCache -> /rendered
-    /model/load:     Engine.load_model (its own thread) -> /model/loaded, or /fail
+    io thread:     waits for the socket (select, POLL_S), then drains it without blocking, up to
+                   BATCH_MAX datagrams a pass -> allow-list -> per datagram: a simple message of a
+                   known layout (FastParser: /pad/trigger, /pad/knob, /note, ...) is read at once,
+                   anything else goes through parse_datagram (every check) -> per message:
+                   timetag -> coerce -> Engine command -> reply, or RenderJob -> bounded render
+                   queue (full: dropped, /fail). Knob edits (the routes that call Engine.apply)
+                   are checked at once but applied newest-wins per target (address, pad,
+                   direction) when a message of another kind comes (a /pad/trigger: only that
+                   pad's and master's), or at the end of the pass: a flood of knob moves costs
+                   one edit per knob and pass (``coalesced`` counts the others), and a trigger
+                   still hears every move sent before it.
+    render thread: render z -> WAV in the RenderCache -> /rendered
+    /model/load:   Engine.load_model (its own thread) -> /model/loaded, or /fail
+
+Why one thread reads and dispatches: in CPython a receive thread gives the GIL away at every
+``recvfrom`` and then waits up to the switch interval (5 ms) to get it back from a busy
+dispatch thread, so it read one datagram per 5 ms under a flood. The bounded queue waiting
+for dispatch is now the socket's own receive buffer (``buffer_kib``, SO_RCVBUF, 4 MiB by
+default; Linux caps it at net.core.rmem_max and counts ~1 KiB per small datagram): a
+flood the server cannot keep up with fills it and the kernel drops the rest, which the
+server reads back from /proc/net/udp (``socket_drops``, Linux only) and counts in ``dropped``.
 
 No handler ever sleeps: a bundle's future timetag becomes a stream frame
 (``Engine.frame_for_time``) for the mixer to start the voice at; more than
@@ -29,19 +39,23 @@ arrival. Every refused datagram or message counts in ``rejected`` and is answere
 Senders outside the allow-list are counted in ``denied`` and get no reply.
 Replies go to the sender's host at ``reply_port`` when set, else to its source port.
 
-Counters: ``received`` counts datagrams; ``accepted`` and ``rejected`` count messages (a
-malformed datagram is one rejection); ``dropped`` counts datagrams refused by a full
-queue (not answered: answering a flood would feed it) and ``/render`` jobs refused by a
-full render queue (answered with ``/fail``). A ``/render`` that fails in the render
-thread was accepted and is then counted in ``rejected`` too. Datagrams the kernel drops
-before ``recvfrom`` (socket buffer full) are not seen, so not counted.
+Counters: ``received`` counts datagrams read; ``accepted`` and ``rejected`` count messages
+(a malformed datagram is one rejection); ``dropped`` counts datagrams the kernel dropped
+for a full socket buffer (``socket_drops``; not answered: answering a flood would feed it)
+and ``/render`` jobs refused by a full render queue (answered with ``/fail``). So a sender's
+datagrams = ``received`` + ``socket_drops``. A ``/render`` that fails in the render
+thread was accepted and is then counted in ``rejected`` too. ``socket_queue_bytes``: what
+waits in the socket buffer now (kernel accounting, Linux); ``batch_max``: the most
+datagrams one pass took.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import queue
+import select
 import socket
 import threading
 import time
@@ -51,23 +65,27 @@ from ganshot.bridges._counters import Counters
 from ganshot.engine.errors import GanshotError, UserInputError
 from ganshot.engine.limits import check_int
 
-from .addresses import ADDRESSES, ModelJob, RenderJob, Reply, RouteContext, coerce, route, schedule
+from .addresses import ADDRESSES, FAST_COERCERS, ModelJob, RenderJob, Reply, RouteContext, When, coerce, run, schedule
 from .render_cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, RenderCache, default_render_dir
 from .validate import (
-    MAX_BUNDLE_DEPTH, MAX_DATAGRAM_BYTES, OscError, encode_message, flatten, parse_datagram, peek_address,
+    IMMEDIATE, MAX_BUNDLE_DEPTH, MAX_DATAGRAM_BYTES, FastParser, OscError, encode_message, flatten, parse_datagram,
+    peek_address,
 )
 
-__all__ = ["OscServer", "RateLimiter", "is_allowed", "DEFAULT_HOST", "DEFAULT_PORT", "DEFAULT_MAX_AHEAD_S",
-           "DEFAULT_QUEUE_SIZE", "DEFAULT_RENDER_QUEUE_SIZE", "COUNTERS"]
+__all__ = ["OscServer", "RateLimiter", "is_allowed", "socket_stats", "DEFAULT_HOST", "DEFAULT_PORT",
+           "DEFAULT_MAX_AHEAD_S", "DEFAULT_BUFFER_KIB", "MAX_BUFFER_KIB", "DEFAULT_RENDER_QUEUE_SIZE", "COUNTERS"]
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 9000
 DEFAULT_MAX_AHEAD_S = 10.0
-DEFAULT_QUEUE_SIZE = 256  # datagrams waiting for the dispatch thread
+DEFAULT_BUFFER_KIB = 4096  # the socket receive buffer asked for: ~4,000 small datagrams (~0.4 s of 10k/s)
+MAX_BUFFER_KIB = 1 << 20
 DEFAULT_RENDER_QUEUE_SIZE = 4  # /render jobs waiting for the render thread
 POLL_S = 0.1  # how often idle threads look at the stop flag
-BATCH_MAX = 64  # datagrams the dispatch thread takes from the queue in one pass
+BATCH_MAX = 64  # datagrams the io thread reads and dispatches in one pass
 COUNTERS = ("received", "accepted", "rejected", "dropped", "late", "denied", "fails_sent", "fails_suppressed",
-            "replies", "renders", "send_errors", "queue_max", "models_loaded", "coalesced", "batch_max")
+            "replies", "renders", "send_errors", "models_loaded", "coalesced", "batch_max")
+_FAST = FastParser(FAST_COERCERS)  # the layouts with a quick coerce are the ones read without the full parser
+_IMMEDIATE = When(None)
 
 log = logging.getLogger(__name__)
 
@@ -113,16 +131,46 @@ def is_allowed(host: str, allow) -> bool:
     return ip.is_loopback or any(ip in net for net in allow if net.version == ip.version)
 
 
+def socket_stats(sock) -> tuple[int, int] | None:
+    """(bytes waiting, datagrams dropped) of a UDP socket, from the kernel's table (Linux
+    /proc/net/udp{,6}: rx_queue and drops); None where there is no such table."""
+    try:
+        inode = str(os.fstat(sock.fileno()).st_ino)
+        name = "/proc/net/udp6" if sock.family == socket.AF_INET6 else "/proc/net/udp"
+        with open(name) as table:
+            for line in table:
+                fields = line.split()
+                if len(fields) > 12 and fields[9] == inode:
+                    return int(fields[4].split(":")[1], 16), int(fields[12])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+class _LiveCounters:
+    """What /status reads: the server's counters with the kernel's drops, at the moment asked."""
+
+    def __init__(self, server: "OscServer"):
+        self._server = server
+
+    def snapshot(self) -> dict:
+        return self._server.counters()
+
+    def get(self, name: str, default=0):
+        return self.snapshot().get(name, default)
+
+
 class OscServer:
     """Serve the OSC address space (:data:`~.addresses.ADDRESSES`) for ``engine`` over UDP.
 
     Binding a non-loopback ``host`` needs ``allow_remote=True``; ``allow`` (CIDR strings or
-    networks) then limits who may send (loopback always may; empty: anyone).
+    networks) then limits who may send (loopback always may; empty: anyone). ``buffer_kib``:
+    the socket receive buffer to ask for (the bound on what waits for dispatch).
     """
 
     def __init__(self, engine, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, allow_remote: bool = False,
                  allow=(), reply_port: int | None = None, max_ahead_s: float = DEFAULT_MAX_AHEAD_S,
-                 queue_size: int = DEFAULT_QUEUE_SIZE, render_queue_size: int = DEFAULT_RENDER_QUEUE_SIZE,
+                 buffer_kib: int = DEFAULT_BUFFER_KIB, render_queue_size: int = DEFAULT_RENDER_QUEUE_SIZE,
                  render_dir=None, render_max_files: int = DEFAULT_MAX_FILES,
                  render_max_bytes: int = DEFAULT_MAX_BYTES, kit_dir=None,
                  max_datagram_bytes: int = MAX_DATAGRAM_BYTES, max_depth: int = MAX_BUNDLE_DEPTH,
@@ -130,7 +178,7 @@ class OscServer:
         _check_int("port", port, 0, 65535)
         if reply_port is not None:
             _check_int("reply_port", reply_port, 1, 65535)
-        _check_int("queue_size", queue_size, 1, 1 << 20)
+        _check_int("buffer_kib", buffer_kib, 1, MAX_BUFFER_KIB)
         _check_int("render_queue_size", render_queue_size, 1, 1024)
         _check_int("max_datagram_bytes", max_datagram_bytes, 16, MAX_DATAGRAM_BYTES)
         if not 0.0 < float(max_ahead_s) < float("inf"):
@@ -151,36 +199,39 @@ class OscServer:
         self.cache = RenderCache(render_dir if render_dir is not None else default_render_dir(),
                                  render_max_files, render_max_bytes)
         self._counters = Counters(COUNTERS)
-        self._queue: queue.Queue = queue.Queue(queue_size)
+        self._live = _LiveCounters(self)
+        self._ctx_now = RouteContext(None, self._live, self.kit_dir)  # an untimed message's context
         self._render_queue: queue.Queue = queue.Queue(render_queue_size)
         self._fail_limiter = RateLimiter(fail_per_s, fail_burst)
         self._log_limiter, self._logs_suppressed = RateLimiter(log_per_s, log_burst), 0
+        self._allowed: dict = {}  # sender host -> is_allowed (bounded: cleared past 4096 hosts)
         self._stopping = threading.Event()
-        self._edits: dict = {}  # knob edits of the batch being dispatched (dispatch thread only)
+        self._edits: dict = {}  # knob edits of the pass being dispatched (io thread only)
         self._threads: list[threading.Thread] = []
         self._sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, buffer_kib * 1024)
             self._sock.bind(address)
         except OSError as err:
             self._sock.close()
             raise UserInputError(f"cannot listen for OSC on {host}:{port}: {err.strerror or err} "
                                  "(pick another --osc-port, or --no-osc)") from None
-        self._sock.settimeout(POLL_S)
+        self._sock.setblocking(False)
+        self.buffer_bytes = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)  # what the kernel gave
         self.port = self._sock.getsockname()[1]
 
     # -- life cycle ----------------------------------------------------------------------
     def start(self) -> "OscServer":
         if self._threads:
             return self
-        for name, target in (("recv", self._receive_loop), ("dispatch", self._dispatch_loop),
-                             ("render", self._render_loop)):
+        for name, target in (("io", self._io_loop), ("render", self._render_loop)):
             thread = threading.Thread(target=target, name=f"ganshot-osc-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
         return self
 
     def close(self, timeout: float = 2.0) -> None:
-        """Stop the threads (waiting datagrams are dropped) and close the socket. Idempotent."""
+        """Stop the threads (datagrams still in the socket are dropped) and close the socket. Idempotent."""
         self._stopping.set()
         for thread in self._threads:
             if thread is not threading.current_thread():
@@ -195,58 +246,76 @@ class OscServer:
         self.close()
 
     def counters(self) -> dict:
-        """A snapshot of :data:`COUNTERS` plus the queue depths now."""
+        """A snapshot of :data:`COUNTERS`, with the kernel's socket drops in ``dropped``, plus
+        ``socket_drops``, ``socket_queue_bytes``, ``socket_buffer_bytes`` and the render queue's depth."""
         snap = self._counters.snapshot()
-        snap.update(queue=self._queue.qsize(), render_queue=self._render_queue.qsize())
+        stats = None if self._sock.fileno() < 0 else socket_stats(self._sock)
+        waiting, drops = stats if stats is not None else (0, 0)
+        snap["dropped"] += drops
+        snap.update(socket_drops=drops, socket_queue_bytes=waiting, socket_buffer_bytes=self.buffer_bytes,
+                    render_queue=self._render_queue.qsize())
         return snap
 
-    # -- threads ------------------------------------------------------------------------
-    def _receive_loop(self) -> None:
-        size = self.max_datagram_bytes + 1  # one more byte shows an oversized datagram
+    # -- the io thread ----------------------------------------------------------------------
+    def _io_loop(self) -> None:
         while not self._stopping.is_set():
-            try:
-                data, sender = self._sock.recvfrom(size)
-            except socket.timeout:
+            batch = self._drain()
+            if batch:
+                self.handle_batch(batch)
                 continue
-            except OSError:
+            try:
+                select.select([self._sock], [], [], POLL_S)
+            except (OSError, ValueError):  # closed under us
                 if self._stopping.is_set():
                     return
+
+    def _drain(self) -> list:
+        """Up to BATCH_MAX waiting datagrams from allowed senders, without blocking."""
+        batch, size, recv = [], self.max_datagram_bytes + 1, self._sock.recvfrom  # one more byte shows an oversize
+        received = 0
+        while len(batch) < BATCH_MAX:
+            try:
+                data, sender = recv(size)
+            except BlockingIOError:
+                break
+            except OSError:
+                if self._stopping.is_set():
+                    break
                 continue  # e.g. a late ICMP error on some platforms; nothing to answer
-            self._counters.add("received")
-            if not is_allowed(sender[0], self.allow):
+            received += 1
+            allowed = self._allowed.get(sender[0])
+            if allowed is None:
+                if len(self._allowed) >= 4096:
+                    self._allowed.clear()
+                allowed = self._allowed[sender[0]] = is_allowed(sender[0], self.allow)
+            if allowed:
+                batch.append((data, sender))
+            else:
                 self._counters.add("denied")
                 self._log("OSC from %s refused: not in --osc-allow", sender[0])
-                continue
-            try:
-                self._queue.put_nowait((data, sender))
-            except queue.Full:
-                self._counters.add("dropped")
-                self._log("OSC queue full (%d): datagram from %s dropped", self._queue.maxsize, sender[0])
-                continue
-            self._counters.maximum("queue_max", self._queue.qsize())
+        if received:
+            self._counters.add("received", received)
+            self._counters.maximum("batch_max", received)
+        return batch
 
-    def _dispatch_loop(self) -> None:
-        while not self._stopping.is_set():
+    def handle_batch(self, batch) -> None:
+        """Dispatch ``[(datagram bytes, sender address), ...]`` in order as one pass: knob edits
+        coalesce across it and the last ones are applied at its end. (The io thread's work; tests
+        call it with datagrams of their own.)"""
+        for data, sender in batch:
             try:
-                batch = [self._queue.get(timeout=POLL_S)]
-            except queue.Empty:
-                continue
-            while len(batch) < BATCH_MAX:  # what else waits: one pass, knob edits coalesced across it
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            self._counters.maximum("batch_max", len(batch))
-            for data, sender in batch:
-                try:
-                    self._handle_datagram(data, sender)
-                except Exception as err:  # never let one datagram stop the server
-                    self._reject(sender, peek_address(data), f"internal error ({type(err).__name__})", err)
-            self._flush_edits()
+                self._handle_datagram(data, sender)
+            except Exception as err:  # never let one datagram stop the server
+                self._reject(sender, peek_address(data), f"internal error ({type(err).__name__})", err)
+        self._flush_edits()
 
     def _handle_datagram(self, data: bytes, sender) -> None:
         """Parse one datagram and handle its messages; knob edits wait in ``_edits`` (newest wins
-        per target) until a message of another kind, or the end of the batch, flushes them."""
+        per target) until a message of another kind, or the end of the pass, flushes them."""
+        message = _FAST.parse(data) if len(data) <= self.max_datagram_bytes else None
+        if message is not None:  # a simple message of a known layout: nothing else to check
+            self._dispatch(message, IMMEDIATE, sender, 0.0)
+            return
         try:
             packet = parse_datagram(data, self.max_datagram_bytes, self.max_depth)
         except OscError as err:
@@ -254,24 +323,31 @@ class OscServer:
             return
         now = time.time()
         for timetag, message in flatten(packet):
+            self._dispatch(message, timetag, sender, now)
+
+    def _dispatch(self, message, timetag: int, sender, now: float) -> None:
+        """Check one message (timetag, address, arguments); run it, or keep it as a knob edit."""
+        try:
+            when = _IMMEDIATE if timetag == IMMEDIATE else schedule(timetag, now, self.max_ahead_s)
             spec = ADDRESSES.get(message.address)
-            if spec is not None and spec.command == "apply":  # a knob: checked now, applied at the flush
-                try:
-                    values = coerce(spec, message)
-                except OscError as err:
-                    self._reject(sender, message.address, str(err))
-                    continue
-                key = (message.address, values[:-1])
-                if self._edits.pop(key, None) is not None:  # valid, and replaced by a newer value
-                    self._counters.add("accepted")
-                    self._counters.add("coalesced")
-                self._edits[key] = (message, timetag, now, sender)
-                continue
-            # a trigger after a knob move hears the move: a pad's trigger flushes that pad's edits
-            # (and master's), anything else flushes them all
-            pad = message.args[0] if message.address == "/pad/trigger" and message.args else None
-            self._flush_edits(pad if isinstance(pad, int) and not isinstance(pad, bool) else None)
-            self._handle_one(message, timetag, now, sender)
+            if spec is None:
+                raise OscError(f"unknown address {message.address}")
+            fast = FAST_COERCERS.get((message.address, message.tags))
+            values = fast(message) if fast is not None else coerce(spec, message)
+        except OscError as err:
+            self._reject(sender, message.address, str(err))
+            return
+        if spec.command == "apply":  # a knob: checked now, applied at the flush
+            key = (message.address, values[:-1])
+            if self._edits.pop(key, None) is not None:  # valid, and replaced by a newer value
+                self._counters.add("accepted")
+                self._counters.add("coalesced")
+            self._edits[key] = (spec, values, when, sender)
+            return
+        if self._edits:  # a trigger after a knob move hears the move: a pad's trigger flushes that
+            # pad's edits (and master's), anything else flushes them all
+            self._flush_edits(values[0] if spec.address == "/pad/trigger" else None)
+        self._run(spec, values, when, sender)
 
     def _flush_edits(self, pad: int | None = None) -> None:
         """Apply the waiting knob edits (all, or those of ``pad`` and of no pad), oldest first."""
@@ -280,17 +356,26 @@ class OscServer:
         else:
             keys = [k for k in self._edits if not k[1] or k[1][0] == pad]
             edits = {k: self._edits.pop(k) for k in keys}
-        for message, timetag, now, sender in edits.values():
-            self._handle_one(message, timetag, now, sender)
+        for spec, values, when, sender in edits.values():
+            self._run(spec, values, when, sender)
 
-    def _handle_one(self, message, timetag: int, now: float, sender) -> None:
+    def _run(self, spec, values: tuple, when: When, sender) -> None:
+        """Run one checked message's command, count it, and send or queue what it returns."""
+        timed = when.unix_s is not None and spec.timed
+        at_frame = self._frame_for(when.unix_s) if timed else None
+        ctx = self._ctx_now if at_frame is None else RouteContext(at_frame, self._live, self.kit_dir)
         try:
-            result = self._handle_message(message, timetag, now)
+            result = run(spec, values, self.engine, ctx)
         except OscError as err:
-            self._reject(sender, message.address, str(err))
+            self._reject(sender, spec.address, str(err))
             return
         except Exception as err:
-            self._reject(sender, message.address, f"internal error ({type(err).__name__})", err)
+            self._reject(sender, spec.address, f"internal error ({type(err).__name__})", err)
+            return
+        self._counters.add("accepted")
+        if timed and when.late:
+            self._counters.add("late")
+        if result is None:
             return
         if isinstance(result, Reply):
             self._send(sender, result.address, result.tags, result.args)
@@ -304,17 +389,6 @@ class OscServer:
                 self._counters.add("dropped")
                 self._reject(sender, "/render", f"render queue full ({self._render_queue.maxsize} waiting)",
                              count=False)
-
-    def _handle_message(self, message, timetag: int, now: float):
-        when = schedule(timetag, now, self.max_ahead_s)
-        spec = ADDRESSES.get(message.address)
-        timed = when.unix_s is not None and spec is not None and spec.timed
-        at_frame = self._frame_for(when.unix_s) if timed else None
-        result = route(message, self.engine, RouteContext(at_frame, self._counters, self.kit_dir))
-        self._counters.add("accepted")
-        if timed and when.late:
-            self._counters.add("late")
-        return result
 
     def _frame_for(self, unix_s: float):
         try:
@@ -386,7 +460,7 @@ class OscServer:
 
     def __repr__(self) -> str:
         return (f"OscServer(host={self.host!r}, port={self.port}, reply_port={self.reply_port}, "
-                f"max_ahead_s={self.max_ahead_s:g}, queue_size={self._queue.maxsize})")
+                f"max_ahead_s={self.max_ahead_s:g}, buffer_bytes={self.buffer_bytes})")
 
 
 def _check_int(name: str, value, low: int, high: int) -> None:

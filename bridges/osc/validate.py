@@ -3,6 +3,8 @@
 Cheat sheet::
 
     packet = parse_datagram(data)              # raises OscError("reason") on anything malformed
+    fast = FastParser([("/pad/trigger", "if")])
+    fast.parse(data)                           # the same Message for that exact layout, else None
     for timetag, message in flatten(packet):   # messages in order, with their bundle's timetag
         message.address, message.tags, message.args
     ntp_to_unix(timetag)                       # NTP 32.32 fixed point -> time.time() seconds
@@ -24,6 +26,13 @@ checked here, in one pass, before anything acts on it:
 
 The parser never loops on a count taken from the input without consuming bytes, so its
 run time is linear in the datagram's length. python-osc is not used at run time.
+
+:class:`FastParser` is the flood path: it knows the exact bytes of a few simple messages
+(address and type tags of ints and floats, e.g. ``/pad/knob ,iif``) and reads only a datagram
+that is exactly that header followed by the arguments. Such a datagram passes every check
+above by construction (the header is written by :func:`encode_message`'s padding, the
+length is exact, 4- and 8-byte numbers always decode), so it gets the very Message
+:func:`parse_datagram` would return; anything else, however close, goes to the full parser.
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ import struct
 from dataclasses import dataclass
 
 __all__ = [
-    "OscError", "Message", "Bundle", "parse_datagram", "flatten", "peek_address", "encode_message",
+    "OscError", "Message", "Bundle", "parse_datagram", "FastParser", "flatten", "peek_address", "encode_message",
     "ntp_to_unix", "unix_to_ntp", "IMMEDIATE", "ARG_TAGS", "MAX_DATAGRAM_BYTES", "MAX_BUNDLE_DEPTH",
     "MAX_MESSAGES", "MAX_ADDRESS_CHARS", "NTP_UNIX_OFFSET_S",
 ]
@@ -203,6 +212,33 @@ def parse_datagram(data, max_bytes: int = MAX_DATAGRAM_BYTES, max_depth: int = M
     if len(data) % 4:
         raise OscError(f"datagram length {len(data)} is not a multiple of 4 (misaligned)")
     return _parse_packet(data, 0, len(data), 1, max_depth, [0])
+
+
+class FastParser:
+    """Exact-layout reader for simple messages: ``parse(data)`` -> the :class:`Message` that
+    :func:`parse_datagram` would return, or None (not one of the layouts: use the full parser).
+
+    ``layouts``: (address, tags) pairs, tags from ``ifhd`` (fixed-size numbers only).
+    """
+
+    def __init__(self, layouts):
+        self._by_size: dict[int, list] = {}
+        for address, tags in layouts:
+            _check_address(address)
+            if any(tag not in "ifhd" for tag in tags):
+                raise ValueError(f"FastParser reads fixed-size numbers only (ifhd), not {tags!r}")
+            head = _pad_string(address) + _pad_string("," + tags)
+            numbers = struct.Struct(">" + "".join(_FIXED[tag][1][1] for tag in tags))
+            self._by_size.setdefault(len(head) + numbers.size, []).append((head, numbers, address, tags))
+
+    def parse(self, data: bytes) -> Message | None:
+        for head, numbers, address, tags in self._by_size.get(len(data), ()):
+            if data.startswith(head):
+                return Message(address, tags, numbers.unpack_from(data, len(head)))
+        return None
+
+    def __repr__(self) -> str:
+        return f"FastParser({sum(len(v) for v in self._by_size.values())} layouts)"
 
 
 def flatten(packet, timetag: int = IMMEDIATE) -> list[tuple[int, Message]]:

@@ -6,6 +6,7 @@ import argparse
 import ipaddress
 import logging
 import socket
+import threading
 import time
 
 import numpy as np
@@ -20,6 +21,7 @@ from ganshot.bridges.osc.addresses import STATUS_FIELDS
 from ganshot.bridges.osc.cli import add_osc_arguments, start_osc
 from ganshot.bridges.osc.render_cache import RenderCache
 from ganshot.bridges.osc.server import OscServer, RateLimiter, is_allowed
+from ganshot.bridges.osc.validate import encode_message
 from ganshot.engine.engine import Engine
 from ganshot.engine.errors import UserInputError
 from ganshot.engine.latent import seeded_latent
@@ -101,6 +103,11 @@ def peer_for():
         peer.close()
 
 
+def status_values(reply: OscMessage) -> dict:
+    """A /status.reply's arguments by their STATUS_FIELDS names."""
+    return dict(zip((name for name, _, _ in STATUS_FIELDS), reply.params, strict=True))
+
+
 def wait_for(predicate, timeout=3.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -119,7 +126,7 @@ def test_status_is_answered_to_a_python_osc_client(engine, make_server):
     finally:
         client.close()
     assert reply.address == "/status.reply"
-    values = dict(zip((name for name, _, _ in STATUS_FIELDS), reply.params))
+    values = status_values(reply)
     assert values["sample_rate"] == RATE and values["backend"].startswith("onnx")
     assert values["renders"] >= 4 and values["received"] == 1
     assert values["accepted"] == 0  # counters as they stood when the request arrived
@@ -133,7 +140,7 @@ def test_trigger_and_reply_port(engine, make_server, peer_for):
         sender.send("/pad/trigger", 0, 1.0)
         assert wait_for(lambda: engine.status()["triggers"] == 1)
         sender.send("/status")
-        assert listener.expect("/status.reply").params[-5] == 2  # received
+        assert status_values(listener.expect("/status.reply"))["received"] == 2
     finally:
         listener.close()
 
@@ -191,51 +198,52 @@ def test_fail_replies_are_rate_limited(engine, make_server, peer_for):
     counters = server.counters()
     assert counters["fails_sent"] == 5 and counters["fails_suppressed"] == 45
     peer.send("/status")
-    assert peer.expect("/status.reply").params[-3] == 50  # rejected, and still serving
+    assert status_values(peer.expect("/status.reply"))["rejected"] == 50  # and still serving
 
 
-class SlowEngine:
-    """The real engine, with set_gain taking 2 ms: the dispatch thread falls behind a flood."""
+class BlockedEngine:
+    """The real engine, whose first knob edit waits until the test lets it go: the io thread
+    stops reading while a flood arrives, so the socket buffer fills and the kernel drops."""
 
     def __init__(self, engine):
-        self._engine = engine
+        self._engine, self.go = engine, threading.Event()
 
     def __getattr__(self, name):
         return getattr(self._engine, name)
 
-    def set_gain(self, index, gain_db):
-        time.sleep(0.002)
-        self._engine.set_gain(index, gain_db)
+    def apply(self, target, value):
+        self.go.wait(10.0)
+        self._engine.apply(target, value)
 
 
-def test_flood_is_bounded_and_drops_are_counted(engine, make_server, peer_for):
-    server = make_server(SlowEngine(engine), queue_size=8)
+def test_flood_is_bounded_by_the_socket_buffer_and_drops_are_counted(engine, make_server, peer_for):
+    blocked = BlockedEngine(engine)
+    server = make_server(blocked, buffer_kib=16)  # a few dozen small datagrams wait, no more
     peer = peer_for(server)
-    message = OscMessageBuilder("/pad/gain")
-    message.add_arg(0)
-    message.add_arg(-3.0)
-    data = message.build().dgram
-    for _ in range(400):
-        peer.send_raw(data)
+    sent = 2000
+    for i in range(sent):
+        peer.send_raw(_gain(i % 4, -float(i % 7)))
+    blocked.go.set()
 
-    last = [None]
-
-    def settled():  # everything received is accounted for, and nothing new for 100 ms
+    def settled():  # every datagram sent is accounted for: read by the server, or dropped by the kernel
         c = server.counters()
-        done = c["received"] > 0 and c["queue"] == 0 and c["received"] == c["accepted"] + c["rejected"] + c["dropped"]
-        stable, last[0] = c == last[0], c
-        if done and not stable:
-            time.sleep(0.1)
-        return done and stable
+        return c["received"] + c["socket_drops"] == sent and c["received"] == c["accepted"] + c["rejected"]
 
     assert wait_for(settled, timeout=10.0)
     counters = server.counters()
-    assert counters["dropped"] > 0 and counters["queue_max"] <= 8 and counters["fails_sent"] == 0
-    assert engine.kit.pads[0].gain_db == -3.0
+    assert counters["socket_drops"] > 0 and counters["dropped"] == counters["socket_drops"]
+    assert counters["received"] < 200 and counters["rejected"] == 0 and counters["fails_sent"] == 0
+    assert counters["socket_buffer_bytes"] <= 4 * 16 * 1024 and counters["batch_max"] <= 64
     started = time.perf_counter()
+    peer.send_raw(_gain(3, -5.5))
     peer.send("/status")
-    assert peer.expect("/status.reply").params[-2] == counters["dropped"]
+    assert status_values(peer.expect("/status.reply"))["dropped"] == counters["dropped"]
     assert time.perf_counter() - started < NEXT_MESSAGE_S
+    assert engine.kit.pads[3].gain_db == -5.5  # still serving, and the edit before /status was applied
+
+
+def _gain(pad: int, gain_db: float) -> bytes:
+    return encode_message("/pad/gain", "if", (pad, gain_db))
 
 
 class FakeStream:
@@ -437,10 +445,7 @@ def test_a_batch_coalesces_knob_edits_per_target_and_keeps_order_around_triggers
                  dgram("/pad/gain", 0, -99.0),  # out of range: refused at once, not coalesced
                  dgram("/pad/trigger", 0, 1.0),  # hears pad 0 at -3
                  dgram("/pad/knob", 2, 0, 0.1), dgram("/pad/knob", 2, 1, 0.2), dgram("/pad/knob", 2, 0, 0.3)]
-        sender = ("127.0.0.1", 9)
-        for data in batch:
-            server._handle_datagram(data, sender)
-        server._flush_edits()
+        server.handle_batch([(data, ("127.0.0.1", 9)) for data in batch])
     finally:
         server.close()
     # the trigger of pad 0 flushes pad 0's edit only; pad 1's waits for the end of the batch

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from ganshot.bridges.osc.validate import (
-    IMMEDIATE, NTP_UNIX_OFFSET_S, Bundle, Message, OscError, encode_message, flatten, ntp_to_unix, parse_datagram,
+    IMMEDIATE, NTP_UNIX_OFFSET_S, Bundle, FastParser, Message, OscError, encode_message, flatten, ntp_to_unix, parse_datagram,
     peek_address, unix_to_ntp,
 )
 from tests.support.osc_corpus import ALL_TYPES, ALL_TYPES_ARGS, BUNDLE, MALFORMED, STATUS, TRIGGER, nested_bundles
@@ -164,3 +164,65 @@ def test_python_osc_messages_parse_to_what_was_sent(address, args):
     assert message.address == address and message.tags == "".join(t for t, _ in args)
     for (tag, sent), got in zip(args, message.args):
         assert got == sent or (isinstance(sent, float) and math.isclose(got, sent, rel_tol=1e-6))
+
+
+# -- the fast path: exact layouts read without the full parser, always to the same Message --------------------
+
+FAST_LAYOUTS = [("/pad/trigger", "if"), ("/pad/trigger", "i"), ("/pad/knob", "iif"), ("/status", ""),
+                ("/x", "hd"), ("/pad/knob", "fff")]
+FAST = FastParser(FAST_LAYOUTS)
+
+
+def test_fast_parser_reads_the_raw_constants_like_the_full_parser():
+    assert FAST.parse(TRIGGER) == parse_datagram(TRIGGER) == Message("/pad/trigger", "if", (0, 1.0))
+    assert FAST.parse(STATUS) == parse_datagram(STATUS)
+    assert FAST.parse(BUNDLE) is None  # bundles always take the full parser
+    for name, (data, _) in MALFORMED.items():
+        assert FAST.parse(data) is None, name
+
+
+def test_fast_parser_refuses_to_build_a_layout_it_cannot_read_exactly():
+    with pytest.raises(ValueError, match="fixed-size numbers only"):
+        FastParser([("/x", "s")])
+    with pytest.raises(OscError, match="must start with '/'"):
+        FastParser([("x", "i")])
+
+
+_NUMBER = {"i": st.integers(-2**31, 2**31 - 1), "h": st.integers(-2**63, 2**63 - 1),
+           "f": st.floats(width=32, allow_nan=True, allow_infinity=True), "d": st.floats(allow_nan=True)}
+
+
+@st.composite
+def _fast_datagram(draw):
+    """A datagram of one FAST layout, then maybe mutated: a byte changed, cut, grown or a tag swapped."""
+    address, tags = draw(st.sampled_from(FAST_LAYOUTS))
+    data = bytearray(encode_message(address, tags, [draw(_NUMBER[t]) for t in tags]))
+    mutation = draw(st.sampled_from(["none", "byte", "cut", "grow"]))
+    if mutation == "byte":
+        data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+    elif mutation == "cut":
+        del data[draw(st.integers(0, len(data) - 1)):]
+    elif mutation == "grow":
+        data += bytes(draw(st.sampled_from([1, 4, 8])))
+    return bytes(data)
+
+
+def _same(a, b) -> bool:
+    """Messages equal, NaN arguments included (NaN != NaN), argument types too."""
+    if a is None or b is None or (a.address, a.tags) != (b.address, b.tags):
+        return a == b
+    return all(type(x) is type(y) and (x == y or (x != x and y != y)) for x, y in zip(a.args, b.args, strict=True))
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_fast_datagram())
+def test_fast_parser_gives_what_the_full_parser_gives_or_leaves_it_to_the_full_parser(data):
+    fast = FAST.parse(data)
+    try:
+        full = parse_datagram(data)
+    except OscError:
+        assert fast is None  # nothing the full parser refuses gets through the fast path
+        return
+    assert fast is None or _same(fast, full)
+    if isinstance(full, Message) and (full.address, full.tags) in FAST_LAYOUTS:
+        assert _same(fast, full)  # and every valid datagram of a fast layout does take the fast path
