@@ -115,7 +115,10 @@ class Mixer:
         self.queue_size = int(queue_size)
         self._lock = threading.Lock()  # one producer and one reaper at a time; never seen by C
         self._buffers: dict[int, np.ndarray] = {}  # token -> buffer the C side may still read
-        self._max_outstanding = int(lib.ganshot_finished_capacity(self._state))
+        # room on the finished ring is kept for the notes a JACK MIDI input (engine/jack_midi.py) may start
+        self._max_outstanding = int(lib.ganshot_finished_capacity(self._state)) - MIDI_NOTE_RING
+        self._midi_finished: dict[int, int] = {}  # note-table generation -> its voices given back
+        self._keep_forever: list = []  # note tables a closed JACK MIDI input could not prove unused
         self._next_token = 1
         self._dropped_here = 0  # refused before reaching the ring (too many outstanding)
         self._finished = ffi.new("ganshot_finished[]", _REAP_BATCH)
@@ -323,6 +326,32 @@ class Mixer:
                 lib.ganshot_record_free(self._state, 1)
             self._mixing.release()
 
+    def _midi_voices_finished(self, generation: int, forget: bool = False) -> int:
+        """How many voices of JACK MIDI note table ``generation`` the mixer gave back (forget: and drop the count)."""
+        with self._lock:
+            self._reap_locked()
+            return self._midi_finished.pop(generation, 0) if forget else self._midi_finished.get(generation, 0)
+
+    def _wait_blocks(self, blocks: int, timeout_s: float) -> bool:
+        """True once ``blocks`` more live callbacks have begun, or nothing mixes (a stopped or no
+        stream): after that no block that began before the call is still running."""
+        start = int(self.counters_raw().callbacks)
+        deadline = time.monotonic() + timeout_s
+        while int(self.counters_raw().callbacks) < start + blocks + 1:
+            if self._mixing.acquire(blocking=False):
+                self._mixing.release()
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.001)
+        return True
+
+    def counters_raw(self):
+        """The C counters as they are (no reaping): a ganshot_counters struct."""
+        c = ffi.new("ganshot_counters *")
+        lib.ganshot_read_counters(self._state, c)
+        return c
+
     def _read_clock(self):
         clock = ffi.new("ganshot_clock *")
         return clock if lib.ganshot_read_clock(self._state, clock) else None
@@ -333,7 +362,12 @@ class Mixer:
             n = lib.ganshot_pop_finished(self._state, self._finished, _REAP_BATCH)
             for i in range(n):
                 item = self._finished[i]
-                self._buffers.pop(int(item.token), None)
+                token = int(item.token)
+                if token >= MIDI_TOKEN_BASE:  # a voice a JACK MIDI note started: counted per table
+                    generation = token - MIDI_TOKEN_BASE
+                    self._midi_finished[generation] = self._midi_finished.get(generation, 0) + 1
+                else:
+                    self._buffers.pop(token, None)
                 self._finished_counts[int(item.reason)] = self._finished_counts.get(int(item.reason), 0) + 1
             released += n
             if n < _REAP_BATCH:

@@ -27,6 +27,7 @@ from .server import DEFAULT_KNOB_RATE_HZ, DEFAULT_LEAD_MS, DEFAULT_QUEUE_SIZE, M
 __all__ = ["add_midi_arguments", "add_midi_ports_command", "start_midi", "cmd_midi_ports", "MidiBridge"]
 
 API_CHOICES = ("auto", *API_NAMES)
+NOTE_PATHS = ("auto", "c", "python")  # --midi-notes: who plays note-ons (see _note_path)
 
 
 def add_midi_arguments(parser) -> None:
@@ -58,6 +59,10 @@ def add_midi_arguments(parser) -> None:
     group.add_argument("--midi-lead-ms", type=float, default=DEFAULT_LEAD_MS, metavar="MS",
                        help="notes play this long (plus the output latency) after they arrived: a constant "
                             "latency; raise it if `late` counts notes on a loaded machine")
+    group.add_argument("--midi-notes", choices=NOTE_PATHS, default="auto",
+                       help="who plays note-ons: c (the mixer's own JACK MIDI input: one period after the note, "
+                            "no jitter), python (rtmidi, timed by --midi-lead-ms), auto (c when the audio runs on "
+                            "JACK and libjack loads, else python; serve says which)")
     group.add_argument("--midi-queue", type=int, default=DEFAULT_QUEUE_SIZE, metavar="N",
                        help="MIDI messages waiting for dispatch before new ones are dropped (counted)")
     group.add_argument("--midi-rescan", type=float, default=RESCAN_S, metavar="SECONDS",
@@ -93,18 +98,24 @@ def cmd_midi_ports(args, out=None) -> int:
 class MidiBridge:
     """What :func:`start_midi` started: the server, the port watcher, the backend."""
 
-    def __init__(self, server, watcher, backend):
+    def __init__(self, server, watcher, backend, notes=None):
         self.server, self.watcher, self.backend = server, watcher, backend
+        self.notes = notes  # a JackNotes when the C mixer plays note-ons, else None (rtmidi + Python)
 
     def counters(self) -> dict:
         snap = self.server.counters()
         snap.update({f"ports_{k}": v for k, v in self.watcher.counts.items()})
         snap["ports_open"] = len(self.watcher.ports)
+        snap["note_path"] = "c" if self.notes is not None else "python"
+        if self.notes is not None:
+            snap.update(self.notes.counters())
         return snap
 
     def close(self) -> None:
-        """Close ports first (no new input), then the dispatch thread, then the backend."""
+        """Close ports first (no new input), then the C input, the dispatch thread, the backend."""
         self.watcher.close()
+        if self.notes is not None:
+            self.notes.close()
         self.server.close()
         self.backend.close()
 
@@ -143,13 +154,16 @@ def start_midi(engine, args, out=None, backend=None):
     switcher = _kit_switcher(engine, args)
     if args.learn:
         engine.learn(args.learn)  # validates the target against the kit now playing
-    backend = backend if backend is not None else _open_backend(args, report)
-    if backend is None:
-        return None
     server = MidiServer(engine, MidiMapper(note_channel, use_defaults=not args.midi_no_defaults), switcher,
                         queue_size=args.midi_queue, knob_rate_hz=args.midi_knob_rate, lead_ms=args.midi_lead_ms,
                         on_learn=_on_learn(engine, args, switcher, report))
     virtual = None if args.midi_virtual in ("", "none") else args.midi_virtual
+    notes = None
+    if backend is None:
+        notes = _c_notes(engine, args, server, note_channel, virtual, report)
+        backend = notes.backend if notes is not None else _open_backend(args, report)
+    if backend is None:
+        return None
     watcher = PortWatcher(backend, wanted, server.feed, virtual_name=virtual, interval_s=args.midi_rescan,
                           report=report)
     server.start()
@@ -158,8 +172,65 @@ def start_midi(engine, args, out=None, backend=None):
     except (OSError, UserInputError) as err:  # rtmidi's errors are OSErrors
         report(f"MIDI virtual input {virtual!r} not created: {str(err).splitlines()[0]}")
     watcher.start()
+    if notes is not None:
+        notes.start()
     _report_started(report, args, backend, watcher, wanted, note_channel, switcher, virtual)
-    return MidiBridge(server, watcher, backend)
+    return MidiBridge(server, watcher, backend, notes)
+
+
+def _c_notes(engine, args, server, note_channel, virtual, report):
+    """The C JACK MIDI input (a started-later JackNotes) when ``--midi-notes`` and the setup allow
+    it, else None after one line saying why the Python path plays notes."""
+    choice = getattr(args, "midi_notes", "auto")
+    why = _no_c_notes(engine, args) if choice != "python" else "--midi-notes python"
+    if why is None:
+        from ganshot.engine.jack_midi import JackMidiUnavailable
+
+        from .jack_notes import JackNotes
+
+        try:
+            notes = JackNotes(engine, server, port_name=virtual or "in", note_channel=note_channel)
+        except JackMidiUnavailable as err:
+            why = str(err)
+        else:
+            report(f"MIDI notes: played by the C mixer from JACK MIDI input {notes.input.port_name} "
+                   "(one JACK period after each note, constant); CC and the rest through Python")
+            return notes
+    if choice == "c":
+        raise UserInputError(f"--midi-notes c: {why}")
+    report(f"MIDI notes: Python path (rtmidi, --midi-lead-ms {args.midi_lead_ms:g}): {why}")
+    return None
+
+
+def _no_c_notes(engine, args) -> str | None:
+    """Why the C JACK MIDI input cannot play notes here (None: it can)."""
+    from ganshot.engine.jack_midi import jack_midi_unavailable
+
+    from .ports import choose_api
+
+    try:
+        api = choose_api(args.midi_api)
+    except UserInputError as err:
+        return str(err)
+    if api != "jack":
+        return f"the MIDI system is {api}, not JACK"
+    stream = getattr(engine, "stream", None)
+    host = _host_api(stream)
+    if host is None or "jack" not in host.lower():
+        return f"the audio stream runs on {host or 'no device'}, not JACK"
+    return jack_midi_unavailable()
+
+
+def _host_api(stream) -> str | None:
+    """The PortAudio host API name of a running AudioStream (None: no stream)."""
+    if stream is None or not getattr(stream, "active", False):
+        return None
+    try:
+        import sounddevice as sd
+
+        return sd.query_hostapis(sd.query_devices(stream.device)["hostapi"])["name"]
+    except Exception as err:  # noqa: BLE001 - a device that vanished: not JACK for us
+        return f"an unknown host API ({err})"
 
 
 def _kit_switcher(engine, args):
