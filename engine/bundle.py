@@ -47,6 +47,7 @@ from .atomic import fsync_dir, sha256_file
 from ._filecheck import PICKLE_EXTENSIONS, check_file
 from .strict_json import read_json_file
 from .errors import FormatError, IntegrityError, UserInputError
+from .generators import ARCHITECTURE_NAMES
 from .limits import MAX_DIRECTIONS, MAX_LATENT_DIM, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, check_int
 
 __all__ = [
@@ -66,7 +67,7 @@ BUNDLE_VERSION = 1
 MODEL_JSON = "model.json"
 ONNX_NAME = "generator.onnx"
 SAFETENSORS_NAME = "generator.safetensors"
-ARCHITECTURES = ("wavegan",)
+ARCHITECTURES = ARCHITECTURE_NAMES  # the table of engine.generators
 LATENT_DISTRIBUTIONS = ("normal", "uniform")  # z ~ N(0, 1) or U(-1, 1), as the model was trained
 ALLOWED_EXTENSIONS = (".onnx", ".safetensors", ".md", ".png", ".txt")
 MAX_MODEL_JSON_BYTES = 4 * 1024 * 1024

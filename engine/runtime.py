@@ -162,7 +162,7 @@ class _TorchRuntime(GeneratorRuntime):
         import torch
         from safetensors.torch import load as load_safetensors
 
-        from .wavegan import GeneratorSpec, WaveGANGenerator
+        from .generators import build_generator, spec_from_dict
 
         if device == "cuda" and not torch.cuda.is_available():
             raise UserInputError("device 'cuda' asked for, but torch sees no CUDA GPU")
@@ -174,11 +174,11 @@ class _TorchRuntime(GeneratorRuntime):
         data = path.read_bytes()
         if hashlib.sha256(data).hexdigest() != bundle.meta["files"][SAFETENSORS_NAME]["sha256"]:
             raise IntegrityError(f"{path}: changed since the bundle was loaded (sha256 differs from {MODEL_JSON})")
-        spec = GeneratorSpec.from_dict(bundle.hyperparameters)
+        spec = spec_from_dict(bundle.meta["architecture"], bundle.hyperparameters)
         stored = _safetensors_metadata(data).get("spec")
         if stored is not None and json.loads(stored) != spec.to_dict():
             raise FormatError(f"{path}: its spec metadata differs from {MODEL_JSON} hyperparameters")
-        model = WaveGANGenerator(spec)
+        model = build_generator(spec)
         try:
             model.load_state_dict(load_safetensors(data), strict=True)
         except (RuntimeError, KeyError, ValueError) as err:

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -84,6 +85,8 @@ class GeneratorSpec:
 
     ``num_classes=0`` means unconditional; ``post_filter_length=0`` means no post-filter.
     """
+
+    architecture: ClassVar[str] = "wavegan"  # the name model.json records (engine.generators table)
 
     latent_dim: int = 100
     d: int = 64

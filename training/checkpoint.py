@@ -39,6 +39,7 @@ from safetensors.torch import load_file, save_file
 from ganshot.engine.atomic import atomic_write_text, fsync_dir
 from ganshot.engine.strict_json import read_json_file
 from ganshot.engine.errors import FormatError, UserInputError
+from ganshot.engine.generators import build_generator, spec_from_dict
 from ganshot.engine.wavegan import GeneratorSpec, WaveGANGenerator
 
 from .config import Config, load_config
@@ -143,14 +144,16 @@ def save_checkpoint(run_dir: str | Path, state: TrainState, spec: GeneratorSpec,
         g, d = state.tensors()
         step = str(state.step)
         save_file(g, tmp / GENERATOR_FILE, metadata={
-            "format": GENERATOR_FORMAT, "version": "1", "spec": json.dumps(spec.to_dict()), "step": step})
+            "format": GENERATOR_FORMAT, "version": "1", "spec": json.dumps(spec.to_dict()), "step": step,
+            "architecture": spec.architecture})
         save_file(d, tmp / DISCRIMINATOR_FILE, metadata={
             "format": DISCRIMINATOR_FORMAT, "version": "1", "params": json.dumps(disc_params), "step": step})
         names = [GENERATOR_FILE, DISCRIMINATOR_FILE, STATE_FILE]
         if state.ema is not None:
             ema = {k: v.detach().cpu().contiguous() for k, v in state.ema.state_dict().items()}
             save_file(ema, tmp / EMA_FILE, metadata={
-                "format": GENERATOR_FORMAT, "version": "1", "spec": json.dumps(spec.to_dict()), "step": step})
+                "format": GENERATOR_FORMAT, "version": "1", "spec": json.dumps(spec.to_dict()), "step": step,
+                "architecture": spec.architecture})
             names.append(EMA_FILE)
         torch.save(state.extra_state(), tmp / STATE_FILE)
         for name in names:
@@ -204,7 +207,7 @@ def _generator_spec(path: Path) -> GeneratorSpec:
     if meta.get("format") != GENERATOR_FORMAT or meta.get("version") != "1":
         raise FormatError(f"{path}: not a ganshot WaveGAN generator (format {meta.get('format')!r})")
     try:
-        return GeneratorSpec.from_dict(json.loads(meta["spec"]))
+        return spec_from_dict(meta.get("architecture", "wavegan"), json.loads(meta["spec"]))
     except (KeyError, ValueError):
         raise FormatError(f"{path}: generator spec metadata is missing or not JSON") from None
 
@@ -229,7 +232,7 @@ def load_generator(run_dir: str | Path, step: int | None = None, ema: bool = Tru
     config = load_config(run_dir / CONFIG_FILE)
     weights = folder / (EMA_FILE if ema and (folder / EMA_FILE).is_file() else GENERATOR_FILE)
     spec = _generator_spec(weights)
-    generator = WaveGANGenerator(spec)
+    generator = build_generator(spec)
     generator.load_state_dict(load_file(weights))
     return generator.eval(), config, step
 

@@ -34,6 +34,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 from ganshot.engine.atomic import atomic_write_text
 from ganshot.engine.errors import FormatError
+from ganshot.engine.generators import ARCHITECTURE_NAMES
 
 __all__ = [
     "ModelConfig",
@@ -74,6 +75,9 @@ class ModelConfig:
     envelope: bool = False  # learned monotone decay envelope on the output (tails reach exact zeros)
     stft_critic: tuple = ()  # n_fft of each log-|STFT| critic trained with the waveform critic; () = none
     stft_critic_d: int = 16  # width of the STFT critics
+    ddsp_noise_bands: int = 32  # architecture "ddsp": filtered-noise bands
+    ddsp_sinusoids: int = 8  # architecture "ddsp": damped gliding sinusoids
+    ddsp_transient_ms: int = 24  # architecture "ddsp": length of the free transient
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,10 @@ class Config:
 
 # (low, high) for numbers, choices for strings; checked for every loaded value.
 _LIMITS = {
-    "model.architecture": ("wavegan",),
+    "model.architecture": ARCHITECTURE_NAMES,
+    "model.ddsp_noise_bands": (1, 256),
+    "model.ddsp_sinusoids": (0, 256),
+    "model.ddsp_transient_ms": (0, 200),
     "model.latent_dim": (1, 4096),
     "model.d": (1, 512),
     "model.num_samples": (1024, 1 << 20),

@@ -45,6 +45,7 @@ import torch
 
 from ganshot.engine.bundle import ONNX_NAME, SAFETENSORS_NAME, write_bundle
 from ganshot.engine.errors import FormatError, GanshotError, UserInputError
+from ganshot.engine.generators import ARCHITECTURES
 from ganshot.engine.wavegan import GeneratorSpec, WaveGANGenerator
 
 __all__ = [
@@ -59,6 +60,7 @@ PARITY_SEED = 0
 RUN_JSON = "run.json"
 DEFAULT_DIRECTIONS = 8  # GANSpace directions export_run stores (the MIDI bridge has 8 direction knobs)
 DEFAULT_DIRECTION_SAMPLES = 10000
+_ARCHITECTURE_TITLES = {"wavegan": "WaveGAN", "ddsp": "DDSP (noise bands + damped sinusoids + transient)"}
 
 
 def _export_onnx(model: WaveGANGenerator, spec: GeneratorSpec, path: Path) -> None:
@@ -135,7 +137,8 @@ def _readme(meta: dict, sizes: dict, num_params: int) -> str:
     lines = [
         f"# {meta['name']}",
         "",
-        f"ganshot model bundle (ganshot-model v1): a WaveGAN generator, z[{meta['latent_dim']}] -> "
+        f"ganshot model bundle (ganshot-model v1): a {_ARCHITECTURE_TITLES.get(meta['architecture'], meta['architecture'])} "
+        f"generator, z[{meta['latent_dim']}] -> "
         f"{meta['num_samples']} samples at {meta['sample_rate']} Hz "
         f"({meta['num_samples'] / meta['sample_rate']:.3f} s).",
         f"Classes: {classes} ({'conditional: pass a label' if meta['conditional'] else 'unconditional'}).",
@@ -176,7 +179,7 @@ def export_generator(
     model = copy.deepcopy(generator).to("cpu", torch.float32).eval()
     meta = {
         "name": str(name),
-        "architecture": "wavegan",
+        "architecture": spec.architecture,
         "hyperparameters": spec.to_dict(),
         "sample_rate": sample_rate,
         "num_samples": spec.num_samples,
@@ -210,8 +213,8 @@ def export_generator(
 
 def _check_export_args(generator, spec, name, classes) -> list[str]:
     """The class names as strings; UserInputError for a wrong spec, name or class count."""
-    if not isinstance(spec, GeneratorSpec):
-        raise UserInputError("export_generator needs a GeneratorSpec")
+    if not isinstance(spec, GeneratorSpec) and getattr(spec, "architecture", None) not in ARCHITECTURES:
+        raise UserInputError("export_generator needs a generator spec (GeneratorSpec, DDSPSpec)")
     if getattr(generator, "spec", spec) != spec:
         raise UserInputError(f"export: the generator was built from {generator.spec}, not {spec}")
     if not isinstance(name, str) or not name.strip() or "\n" in name:
@@ -232,7 +235,7 @@ def _save_weights(model, spec: GeneratorSpec, training: dict | None, path: Path)
     from .checkpoint import GENERATOR_FORMAT
 
     state = {key: value.detach().contiguous() for key, value in model.state_dict().items()}
-    tags = {"format": GENERATOR_FORMAT, "version": "1", "spec": json.dumps(spec.to_dict())}
+    tags = {"format": GENERATOR_FORMAT, "version": "1", "spec": json.dumps(spec.to_dict()), "architecture": spec.architecture}
     if (training or {}).get("step") is not None:
         tags["step"] = str(training["step"])
     save_file(state, str(path), metadata=tags)

@@ -52,6 +52,8 @@ from .ema import GeneratorEma
 from .loop import TrainLoop, sample_latent
 from .stft_critic import MultiCritic
 from .wave_critic import GeneratorSpec, WaveGANDiscriminator, WaveGANGenerator
+from ganshot.engine.ddsp import DDSPSpec
+from ganshot.engine.generators import build_generator
 
 __all__ = ["train", "load_generator", "sample_latent", "RESUMABLE_KEYS"]
 
@@ -102,9 +104,9 @@ def _warm_start(gen: WaveGANGenerator, spec: GeneratorSpec, bundle_path) -> dict
     from ganshot.engine.bundle import load_bundle
 
     bundle = load_bundle(bundle_path)  # validated and hash-checked; safetensors holds no pickle
-    if bundle.hyperparameters != spec.to_dict():
+    if bundle.meta.get("architecture") != spec.architecture or bundle.hyperparameters != spec.to_dict():
         raise UserInputError(f"{bundle_path}: --init-from needs a generator of the config's architecture "
-                             f"{spec.to_dict()}, the bundle has {bundle.hyperparameters}")
+                             f"{spec.architecture} {spec.to_dict()}, the bundle has {bundle.meta.get('architecture')} {bundle.hyperparameters}")
     state = load_file(str(bundle.safetensors_path))
     try:
         gen.load_state_dict(state, strict=True)
@@ -114,13 +116,27 @@ def _warm_start(gen: WaveGANGenerator, spec: GeneratorSpec, bundle_path) -> dict
     return {"bundle": bundle.name, "model_json_sha256": bundle.sha256, "steps_before": previous.get("total_steps", previous.get("step"))}
 
 
-def _specs(m, classes) -> tuple[GeneratorSpec, dict]:
-    """The generator spec and the critic parameters (what checkpoints record) of a model config."""
+def _wavegan_spec(m, num_classes: int) -> GeneratorSpec:
     new_generator = m.nearest_layers > 0 or m.envelope
-    spec = GeneratorSpec(latent_dim=m.latent_dim, d=m.d, num_samples=m.num_samples, num_classes=len(classes),
+    return GeneratorSpec(latent_dim=m.latent_dim, d=m.d, num_samples=m.num_samples, num_classes=num_classes,
                          post_filter_length=m.post_filter_length, kernel_size=m.kernel_size,
                          nearest_layers=m.nearest_layers, nearest_kernel_size=m.nearest_kernel_size,
                          envelope=int(m.envelope), sample_rate=m.sample_rate if new_generator else 16000)
+
+
+def _ddsp_spec(m, num_classes: int) -> DDSPSpec:
+    return DDSPSpec(latent_dim=m.latent_dim, d=m.d, num_samples=m.num_samples, num_classes=num_classes,
+                    sample_rate=m.sample_rate, noise_bands=m.ddsp_noise_bands, sinusoids=m.ddsp_sinusoids,
+                    transient_ms=m.ddsp_transient_ms)
+
+
+#: model.architecture -> the generator spec of a model config (the critic is the same for all)
+SPEC_BUILDERS = {"wavegan": _wavegan_spec, "ddsp": _ddsp_spec}
+
+
+def _specs(m, classes) -> tuple:
+    """The generator spec and the critic parameters (what checkpoints record) of a model config."""
+    spec = SPEC_BUILDERS[m.architecture](m, len(classes))
     disc_params = {"d": m.d, "num_samples": m.num_samples, "num_classes": len(classes),
                    "phase_shuffle": m.phase_shuffle, "kernel_size": m.kernel_size}
     if m.stft_critic:
@@ -163,7 +179,7 @@ def _train(ctx, config, data_dir, run_dir, resume, overrides, max_steps, on_step
         torch.backends.cudnn.benchmark = True  # shapes never change
         torch.set_float32_matmul_precision("high")
     torch.manual_seed(t.seed)  # identical initial weights on every rank
-    gen = WaveGANGenerator(spec).to(device)
+    gen = build_generator(spec).to(device)
     disc = build_critic(disc_params).to(device)
     state = TrainState(gen, disc, torch.optim.Adam(gen.parameters(), lr=t.lr, betas=t.betas),
                        torch.optim.Adam(disc.parameters(), lr=t.lr, betas=t.betas), 0, t.seed, ctx.world_size)
