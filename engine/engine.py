@@ -194,6 +194,14 @@ class Engine:
         return self.mixer.play(buffer, gain * gain_l, gain * gain_r, start_frame=at_frame,
                                choke_group=pad.choke_group)
 
+    def count_played(self, index: int) -> None:
+        """Pad ``index`` was played by the C mixer's JACK MIDI input (engine/jack_midi.py), not by
+        trigger(): count it in ``triggers`` and focus it, as trigger() does."""
+        with self._lock:
+            if 0 <= index < len(self._kit.pads):
+                self.triggers += 1
+                self.focus = int(index)
+
     def frame_for_time(self, unix_time_s: float) -> int | None:
         """The stream frame heard at wall-clock ``unix_time_s`` (``time.time()`` scale, e.g. an
         OSC timetag), from the live stream's calibrated clock; None when no stream is running."""
