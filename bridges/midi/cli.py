@@ -158,9 +158,9 @@ def start_midi(engine, args, out=None, backend=None):
                         queue_size=args.midi_queue, knob_rate_hz=args.midi_knob_rate, lead_ms=args.midi_lead_ms,
                         on_learn=_on_learn(engine, args, switcher, report))
     virtual = None if args.midi_virtual in ("", "none") else args.midi_virtual
-    notes = None
+    notes, why_python = None, "a MIDI backend was given"
     if backend is None:
-        notes = _c_notes(engine, args, server, note_channel, virtual, report)
+        notes, why_python = _c_notes(engine, args, server, note_channel, virtual)
         backend = notes.backend if notes is not None else _open_backend(args, report)
     if backend is None:
         return None
@@ -174,13 +174,18 @@ def start_midi(engine, args, out=None, backend=None):
     watcher.start()
     if notes is not None:
         notes.start()
+        report(f"MIDI notes: played by the C mixer from JACK MIDI input {notes.input.port_name} "
+               "(one JACK period after each note, constant); CC and the rest through Python")
+    else:
+        report(f"MIDI notes: Python path (rtmidi, timed by --midi-lead-ms {args.midi_lead_ms:g}): {why_python}")
     _report_started(report, args, backend, watcher, wanted, note_channel, switcher, virtual)
     return MidiBridge(server, watcher, backend, notes)
 
 
-def _c_notes(engine, args, server, note_channel, virtual, report):
-    """The C JACK MIDI input (a started-later JackNotes) when ``--midi-notes`` and the setup allow
-    it, else None after one line saying why the Python path plays notes."""
+def _c_notes(engine, args, server, note_channel, virtual):
+    """(the C JACK MIDI input as a not yet started JackNotes, None) when ``--midi-notes`` and the
+    setup allow it, else (None, why the Python path plays notes); ``--midi-notes c`` that cannot
+    be had is an error."""
     choice = getattr(args, "midi_notes", "auto")
     why = _no_c_notes(engine, args) if choice != "python" else "--midi-notes python"
     if why is None:
@@ -189,17 +194,12 @@ def _c_notes(engine, args, server, note_channel, virtual, report):
         from .jack_notes import JackNotes
 
         try:
-            notes = JackNotes(engine, server, port_name=virtual or "in", note_channel=note_channel)
+            return JackNotes(engine, server, port_name=virtual or "in", note_channel=note_channel), None
         except JackMidiUnavailable as err:
             why = str(err)
-        else:
-            report(f"MIDI notes: played by the C mixer from JACK MIDI input {notes.input.port_name} "
-                   "(one JACK period after each note, constant); CC and the rest through Python")
-            return notes
     if choice == "c":
         raise UserInputError(f"--midi-notes c: {why}")
-    report(f"MIDI notes: Python path (rtmidi, --midi-lead-ms {args.midi_lead_ms:g}): {why}")
-    return None
+    return None, why
 
 
 def _no_c_notes(engine, args) -> str | None:

@@ -94,7 +94,6 @@ class JackNotes:
         self.input = JackMidiInput(engine.mixer, client_name=client_name, port_name=port_name)
         self.backend = JackNotesBackend(self)
         self.published = 0
-        self.focus_moves = 0
         self._snapshot = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -114,13 +113,11 @@ class JackNotes:
         return True
 
     def drain(self) -> int:
-        """Hand the forwarded messages to the server (played notes: focus); returns how many."""
+        """Hand the forwarded messages to the server (played notes: counted and focused); returns how many."""
         messages = self.input.pop()
         for message in messages:
             if message.pad is not None:
-                if message.pad != self.engine.focus:
-                    self.engine.set_focus(message.pad)
-                    self.focus_moves += 1
+                self.engine.count_played(message.pad)  # triggers + 1 and the focus, as Engine.trigger
             else:
                 self.server.feed(message.data if message.size <= 3 else message.data[:1] + b"\0" * 3)
         return len(messages)
@@ -145,7 +142,7 @@ class JackNotes:
 
     def counters(self) -> dict:
         snap = {f"c_{k}": v for k, v in self.input.counters().items()}
-        snap["tables_published"], snap["focus_moves"] = self.published, self.focus_moves
+        snap["tables_published"] = self.published
         return snap
 
     def close(self) -> None:

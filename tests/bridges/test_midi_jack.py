@@ -138,7 +138,10 @@ def player_plan():
 
 @pytest.mark.jack
 @pytest.mark.slow
-def test_notes_and_a_knob_sweep_through_real_jack_midi(jack_server, tiny_bundle, tmp_path):
+@pytest.mark.parametrize("note_path", ["c", "python"])
+def test_notes_and_a_knob_sweep_through_real_jack_midi(jack_server, tiny_bundle, tmp_path, note_path):
+    """``c``: notes played by the C mixer's own JACK MIDI input (serve's default on JACK), the rest
+    forwarded to the Python server; ``python``: everything through rtmidi and the server."""
     import rtmidi
     import soundfile as sf
 
@@ -156,7 +159,8 @@ def test_notes_and_a_knob_sweep_through_real_jack_midi(jack_server, tiny_bundle,
     host_args = {"sample_rate": 48000, "block_size": 256, "bundle": str(tiny_bundle.path),
                  "kit": str(save_kit(kit, tmp_path / "kit.json")), "wav": str(wav), "capture_limit_s": 20,
                  "jack_log": str(server.log_path),
-                 "midi_args": ["--midi-in", "none", "--midi-channel", "10", "--midi-api", "jack"]}
+                 "midi_args": ["--midi-in", "none", "--midi-channel", "10", "--midi-api", "jack",
+                               "--midi-notes", note_path]}
     host = subprocess.Popen(client_command(HOST, host_args), env=env, text=True,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -179,9 +183,11 @@ def test_notes_and_a_knob_sweep_through_real_jack_midi(jack_server, tiny_bundle,
     midi = report["midi"]
     assert midi["dropped"] == 0 and midi["errors"] == 0 and midi["feed_errors"] == 0, midi
     assert (midi["sysex"], midi["active_sensing"], midi["clock"], midi["garbage"]) == (1, 1, clock_count, 2), midi
-    assert (midi["map_notes"], midi["map_notes_filtered"], midi["map_notes_unmapped"], midi["map_note_offs"]) == \
-        (3, 1, 1, 1), midi
-    assert midi["received"] == 6 + len(SWEEP) + 1, midi  # channel messages (+ the short garbage one)
+    in_c = midi.get("c_notes_played", 0)  # these never reach the Python server
+    assert midi["note_path"] == note_path and in_c == (3 if note_path == "c" else 0), midi
+    assert (midi.get("map_notes", 0) + in_c, midi["map_notes_filtered"], midi["map_notes_unmapped"],
+            midi["map_note_offs"]) == (3, 1, 1, 1), midi
+    assert midi["received"] + in_c == 6 + len(SWEEP) + 1, midi  # channel messages (+ the short garbage one)
     assert report["status"]["triggers"] == 3 and report["focus"] == 1
 
     # the sweep: rate-limited, its last position applied and rendered
