@@ -5,20 +5,30 @@ It starts its own jackd (dummy, 48 kHz, 128 frames, ``-R`` where allowed), an En
 default kit on an AudioStream, the OSC server (127.0.0.1, ephemeral port) and the MIDI bridge
 (JACK MIDI virtual input), then for ``--minutes`` (per repeat, ``--repeats`` times):
 
-- every ``--swap-s`` seconds ``/model/load`` over OSC, alternating drums-v1 and drums-v0;
+- every ``--swap-s`` seconds ``/model/load`` over OSC: the other shipped models the default kit
+  fits, then the one it started with, in turn; today only drums-v2 fits (its pads ask for
+  classes; drums-v1 is unconditional), so drums-v2 is reloaded: a full hot swap all the same;
 - an OSC sender thread: ``--osc-rate`` messages/s (/pad/trigger, /pad/knob, /pad/gain in turn);
 - a MIDI sender (another process, rtmidi on JACK): note-ons on the kit's notes and CC 21
   sweeps at ``--midi-rate`` messages/s;
-- once a second the engine's counters; at the end of each repeat: panic, wait 2 s, and count
+- once a minute a row of counters; at the end of each repeat: panic, wait 2 s, and count
   what is still held (voices, the mixer's buffers: a leak shows here), the RSS (it grows
   until the render cache reaches its budget, 256 MiB by default; swaps alone plateau near
   +40 MiB after 3 swaps: measure minutes, not seconds).
 
-Rows per repeat: underflows (and per minute), late starts, model swaps done / failed, OSC
-accepted / dropped, MIDI received / dropped, voices and buffers held after the panic, RSS at
-start and end (growth per minute), the peak level before the limiter and its largest cut.
+Each minute one row: underflows, and who jackd says was late at its xruns (our PortAudio
+client still running its callback / ours signalled but not yet woken by the OS / another
+client: the MIDI sender; jackd names every client not finished, so one xrun can name
+several), late starts, OSC and MIDI drops, voices sounding, RSS. Each repeat then: underflows
+per minute (split the same way), model swaps done / failed, OSC sent / received / accepted /
+dropped, MIDI sent / received / dropped / late, voices and buffers held after the panic (a
+leak), RSS at start and end and its growth per minute over the second half (the render cache
+fills first: 256 MiB by default), the peak before the limiter and its largest cut. A last
+table puts the repeats side by side; ``--json`` keeps every figure. The exit status is 1 when
+a swap failed, OSC or MIDI dropped or lost a message, or a voice or buffer was left after a
+panic (underflows are figures, not failures: they move with the machine's load).
 
-    python bench/soak.py                      # 10 minutes x 3
+    nice python bench/soak.py --json soak.json    # 10 minutes x 3, unattended (about 32 minutes)
     python bench/soak.py --minutes 1 --repeats 1
 """
 
@@ -39,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from realtime import start_jackd, stop_process, xrun_attribution  # noqa: E402  (bench/realtime.py)
 
 SAMPLE_RATE, BLOCK_SIZE = 48000, 128
-MODELS = ("drums-v1", "drums-v0")
+MESSAGE_COUNTS = ("osc_received", "osc_accepted", "osc_dropped", "midi_received", "midi_dropped", "midi_late")
 
 MIDI_SENDER = r"""
 import json, sys, time
@@ -95,6 +105,170 @@ def osc_flood(port: int, rate: float, stop: threading.Event, pads: int, sent: li
     sock.close()
 
 
+def models_for(kit, playing: str) -> list[str]:
+    """The shipped models whose contract fits ``kit`` (classes, latent size), the playing one last.
+
+    A conditional model and an unconditional one never share a kit (its pads ask for classes or
+    do not), so with one fitting model the soak reloads it: still a full hot swap (load, warm-up,
+    every pad rendered in the background, the switch)."""
+    from types import SimpleNamespace
+
+    from ganshot.engine.bundle import MAX_MODEL_JSON_BYTES, parse_model_json
+    from ganshot.engine.errors import GanshotError
+    from ganshot.engine.kit import check_latent_dim, pad_label
+    from ganshot.engine.presets import models_root
+    from ganshot.engine.strict_json import read_json_file
+
+    fits = []
+    for folder in sorted(p for p in models_root().glob("*") if (p / "model.json").is_file()):
+        data = parse_model_json(read_json_file(folder / "model.json", MAX_MODEL_JSON_BYTES, "model description"))
+        bundle = SimpleNamespace(name=folder.name, conditional=bool(data.get("conditional")),
+                                 classes=tuple(data.get("classes") or ()))
+        try:
+            check_latent_dim(kit, data["latent_dim"])
+            for index, pad in enumerate(kit.pads):
+                pad_label(pad, index, bundle)
+        except GanshotError:
+            continue
+        fits.append(folder.name)
+    return [name for name in fits if name != playing] + [playing]
+
+
+class Soak:
+    """The running engine, its bridges and jackd's log; one :meth:`repeat` per soak repeat."""
+
+    def __init__(self, engine, osc, midi, log_path: Path, args):
+        self.engine, self.osc, self.midi, self.log_path, self.args = engine, osc, midi, log_path, args
+        self.swap_to = models_for(engine.kit, engine.bundle.name)
+        self.swaps_asked = 0
+        self.control = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.control.settimeout(0.2)
+
+    def sample(self) -> dict:
+        """Counters now (cumulative); rows are differences of two samples."""
+        c, o = self.engine.mixer.counters(), self.osc.counters()
+        m = self.midi.counters() if self.midi else {}
+        log_end = self.log_path.stat().st_size
+        return {"t": time.monotonic(), "underflows": c["underflows"], "late_starts": c["late_starts"],
+                "voices": c["voices_sounding"], "osc_received": o["received"], "osc_accepted": o["accepted"],
+                "osc_dropped": o["dropped"],
+                "midi_received": m.get("received", 0), "midi_dropped": m.get("dropped", 0), "midi_late": m.get("late", 0),
+                "rss_mib": rss_mib(), "log_end": log_end}
+
+    def row(self, a: dict, b: dict) -> dict:
+        text = self.log_path.read_bytes()[a["log_end"]:b["log_end"]].decode(errors="replace")
+        running, not_woken, others = xrun_attribution(text)
+        out = {k: b[k] - a[k] for k in ("underflows", "late_starts", *MESSAGE_COUNTS)}
+        out.update(minutes=(b["t"] - a["t"]) / 60, xrun_ours_running=running, xrun_ours_not_woken=not_woken,
+                   xrun_others=others, voices=b["voices"], rss_mib=round(b["rss_mib"]))
+        return out
+
+    def swap_and_replies(self, swaps: dict, next_swap: float) -> float:
+        if time.monotonic() >= next_swap:
+            name = self.swap_to[self.swaps_asked % len(self.swap_to)]
+            self.control.sendto(osc_message("/model/load", "s", name), ("127.0.0.1", self.osc.port))
+            self.swaps_asked += 1
+            next_swap += self.args.swap_s
+        try:
+            reply = self.control.recv(65536)
+            if reply.startswith(b"/model/loaded"):
+                swaps["done"] += 1
+            elif reply.startswith(b"/fail"):
+                swaps["failed"] += 1
+                swaps["replies"].append(repr(reply[:160]))
+        except socket.timeout:
+            pass
+        return next_swap
+
+    def repeat(self, number: int) -> dict:
+        args, seconds = self.args, self.args.minutes * 60
+        stop, sent = threading.Event(), [0]
+        flood = threading.Thread(target=osc_flood, args=(self.osc.port, args.osc_rate, stop, len(self.engine.kit.pads), sent))
+        notes = [p.note for p in self.engine.kit.pads]
+        sender = subprocess.Popen([sys.executable, "-c", MIDI_SENDER, json.dumps(
+            {"rate": args.midi_rate, "seconds": seconds, "notes": notes})], env=os.environ,
+            stdout=subprocess.PIPE, text=True) if self.midi else None
+        swaps = {"done": 0, "failed": 0, "replies": []}
+        first = last = self.sample()
+        flood.start()
+        minutes, next_swap = [], first["t"] + args.swap_s
+        print(f"repeat {number}: {'min':>4} {'under':>5} {'ours run':>8} {'ours wake':>9} {'others':>6} {'late st':>7} "
+              f"{'OSC drop':>8} {'MIDI drop':>9} {'voices':>6} {'RSS MiB':>7}", flush=True)
+        try:
+            while True:
+                next_swap = self.swap_and_replies(swaps, next_swap)
+                done = time.monotonic() - first["t"] >= seconds
+                if (done and time.monotonic() - last["t"] > 1) or time.monotonic() - last["t"] >= 60:
+                    now = self.sample()
+                    r = self.row(last, now)
+                    minutes.append(r)
+                    last = now
+                    print(f"          {len(minutes):4d} {r['underflows']:5d} {r['xrun_ours_running']:8d} "
+                          f"{r['xrun_ours_not_woken']:9d} {r['xrun_others']:6d} {r['late_starts']:7d} {r['osc_dropped']:8d} "
+                          f"{r['midi_dropped']:9d} {r['voices']:6d} {r['rss_mib']:7d}", flush=True)
+                if done:
+                    break
+        finally:
+            stop.set()
+            flood.join()
+            midi_sent = None
+            if sender is not None:
+                try:
+                    midi_sent = int(sender.communicate(timeout=30)[0].strip() or 0)
+                except (subprocess.TimeoutExpired, ValueError):
+                    sender.kill()
+                    sender.wait()
+        for _ in range(50):  # the last /model/loaded may still be on its way
+            next_swap = self.swap_and_replies(swaps, float("inf"))
+            if swaps["done"] + swaps["failed"] >= self.swaps_asked:
+                break
+        self.engine.panic()
+        time.sleep(2.0)
+        end, held = self.sample(), self.engine.mixer.counters()
+        total = self.row(first, last)  # the minutes above; the panic and the 2 s after it apart
+        messages = self.row(first, end)  # the senders have finished: everything sent has arrived or is lost
+        total.update({k: messages[k] for k in MESSAGE_COUNTS})
+        half = minutes[len(minutes) // 2:] or minutes
+        slope = ((half[-1]["rss_mib"] - half[0]["rss_mib"]) / max(len(half) - 1, 1)) if len(half) > 1 else 0.0
+        result = dict(total, repeat=number, load=os.getloadavg()[0], osc_sent=sent[0], midi_sent=midi_sent,
+                      swaps_done=swaps["done"], swaps_failed=swaps["failed"], swaps_asked=self.swaps_asked,
+                      fail_replies=swaps["replies"][:3], voices_after_panic=held["voices_active"],
+                      buffers_after_panic=held["buffers_held"], rss_start_mib=round(first["rss_mib"]),
+                      rss_end_mib=round(end["rss_mib"]), rss_mib_per_min_second_half=round(slope, 1),
+                      peak_db=held["peak_db"], limiter_max_reduction_db=held["limiter_max_reduction_db"],
+                      peak_out_db=held["peak_out_db"], per_minute=minutes)
+        self.swaps_asked = 0
+        return result
+
+
+def report(r: dict) -> None:
+    m = max(r["minutes"], 1e-9)
+    print(f"  {r['minutes']:.1f} min, load average {r['load']:.1f}: underflows {r['underflows']} "
+          f"({r['underflows'] / m:.1f}/min); jackd xruns per min: ours running {r['xrun_ours_running'] / m:.1f}, "
+          f"ours not woken {r['xrun_ours_not_woken'] / m:.1f}, others {r['xrun_others'] / m:.1f}; "
+          f"late starts {r['late_starts']}")
+    print(f"  model swaps asked / done / failed {r['swaps_asked']} / {r['swaps_done']} / {r['swaps_failed']}"
+          + "".join(f"\n    {why}" for why in r["fail_replies"]))
+    print(f"  OSC sent {r['osc_sent']}, received {r['osc_received']}, accepted {r['osc_accepted']}, dropped "
+          f"{r['osc_dropped']}; MIDI sent "
+          f"{r['midi_sent']}, received {r['midi_received']}, dropped {r['midi_dropped']}, late {r['midi_late']}")
+    print(f"  after panic + 2 s: voices {r['voices_after_panic']}, buffers held {r['buffers_after_panic']}; RSS "
+          f"{r['rss_start_mib']} -> {r['rss_end_mib']} MiB, second half {r['rss_mib_per_min_second_half']:+.1f} MiB/min")
+    print(f"  peak before the limiter {r['peak_db']:+.1f} dBFS, largest cut {r['limiter_max_reduction_db']:.1f} dB, "
+          f"after it {r['peak_out_db']:+.2f} dBFS", flush=True)
+
+
+def failures(r: dict) -> list[str]:
+    """What makes a repeat fail (underflows do not: they are the figure being measured)."""
+    checks = {"model swaps failed": r["swaps_failed"], "model swaps not answered": r["swaps_asked"] - r["swaps_done"]
+              - r["swaps_failed"], "OSC dropped": r["osc_dropped"], "MIDI dropped": r["midi_dropped"],
+              "OSC lost before the server": r["osc_sent"] - r["osc_received"],
+              "MIDI lost before the bridge": (r["midi_sent"] or 0) - r["midi_received"],
+              "MIDI sender did not finish": r["midi_sent"] is None, "voices left after panic": r["voices_after_panic"],
+              "buffers left after panic": r["buffers_after_panic"]}
+    return [f"{what} {int(n)}" for what, n in checks.items() if n]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0)
@@ -102,6 +276,7 @@ def main(argv=None) -> int:
     parser.add_argument("--swap-s", type=float, default=30.0)
     parser.add_argument("--osc-rate", type=float, default=1000.0)
     parser.add_argument("--midi-rate", type=float, default=200.0)
+    parser.add_argument("--json", default=None, help="write every figure (and each minute's row) here")
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="ganshot-soak-"))
@@ -110,6 +285,7 @@ def main(argv=None) -> int:
     env["MIDO_BACKEND"] = "mido.backends.rtmidi/UNIX_JACK"
     os.environ.update(env)
     engine = osc = midi = None
+    results = []
     try:
         from ganshot.bridges.midi.cli import add_midi_arguments, start_midi
         from ganshot.bridges.osc.server import OscServer
@@ -130,72 +306,16 @@ def main(argv=None) -> int:
         add_midi_arguments(midi_parser)
         midi = start_midi(engine, midi_parser.parse_args(["--midi-in", "none", "--midi-api", "jack"]),
                           out=open(os.devnull, "w"))
-        control = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        control.settimeout(0.2)
-        load = os.getloadavg()[0]
+        soak = Soak(engine, osc, midi, log_path, args)
         print(f"ganshot soak: JACK dummy {SAMPLE_RATE} Hz block {BLOCK_SIZE}, {args.minutes:g} min x {args.repeats}, "
-              f"swap every {args.swap_s:g} s, OSC {args.osc_rate:g}/s, MIDI {args.midi_rate:g}/s; "
-              f"{os.cpu_count()} CPUs, load average {load:.1f} at start", flush=True)
+              f"/model/load every {args.swap_s:g} s ({' -> '.join([engine.bundle.name] + soak.swap_to)} ...), "
+              f"OSC {args.osc_rate:g}/s, MIDI {args.midi_rate:g}/s{'' if midi else ' (no MIDI: rtmidi missing)'}; "
+              f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start", flush=True)
         time.sleep(1.0)
         engine.mixer.reset_peaks()
-        for repeat in range(args.repeats):
-            seconds = args.minutes * 60
-            before, rss0, log_from = engine.mixer.counters(), rss_mib(), log_path.stat().st_size
-            osc_before, midi_before = osc.counters(), midi.counters() if midi else {}
-            stop, sent = threading.Event(), [0]
-            flood = threading.Thread(target=osc_flood, args=(osc.port, args.osc_rate, stop, len(engine.kit.pads), sent))
-            flood.start()
-            notes = [p.note for p in engine.kit.pads]
-            sender = subprocess.Popen([sys.executable, "-c", MIDI_SENDER, json.dumps(
-                {"rate": args.midi_rate, "seconds": seconds, "notes": notes})], env=os.environ,
-                stdout=subprocess.PIPE, text=True) if midi else None
-            swaps = {"done": 0, "failed": 0, "replies": []}
-            started, next_swap, which = time.monotonic(), time.monotonic() + args.swap_s, 1
-            next_note, rss_trace = started + 60, []
-            while time.monotonic() - started < seconds:
-                if time.monotonic() >= next_note:  # RSS once a minute: growth that stops is a cache filling
-                    rss_trace.append(round(rss_mib()))
-                    next_note += 60
-                if time.monotonic() >= next_swap:
-                    control.sendto(osc_message("/model/load", "s", MODELS[which % 2]), ("127.0.0.1", osc.port))
-                    which, next_swap = which + 1, next_swap + args.swap_s
-                try:
-                    reply = control.recv(65536)
-                    if reply.startswith(b"/model/loaded"):
-                        swaps["done"] += 1
-                    elif reply.startswith(b"/fail"):
-                        swaps["failed"] += 1
-                        swaps["replies"].append(reply[:160])
-                except socket.timeout:
-                    pass
-            stop.set()
-            flood.join()
-            midi_sent = int(sender.communicate(timeout=30)[0].strip() or 0) if sender else 0
-            engine.panic()
-            time.sleep(2.0)
-            after, rss1 = engine.mixer.counters(), rss_mib()
-            osc_after, midi_after = osc.counters(), midi.counters() if midi else {}
-            running, not_woken, others = xrun_attribution(
-                log_path.read_bytes()[log_from:log_path.stat().st_size].decode(errors="replace"))
-            minutes = seconds / 60
-            under = after["underflows"] - before["underflows"]
-            print(f"repeat {repeat + 1}: {minutes:g} min, load average {os.getloadavg()[0]:.1f}")
-            print(f"  underflows {under} ({under / minutes:.1f}/min); jackd xruns ours running / not woken / others "
-                  f"{running} / {not_woken} / {others}; late starts {after['late_starts'] - before['late_starts']}")
-            print(f"  model swaps done / failed {swaps['done']} / {swaps['failed']} (now {engine.bundle.name})"
-                  + "".join(f"\n    {r!r}" for r in swaps["replies"][:3]))
-            print(f"  OSC sent {sent[0]}, accepted {osc_after['accepted'] - osc_before['accepted']}, dropped "
-                  f"{osc_after['dropped'] - osc_before['dropped']}, coalesced "
-                  f"{osc_after.get('coalesced', 0) - osc_before.get('coalesced', 0)}")
-            if midi:
-                print(f"  MIDI sent {midi_sent}, received {midi_after['received'] - midi_before['received']}, dropped "
-                      f"{midi_after['dropped'] - midi_before['dropped']}, late notes "
-                      f"{midi_after.get('late', 0) - midi_before.get('late', 0)}")
-            print(f"  after panic + 2 s: voices {after['voices_active']}, buffers held {after['buffers_held']}; "
-                  f"RSS {rss0:.0f} -> {rss1:.0f} MiB ({(rss1 - rss0) / minutes:+.1f} MiB/min; each minute: {rss_trace})")
-            print(f"  peak before the limiter {after['peak_db']:+.1f} dBFS, largest cut "
-                  f"{after['limiter_max_reduction_db']:.1f} dB, after it {after['peak_out_db']:+.2f} dBFS", flush=True)
-        return 0
+        for number in range(1, args.repeats + 1):
+            results.append(soak.repeat(number))
+            report(results[-1])
     finally:
         if midi is not None:
             midi.close()
@@ -206,6 +326,18 @@ def main(argv=None) -> int:
         if "sounddevice" in sys.modules:  # PortAudio must leave JACK before jackd goes (else it aborts at exit)
             sys.modules["sounddevice"]._terminate()
         stop_process(jackd)
+    print("\nrepeat  underflows/min (ours run / ours wake / others)  swaps ok  OSC drop  MIDI drop  leaks  RSS MiB/min")
+    for r in results:
+        m = max(r["minutes"], 1e-9)
+        print(f"{r['repeat']:6d}  {r['underflows'] / m:14.1f} ({r['xrun_ours_running'] / m:.1f} / "
+              f"{r['xrun_ours_not_woken'] / m:.1f} / {r['xrun_others'] / m:.1f})  {r['swaps_done']:4d}/{r['swaps_asked']:<3d} "
+              f"{r['osc_dropped']:9d} {r['midi_dropped']:10d} {r['voices_after_panic'] + r['buffers_after_panic']:6d} "
+              f"{r['rss_mib_per_min_second_half']:+12.1f}")
+    bad = [f"repeat {r['repeat']}: {why}" for r in results for why in failures(r)]
+    print("verdict: " + ("; ".join(bad) if bad else "no failed swap, no drop, no leak"), flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"args": vars(args), "repeats": results}, indent=1) + "\n")
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":
