@@ -10,7 +10,7 @@ Rows, for each model:
 * the same three on CUDA when torch sees a GPU (CUDA graphs in the runtime row).
 
 Models: (a) the newest bundle under ``presets/models/`` (skipped with a note when there is
-none) and (b) WaveGAN d=64 (16384 samples, latent 100) with random weights, exported to
+none), any ``--bundle PATH`` given (e.g. a DDSP bundle next to a WaveGAN one) and (b) WaveGAN d=64 (16384 samples, latent 100) with random weights, exported to
 a temporary bundle with :func:`ganshot.training.export.export_generator`.
 
 Renders are interleaved round-robin (one of each backend per round), so load from other
@@ -18,6 +18,7 @@ processes lands on every row alike. Target on 2 CPU cores: d=64 <= 40 ms (ONNX).
 
     python bench/render_speed.py                  # threads 1 and all cores
     python bench/render_speed.py --threads 2 --runs 50
+    python bench/render_speed.py --threads 1 --bundle out/quality_ddsp_bundles/drums_ddsp
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import torch
 from safetensors.torch import load_file
 
 from ganshot.engine.bundle import MODEL_JSON, load_bundle
+from ganshot.engine.generators import build_generator, spec_from_dict
 from ganshot.engine.runtime import load_generator_runtime
 from ganshot.engine.wavegan import GeneratorSpec, WaveGANGenerator
 from ganshot.training.export import export_generator
@@ -65,7 +67,7 @@ def random_d64(workdir: Path) -> Path:
 
 def eager_fn(bundle, device: str):
     """A closure rendering batch-1 z with the bare torch module (the 'eager' reference)."""
-    model = WaveGANGenerator(GeneratorSpec.from_dict(bundle.hyperparameters))
+    model = build_generator(spec_from_dict(bundle.meta["architecture"], bundle.hyperparameters))
     model.load_state_dict(load_file(str(bundle.safetensors_path)))
     model = model.to(device).eval()
     z = torch.from_numpy(np.random.default_rng(0).standard_normal((1, bundle.latent_dim)).astype(np.float32)).to(device)
@@ -133,6 +135,7 @@ def main(argv=None) -> None:
     )  # fmt: skip
     parser.add_argument("--runs", type=int, default=20, help="timed renders per backend")
     parser.add_argument("--warmup", type=int, default=3, help="untimed renders per backend first")
+    parser.add_argument("--bundle", type=Path, action="append", default=[], help="also time this bundle (repeatable)")
     args = parser.parse_args(argv)
     thread_counts = [int(part) for part in args.threads.split(",") if part.strip()]
     rows = []
@@ -143,6 +146,9 @@ def main(argv=None) -> None:
             rows.append(("preset", "-", "-", None, None, None, f"skipped: no bundle under {PRESETS}"))
         else:
             models.insert(0, (f"preset {preset.name}", preset))
+        for path in args.bundle:
+            meta = load_bundle(path).meta
+            models.insert(-1, (f"{meta['architecture']} {meta['name']}", path))
         for label, path in models:
             for threads in thread_counts:
                 rows += bench_model(label, path, threads, args.warmup, args.runs)
