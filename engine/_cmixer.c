@@ -83,7 +83,8 @@ ganshot_state *ganshot_create(double sample_rate, int32_t max_voices, int32_t qu
     if (!s) return NULL;
     memset(s, 0, size);
     uint64_t cmd_cap = pow2_at_least((uint64_t)queue_size);
-    uint64_t fin_cap = pow2_at_least(2 * cmd_cap + 2 * (uint64_t)max_voices);
+    /* + the JACK MIDI note ring: Python keeps that much room for notes it did not send (mixer.py) */
+    uint64_t fin_cap = pow2_at_least(2 * cmd_cap + 2 * (uint64_t)max_voices + GANSHOT_MIDI_NOTE_RING);
     s->sample_rate = sample_rate;
     s->max_voices = max_voices;
     s->num_slots = 2 * max_voices;
