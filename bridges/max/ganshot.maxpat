@@ -1237,10 +1237,10 @@
 					"id": "obj-105",
 					"maxclass": "newobj",
 					"numinlets": 1,
-					"numoutlets": 13,
+					"numoutlets": 15,
 					"patching_rect": [ 620.0, 270.0, 420.0, 22.0 ],
-					"outlettype": [ "", "", "", "", "", "", "", "", "", "", "", "", "" ],
-					"text": "unpack 0 0 0 0 0. 0. s 0 0 0 0 0 0"
+					"outlettype": [ "", "", "", "", "", "", "", "", "", "", "", "", "", "", "" ],
+					"text": "unpack 0 0 0 0 0. 0. s 0 0 0 0 0 0 0. 0."
 				}
 			},
 			{
@@ -1541,6 +1541,48 @@
 					"numoutlets": 0,
 					"patching_rect": [ 672.0, 390.0, 66.0, 20.0 ],
 					"text": "osc_late"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-174",
+					"maxclass": "flonum",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"patching_rect": [ 740.0, 390.0, 50.0, 22.0 ],
+					"outlettype": [ "", "bang" ],
+					"parameter_enable": 0
+				}
+			},
+			{
+				"box": {
+					"id": "obj-175",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [ 792.0, 390.0, 90.0, 20.0 ],
+					"text": "limiter_db"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-176",
+					"maxclass": "flonum",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"patching_rect": [ 900.0, 390.0, 50.0, 22.0 ],
+					"outlettype": [ "", "bang" ],
+					"parameter_enable": 0
+				}
+			},
+			{
+				"box": {
+					"id": "obj-177",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [ 952.0, 390.0, 90.0, 20.0 ],
+					"text": "limiter_max_db"
 				}
 			},
 			{
@@ -2649,6 +2691,18 @@
 				"patchline": {
 					"source": [ "obj-105", 12 ],
 					"destination": [ "obj-131", 0 ]
+				}
+			},
+			{
+				"patchline": {
+					"source": [ "obj-105", 13 ],
+					"destination": [ "obj-174", 0 ]
+				}
+			},
+			{
+				"patchline": {
+					"source": [ "obj-105", 14 ],
+					"destination": [ "obj-176", 0 ]
 				}
 			},
 			{

@@ -136,12 +136,15 @@ ADDRESSES: dict[str, Route] = {r.address: r for r in (
           "replies /status.json s:JSON, every engine and OSC counter by name"),
 )}
 
-#: /status.reply arguments, in order: (name, type tag, where it comes from).
+#: /status.reply arguments, in order: (name, type tag, where it comes from). New fields go at the
+#: end, so a patch that reads the first ones by position keeps working. ``limiter_db``: the
+#: master limiter's gain reduction now (dB >= 0, 0 = not limiting); ``limiter_max_db``: the most
+#: since the engine started (its peaks reset). ``f`` fields read -1 when unknown.
 STATUS_FIELDS = (
     ("voices", "i", "engine"), ("underflows", "i", "engine"), ("late", "i", "engine"), ("renders", "i", "engine"),
     ("render_ms_p50", "f", "engine"), ("render_ms_p99", "f", "engine"), ("backend", "s", "engine"),
     ("sample_rate", "i", "engine"), ("received", "i", "osc"), ("accepted", "i", "osc"), ("rejected", "i", "osc"),
-    ("dropped", "i", "osc"), ("osc_late", "i", "osc"),
+    ("dropped", "i", "osc"), ("osc_late", "i", "osc"), ("limiter_db", "f", "engine"), ("limiter_max_db", "f", "engine"),
 )
 
 

@@ -109,12 +109,22 @@ def test_render_and_status_come_back_as_values(engine, tiny_bundle):
     assert route(msg("/render", "i" + "f" * len(z), 7, *z), engine) == RenderJob(7, tuple(z))
     reply = route(msg("/status"), engine, RouteContext(counters={"received": 5, "late": 2}))
     assert isinstance(reply, Reply) and reply.address == "/status.reply"
-    assert reply.tags == "".join(t for _, t, _ in STATUS_FIELDS) == "iiiiffsiiiiii"
+    assert reply.tags == "".join(t for _, t, _ in STATUS_FIELDS) == "iiiiffsiiiiiiff"
     values = dict(zip((n for n, _, _ in STATUS_FIELDS), reply.args))
     status = engine.status()
     assert values["sample_rate"] == RATE and values["backend"] == status["backend"]
     assert values["renders"] == status["renders"] and values["render_ms_p50"] > 0
     assert values["received"] == 5 and values["osc_late"] == 2 and values["dropped"] == 0
+    assert values["limiter_db"] == values["limiter_max_db"] == 0.0  # nothing played loud yet
+
+
+def test_status_reply_carries_the_limiters_gain_reduction(engine):
+    assert engine.mixer.play(np.full(4096, 0.9, np.float32), 4.0, 4.0)  # +11 dBFS into the master bus
+    engine.mixer.render(4096)
+    values = dict(zip((n for n, _, _ in STATUS_FIELDS), route(msg("/status"), engine).args))
+    status = engine.status()
+    assert values["limiter_max_db"] == status["limiter_max_db"] > 0.0  # it limited, and says by how much
+    assert values["limiter_db"] == status["limiter_db"] >= 0.0
 
 
 def test_status_json_names_every_counter(engine):
