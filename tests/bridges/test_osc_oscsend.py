@@ -12,6 +12,7 @@ import time
 import numpy as np
 import pytest
 
+from ganshot.bridges.osc.addresses import STATUS_FIELDS
 from ganshot.bridges.osc.server import OscServer
 from ganshot.engine.engine import Engine
 from tests.support import kit_for
@@ -89,7 +90,7 @@ def test_oscsend_status_and_fail_replies_reach_oscdump(engine, tmp_path):
     try:
         with OscServer(engine, port=0, reply_port=dump_port, render_dir=tmp_path) as server:
             line = dump.wait_for("/status.reply", lambda: oscsend(server.port, "/status"))
-            assert line.split()[1] == "iiiiffsiiiiii" and '"onnx-cpu"' in line and " 48000 " in line
+            assert line.split()[1] == "".join(tag for _, tag, _ in STATUS_FIELDS) and '"onnx-cpu"' in line and " 48000 " in line
             line = dump.wait_for("/fail", lambda: oscsend(server.port, "/pad/gain", "if", "0", "40"))
             assert line.startswith('/fail ss "/pad/gain" "gain_db must be in [-60, 12], got 40"')
             assert engine.kit.pads[0].gain_db == 0.0
