@@ -249,7 +249,7 @@ def report(r: dict) -> None:
           f"late starts {r['late_starts']}")
     print(f"  model swaps asked / done / failed {r['swaps_asked']} / {r['swaps_done']} / {r['swaps_failed']}"
           + "".join(f"\n    {why}" for why in r["fail_replies"]))
-    print(f"  OSC sent {r['osc_sent']}, received {r['osc_received']}, accepted {r['osc_accepted']}, dropped "
+    print(f"  OSC sent {r['osc_sent']} (+ {r['swaps_asked']} /model/load), received {r['osc_received']}, accepted {r['osc_accepted']}, dropped "
           f"{r['osc_dropped']}; MIDI sent "
           f"{r['midi_sent']}, received {r['midi_received']}, dropped {r['midi_dropped']}, late {r['midi_late']}")
     print(f"  after panic + 2 s: voices {r['voices_after_panic']}, buffers held {r['buffers_after_panic']}; RSS "
@@ -262,7 +262,7 @@ def failures(r: dict) -> list[str]:
     """What makes a repeat fail (underflows do not: they are the figure being measured)."""
     checks = {"model swaps failed": r["swaps_failed"], "model swaps not answered": r["swaps_asked"] - r["swaps_done"]
               - r["swaps_failed"], "OSC dropped": r["osc_dropped"], "MIDI dropped": r["midi_dropped"],
-              "OSC lost before the server": r["osc_sent"] - r["osc_received"],
+              "OSC lost before the server": r["osc_sent"] + r["swaps_asked"] - r["osc_received"],  # + /model/load
               "MIDI lost before the bridge": (r["midi_sent"] or 0) - r["midi_received"],
               "MIDI sender did not finish": r["midi_sent"] is None, "voices left after panic": r["voices_after_panic"],
               "buffers left after panic": r["buffers_after_panic"]}
@@ -316,6 +316,8 @@ def main(argv=None) -> int:
         for number in range(1, args.repeats + 1):
             results.append(soak.repeat(number))
             report(results[-1])
+            if args.json:  # after each repeat: a run stopped later keeps what it measured
+                Path(args.json).write_text(json.dumps({"args": vars(args), "repeats": results}, indent=1) + "\n")
     finally:
         if midi is not None:
             midi.close()
@@ -335,8 +337,6 @@ def main(argv=None) -> int:
               f"{r['rss_mib_per_min_second_half']:+12.1f}")
     bad = [f"repeat {r['repeat']}: {why}" for r in results for why in failures(r)]
     print("verdict: " + ("; ".join(bad) if bad else "no failed swap, no drop, no leak"), flush=True)
-    if args.json:
-        Path(args.json).write_text(json.dumps({"args": vars(args), "repeats": results}, indent=1) + "\n")
     return 1 if bad else 0
 
 
