@@ -26,13 +26,20 @@ sender process (its own GIL) opens a JACK MIDI output with python-rtmidi, connec
    (the settled sound; the bridge rate-limits a knob to 50 values/s and the render worker keeps
    only the newest request, so a sweep renders a few buffers, not one per value).
 
-Notes are scheduled at a constant latency (arrival + output lead + ``--lead-ms``, see
-bridges/midi/server.py); ``--asap`` plays them when the dispatch thread sees them instead
-(the behaviour before), for a side-by-side figure.
+Note paths (``--note-path``, serve's ``--midi-notes``): ``c`` (serve's default on JACK): the C
+mixer's own JACK MIDI input plays notes one JACK period after their JACK frame (engine/jack_midi.py);
+there is no Engine.trigger call to time, so a sampler thread notes (time, frame heard, mixer frame)
+every 0.5 ms and each probe is measured from the sample at its send time; the extra row "note JACK
+frame -> voice start" is exact, in frames (want: one period). ``python``: rtmidi and the bridge's
+dispatch thread, notes scheduled at a constant latency (arrival + output lead + ``--lead-ms``, see
+bridges/midi/server.py); ``--asap`` plays them when the dispatch thread sees them instead.
+Sent -> heard includes what no receiver can remove: rtmidi's JACK output writes a message at the
+start of the next period (0 to 1 period after send_message), and the DAC's lead.
 
-    python bench/midi.py
+    python bench/midi.py                      # the C path
+    python bench/midi.py --note-path python   # the Python path, for a side-by-side figure
     python bench/midi.py --probes 100 --sweeps 20
-    python bench/midi.py --asap
+    python bench/midi.py --note-path python --asap
 """
 
 from __future__ import annotations
@@ -116,6 +123,33 @@ def stats(values, digits: int = 2) -> str:
             f"{max(values, default=math.nan):.{digits}f} ms")
 
 
+class ClockSampler:
+    """Every ``poll_s``: (monotonic time, stream frame heard then, mixer frame, C input's mixer - JACK frame)."""
+
+    def __init__(self, stream, mixer, notes, poll_s: float = 0.0005):
+        self.stream, self.mixer, self.notes, self.poll_s = stream, mixer, notes, poll_s
+        self.samples: list[tuple] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-clock", daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.wait(self.poll_s):
+            now = time.monotonic()
+            offset = self.notes.input.counters().get("mixer_minus_jack", 0) if self.notes else 0
+            self.samples.append((now, self.stream.frame_at_monotonic(now), self.mixer.frame, offset))
+
+    def at(self, t: float) -> tuple:
+        """The last sample taken at or before ``t``."""
+        times = [s[0] for s in self.samples]
+        i = max(0, int(np.searchsorted(times, t, side="right")) - 1)
+        return self.samples[i]
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(5)
+
+
 class BufferWatch:
     """Polls ``engine.pad_buffer(pad)`` and notes the monotonic time of each new buffer object."""
 
@@ -159,7 +193,10 @@ def main(argv=None) -> None:
     parser.add_argument("--poll-ms", type=float, default=0.5, help="pad_buffer poll period")
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads")
     parser.add_argument("--lead-ms", type=float, default=None, help="--midi-lead-ms (default: the bridge's)")
-    parser.add_argument("--asap", action="store_true", help="play notes when seen (no arrival-time scheduling)")
+    parser.add_argument("--note-path", choices=("c", "python"), default="c",
+                        help="who plays notes (serve --midi-notes): the C mixer's JACK MIDI input, or Python")
+    parser.add_argument("--asap", action="store_true",
+                        help="python path: play notes when seen (no arrival-time scheduling)")
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="ganshot-midi-bench-"))
@@ -192,17 +229,30 @@ def main(argv=None) -> None:
         midi_parser = argparse.ArgumentParser()
         add_midi_arguments(midi_parser)
         lead_args = [] if args.lead_ms is None else ["--midi-lead-ms", str(args.lead_ms)]
-        midi = start_midi(engine, midi_parser.parse_args(MIDI_ARGS + lead_args), out=open(os.devnull, "w"))
+        path_args = ["--midi-notes", args.note_path]
+        midi = start_midi(engine, midi_parser.parse_args(MIDI_ARGS + lead_args + path_args), out=open(os.devnull, "w"))
         if args.asap:
             midi.server._start_frame = lambda arrival_s: None
         if midi is None or midi.backend.api != "jack" or midi.watcher.virtual is None:
             raise SystemExit("midi.py: the MIDI bridge did not open its virtual JACK MIDI input")
+        in_c = midi.notes is not None
+        played_frames = []  # C path: the JACK frame of each note the C input played
+        if in_c:
+            pop = midi.notes.input.pop
+
+            def recording_pop():
+                messages = pop()
+                played_frames.extend(m.jack_frame for m in messages if m.pad is not None)
+                return messages
+
+            midi.notes.input.pop = recording_pop
         mixer = engine.mixer
         time.sleep(1.0)  # start-up underflows happen here, and the stream clock fit fills
         mixer.reset_peaks()
         before, log_from = mixer.counters(), log_path.stat().st_size
         worker_before = engine.worker.stats()
         record = RecordDrain(mixer)
+        sampler = ClockSampler(stream, mixer, midi.notes)
 
         calls, knob_calls = [], []
         trigger, set_direction = engine.trigger, engine.set_direction
@@ -229,6 +279,9 @@ def main(argv=None) -> None:
         probe_sends = json.loads(line)["probe_sends"]
         time.sleep(0.4)  # the last probe plays
         audio, info = record.stop()
+        sampler.stop()
+        if in_c:  # no Engine.trigger call: each probe is measured from the clock sample at its send time
+            calls = [sampler.at(sent)[:3] for sent in probe_sends]
 
         # knobs
         midi.server.wait_idle(5)
@@ -252,10 +305,24 @@ def main(argv=None) -> None:
         expected = -1.0 + 2.0 * last_value / 127 if last_value is not None else None
         final_ok = (expected is not None and abs(engine.kit.pads[PROBE_PAD].directions[0] - expected) < 1e-9
                     and np.array_equal(engine.pad_buffer(PROBE_PAD),
-                                       engine.render(engine.pad_latent(PROBE_PAD), PROBE_PITCH_SEMITONES)))
+                                       engine.worker.render_now(engine.pad_latent(PROBE_PAD), PROBE_PITCH_SEMITONES,
+                                                         engine.pad_label(PROBE_PAD))))
         ahead_s = (lambda c: c.dac_time - c.current_time)(mixer._read_clock())
         latency_s, lead_frames = stream.latency_s, stream.lead_frames
         lead_ms_used = midi.server.lead_ms
+        period = midi.notes.input.counters()["period_frames"] if in_c else BLOCK_SIZE
+        # C path: note JACK frame -> voice start, in frames (the mixer - JACK offset sampled nearest the note)
+        note_to_start = []
+        if in_c:
+            loud = np.flatnonzero(np.abs(audio[:, 0]) > 0)
+            starts = loud[np.concatenate([[True], np.diff(loud) > BLOCK_SIZE])] + info["first_frame"] - lead \
+                if len(loud) else loud
+            offsets = [s[3] for s in sampler.samples]
+            for jack_frame in played_frames:
+                mixer_frame = jack_frame + (offsets[-1] if offsets else 0)
+                i = int(np.searchsorted(starts, mixer_frame))
+                if i < len(starts) and starts[i] - mixer_frame < 8 * BLOCK_SIZE:
+                    note_to_start.append(int(starts[i] - mixer_frame))
         midi.close()
         midi = None
         engine.close()
@@ -293,18 +360,24 @@ def main(argv=None) -> None:
         running, not_woken, others = xrun_attribution(log_path.read_bytes()[log_from:log_to].decode(errors="replace"))
         renders = worker_after["renders_done"] - worker_before["renders_done"]
         rows = [
-            ("note -> hit: probes sent / reached Engine.trigger / found in the mix",
-             f"{len(probe_sends)} / {len(calls)} / {len(found)}", "all equal"),
-            ("  sent -> Engine.trigger (dispatch) p50 / p99 / max", stats(dispatch_ms, 3),
-             "~1 ms (the JACK poller) + queue"),
+            (f"note -> hit ({'C' if in_c else 'Python'} path): probes sent / "
+             f"{'played in C' if in_c else 'reached Engine.trigger'} / found in the mix",
+             f"{len(probe_sends)} / {counters.get('c_notes_played', 0) if in_c else len(calls)} / {len(found)}",
+             "all equal"),
+            ("  note JACK frame -> voice start, frames: min / max (n)" if in_c else
+             "  sent -> Engine.trigger (dispatch) p50 / p99 / max",
+             (f"{min(note_to_start, default=-1)} / {max(note_to_start, default=-1)} (n {len(note_to_start)})"
+              if in_c else stats(dispatch_ms, 3)),
+             f"{period} / {period} (one period, exact)" if in_c else "~1 ms (the JACK poller) + queue"),
             ("  sent -> voice start frame in the mix p50 / p99 / max", stats(mix_ms),
              f"<= dispatch + {1e3 * BLOCK_SIZE / SAMPLE_RATE:.2f} ms (1 block)"),
             ("  sent -> voice start heard at the DAC p50 / p99 / max", stats(heard_ms),
              f"<= {1e3 * lead_frames / SAMPLE_RATE:.2f} ms + dispatch (lead: DAC ahead + 2 blocks)"),
             ("  heard jitter p99 - p50 / late notes (bridge)",
              f"{np.percentile(heard_ms, 99) - np.percentile(heard_ms, 50):.2f} ms / "
-             f"{counters.get('late', 0)} of {counters.get('timed', 0)} timed"
-             + (" (--asap: not timed)" if args.asap else f" (lead {lead_ms_used:g} ms)"),
+             + (f"{counters.get('c_notes_late', 0)} of {counters.get('c_notes_scheduled', 0)} (C path)" if in_c else
+              f"{counters.get('late', 0)} of {counters.get('timed', 0)} timed"
+              + (" (--asap: not timed)" if args.asap else f" (lead {lead_ms_used:g} ms)")),
              "<= 1 ms / 0"),
             (f"knob: {len(knobs['moves'])} single CC {KNOB_CC} moves, new buffers seen",
              f"{len(move_ms)} (renders done in all: {renders}; render p50 / p99 "

@@ -81,6 +81,7 @@ typedef struct {
     uint64_t cycles, events, notes_played, notes_forwarded, note_ring_drops, other_ring_drops, garbage;
     uint64_t notes_scheduled, notes_late; /* the mixer's side: notes taken from the ring, and started late */
     int64_t max_late_frames;
+    int64_t mixer_minus_jack;             /* mixer frame - JACK frame at the start of the last cycle mixed */
     uint32_t period_frames, max_events_per_cycle;
     int32_t active, shut_down;            /* the JACK client runs; the server shut it down */
 } ganshot_midi_counters;

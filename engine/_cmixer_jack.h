@@ -114,7 +114,7 @@ struct ganshot_midi {
     alignas(64) _Atomic uint64_t other_tail; /* producer: JACK MIDI thread */
     alignas(64) _Atomic uint64_t cycles, events, notes_played, notes_forwarded, note_ring_drops,
         other_ring_drops, garbage, notes_scheduled, notes_late;
-    _Atomic int64_t max_late_frames;
+    _Atomic int64_t max_late_frames, mixer_minus_jack;
     _Atomic uint32_t period, max_events, fake_cycle_frame;
     _Atomic int32_t active, shut_down;
 };
@@ -209,6 +209,7 @@ static void drain_midi(ganshot_state *s) {
         m->cycle_frame = cycle;
         m->cycle_mixer_frame = s->frame;
         m->cycle_known = 1;
+        atomic_store_explicit(&m->mixer_minus_jack, s->frame - (int64_t)cycle, RELAXED);
     }
     uint64_t head = atomic_load_explicit(&m->note_head, RELAXED);
     uint64_t tail = atomic_load_explicit(&m->note_tail, memory_order_acquire);
@@ -339,6 +340,7 @@ void ganshot_midi_read_counters(ganshot_midi *m, ganshot_midi_counters *c) {
     c->notes_scheduled = atomic_load_explicit(&m->notes_scheduled, RELAXED);
     c->notes_late = atomic_load_explicit(&m->notes_late, RELAXED);
     c->max_late_frames = atomic_load_explicit(&m->max_late_frames, RELAXED);
+    c->mixer_minus_jack = atomic_load_explicit(&m->mixer_minus_jack, RELAXED);
     c->period_frames = atomic_load_explicit(&m->period, RELAXED);
     c->max_events_per_cycle = atomic_load_explicit(&m->max_events, RELAXED);
     c->active = atomic_load_explicit(&m->active, RELAXED);
