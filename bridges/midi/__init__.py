@@ -21,13 +21,21 @@ last played, or chosen by CC 20 / OSC ``/focus``); CC 7 is master gain, CC 10 pa
 the focused pad's pitch (+-2 semitones); program change switches kits of a kit set; CC 120 is
 panic. A kit's own ``controllers`` win over the defaults; OSC ``/learn TARGET`` binds the next CC.
 
+Note paths (``serve --midi-notes auto|c|python``): on JACK (the audio stream and the MIDI system
+both), note-ons are played by the C mixer's own JACK MIDI input ``ganshot-midi:ganshot`` one JACK
+period after they were sent (:mod:`.jack_notes`, engine/jack_midi.py); CC, pitch bend, program
+changes and the rest come back from C to the same server. Elsewhere (ALSA, CoreMIDI, WinMM) notes
+go through rtmidi and the server, timed by ``--midi-lead-ms``. serve prints which path plays notes.
+
 Modules: :mod:`.mapping` (pure message -> action tables, 14-bit pairs, learn), :mod:`.ports`
 (port interface, fake, rtmidi backend, hot-plug watcher), :mod:`.server` (queue, dispatch thread,
-knob rate limit, counters), :mod:`.kitset` (kit set files), :mod:`.cli` (the serve flags and
-``ganshot midi-ports``). Nothing here runs on the audio thread.
+knob rate limit, counters), :mod:`.jack_notes` (the C JACK MIDI input: note table in step with the
+engine, forwarded messages, connections), :mod:`.kitset` (kit set files), :mod:`.cli` (the serve
+flags and ``ganshot midi-ports``). Nothing here runs on the audio thread.
 """
 
 from .cli import MidiBridge, add_midi_arguments, add_midi_ports_command, start_midi
+from .jack_notes import JackNotes, JackNotesBackend
 from .kitset import KitSet, KitSwitcher, load_kitset, parse_kitset
 from .mapping import (
     DEFAULT_CC_MAP, Bind, MidiMapper, Panic, SelectKit, SetFocus, SetParam, Trigger, bind_controller, cc_map_markdown,
@@ -41,5 +49,5 @@ __all__ = [
     "MidiUnavailable", "open_backend", "choose_api", "select_ports", "DEFAULT_CC_MAP", "cc_map_markdown",
     "parse_bytes", "bind_controller", "Trigger", "SetParam", "SetFocus", "SelectKit", "Panic", "Bind",
     "KitSet", "KitSwitcher", "load_kitset", "parse_kitset", "MidiBridge", "add_midi_arguments",
-    "add_midi_ports_command", "start_midi",
+    "add_midi_ports_command", "start_midi", "JackNotes", "JackNotesBackend",
 ]

@@ -25,8 +25,6 @@ from __future__ import annotations
 import logging
 import threading
 
-from ganshot.engine.jack_midi import JackMidiInput, note_table_for
-
 __all__ = ["JackNotes", "JackNotesBackend", "POLL_S"]
 
 POLL_S = 0.001  # the forwarded-message drain and the pad watch: at most this much added to CC latency
@@ -44,7 +42,7 @@ class _Connection:
     def close(self) -> None:
         try:
             self.notes.input.connect(self.name, connect=False)
-        except (OSError, Exception) as err:  # noqa: BLE001 - a vanished port cannot be disconnected
+        except Exception as err:  # noqa: BLE001 - a vanished port cannot be disconnected
             log.debug("disconnecting %s: %s", self.name, err)
 
 
@@ -90,9 +88,13 @@ class JackNotes:
 
     def __init__(self, engine, server, port_name: str = "ganshot", note_channel: int | None = None,
                  client_name: str = "ganshot-midi"):
+        # here: importing the bridge stays light (no numpy, no C mixer)
+        from ganshot.engine.jack_midi import JackMidiInput, note_table_for
+
         self.engine, self.server, self.note_channel = engine, server, note_channel
         self.input = JackMidiInput(engine.mixer, client_name=client_name, port_name=port_name)
         self.backend = JackNotesBackend(self)
+        self._table_for = note_table_for
         self.published = 0
         self._snapshot = None
         self._stopping = threading.Event()
@@ -106,7 +108,7 @@ class JackNotes:
         if last is not None and last[0] is kit and len(last[1]) == len(buffers) and \
                 all(a is b for a, b in zip(last[1], buffers)):
             return False
-        notes, gains = note_table_for(kit, buffers, self.engine.velocity_curve)
+        notes, gains = self._table_for(kit, buffers, self.engine.velocity_curve)
         self.input.publish(notes, gains, self.note_channel)
         self._snapshot = (kit, buffers)
         self.published += 1
