@@ -139,3 +139,21 @@ def test_midi_ports_lists_inputs(monkeypatch):
     assert midi_cli.cmd_midi_ports(argparse.Namespace(midi_api="auto"), out=out) == 0
     assert out.getvalue().splitlines() == ["MIDI inputs (fake):", "  0  Pads 20:0", "  1  Keys",
                                            "serve also creates the virtual input 'ganshot' (--midi-virtual)"]
+
+
+def test_note_path_is_said_and_c_is_refused_with_the_reason_where_it_cannot_run(engine, monkeypatch):
+    """No running JACK stream here: auto falls back to the Python path (one line saying why);
+    ``--midi-notes c`` is one error line naming what is missing."""
+    monkeypatch.setattr(midi_ports, "open_backend", lambda api="auto", client_name="ganshot": FakeBackend([]))
+    out = io.StringIO()
+    bridge = midi_cli.start_midi(engine, parse("--midi-api", "jack"), out=out)
+    try:
+        assert bridge.notes is None and bridge.counters()["note_path"] == "python"
+        assert "ganshot: MIDI notes: Python path (rtmidi, timed by --midi-lead-ms 6): the audio stream runs on " \
+               "no device, not JACK" in out.getvalue()
+    finally:
+        bridge.close()
+    with pytest.raises(UserInputError, match="--midi-notes c: the MIDI system is alsa, not JACK"):
+        midi_cli.start_midi(engine, parse("--midi-notes", "c", "--midi-api", "alsa"), out=out)
+    with pytest.raises(SystemExit):
+        parse("--midi-notes", "rust")
