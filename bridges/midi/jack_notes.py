@@ -84,15 +84,16 @@ class JackNotesBackend:
 
 class JackNotes:
     """The C JACK MIDI input of ``engine``'s mixer, its note table kept in step with the engine,
-    and the thread that hands forwarded messages to ``server``. Raises JackMidiUnavailable."""
+    and the thread that hands forwarded messages to ``server``. Raises JackMidiUnavailable.
+    ``fake``: the input without JACK (tests drive it with ``input.inject``)."""
 
     def __init__(self, engine, server, port_name: str = "ganshot", note_channel: int | None = None,
-                 client_name: str = "ganshot-midi"):
+                 client_name: str = "ganshot-midi", fake: bool = False):
         # here: importing the bridge stays light (no numpy, no C mixer)
         from ganshot.engine.jack_midi import JackMidiInput, note_table_for
 
         self.engine, self.server, self.note_channel = engine, server, note_channel
-        self.input = JackMidiInput(engine.mixer, client_name=client_name, port_name=port_name)
+        self.input = JackMidiInput(engine.mixer, client_name=client_name, port_name=port_name, fake=fake)
         self.backend = JackNotesBackend(self)
         self._table_for = note_table_for
         self.published = 0
