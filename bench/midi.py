@@ -317,9 +317,13 @@ def main(argv=None) -> None:
             loud = np.flatnonzero(np.abs(audio[:, 0]) > 0)
             starts = loud[np.concatenate([[True], np.diff(loud) > BLOCK_SIZE])] + info["first_frame"] - lead \
                 if len(loud) else loud
-            offsets = [s[3] for s in sampler.samples]
+            # the offset in force when the mixer took the note: the first sample whose next block's
+            # JACK frame (mixer frame - offset) is past the note (an xrun moves the offset by periods)
+            samples = [s for s in sampler.samples if s[3]]
+            block_jack = np.array([s[2] - s[3] for s in samples], dtype=np.int64)
             for jack_frame in played_frames:
-                mixer_frame = jack_frame + (offsets[-1] if offsets else 0)
+                i = min(int(np.searchsorted(block_jack, jack_frame, side="right")), len(samples) - 1)
+                mixer_frame = jack_frame + (samples[i][3] if samples else 0)
                 i = int(np.searchsorted(starts, mixer_frame))
                 if i < len(starts) and starts[i] - mixer_frame < 8 * BLOCK_SIZE:
                     note_to_start.append(int(starts[i] - mixer_frame))
