@@ -131,6 +131,12 @@ def rss_kib() -> tuple[int, int]:
     return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 
 
+def thread_cpu_s(tid: int) -> float:
+    """CPU seconds (user + system) a thread of this process has run, from /proc."""
+    fields = Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values, q: float) -> float:
     return float(np.percentile(values, q)) if len(values) else math.nan
 
@@ -240,10 +246,17 @@ def main(argv=None) -> None:
         rss_before, _ = rss_kib()
         rss_peak, sampling = rss_before, threading.Event()
 
-        def sample_rss():
-            nonlocal rss_peak
+        io_tid = next(t.native_id for t in threading.enumerate() if t.name == "ganshot-osc-io")
+        cpu_before, buffer_peak, drop_spells, drops_seen = thread_cpu_s(io_tid), 0, 0, osc_before["socket_drops"]
+
+        def sample_rss():  # and the socket buffer: its fullest, and the 0.1 s spells in which the kernel dropped
+            nonlocal rss_peak, buffer_peak, drop_spells, drops_seen
             while not sampling.wait(0.1):
                 rss_peak = max(rss_peak, rss_kib()[0])
+                now = server.counters()
+                buffer_peak = max(buffer_peak, now["socket_queue_bytes"])
+                drop_spells += now["socket_drops"] > drops_seen
+                drops_seen = now["socket_drops"]
 
         sampler = threading.Thread(target=sample_rss, daemon=True)
         sampler.start()
@@ -253,6 +266,7 @@ def main(argv=None) -> None:
         result = json.loads(sender.stdout.readline())
         sampling.set()
         sampler.join()
+        io_cpu_s = thread_cpu_s(io_tid) - cpu_before
         time.sleep(0.2)
         after, osc_after, log_to = mixer.counters(), server.counters(), log_path.stat().st_size
         rss_after, rss_hwm = rss_kib()
@@ -303,6 +317,11 @@ def main(argv=None) -> None:
              f"{osc_after['rejected'] - osc_before['rejected']}", "sent / received / 0"),
             ("  handled: accepted per second of flood", f"{accepted / result['flood_s']:.0f}/s",
              f"{args.rate}/s (all sent)"),
+            ("  io thread CPU: per message / capacity (messages per CPU second)",
+             f"{io_cpu_s / max(1, received) * 1e6:.1f} us / {received / max(io_cpu_s, 1e-9):.0f}/s "
+             f"({io_cpu_s:.1f} CPU s in {result['flood_s']:.0f} s)", ">= 20000/s"),
+            ("  socket buffer: fullest / 0.1 s spells with kernel drops",
+             f"{buffer_peak // 1024} KiB of {osc_after['socket_buffer_bytes'] // 1024} / {drop_spells}", "- / 0"),
             ("  dropped: counted by the server (socket buffer full) / sent - received",
              f"{dropped} / {sent - received} (buffer {osc_after['socket_buffer_bytes'] // 1024} KiB, "
              f"pass max {osc_after['batch_max']} datagrams)", "0 / 0, counted when not"),

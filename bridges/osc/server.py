@@ -207,6 +207,7 @@ class OscServer:
         self._allowed: dict = {}  # sender host -> is_allowed (bounded: cleared past 4096 hosts)
         self._stopping = threading.Event()
         self._edits: dict = {}  # knob edits of the pass being dispatched (io thread only)
+        self._accepted = self._coalesced = 0  # written by the io thread only, read by counters(): no lock
         self._threads: list[threading.Thread] = []
         self._sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
@@ -249,6 +250,7 @@ class OscServer:
         """A snapshot of :data:`COUNTERS`, with the kernel's socket drops in ``dropped``, plus
         ``socket_drops``, ``socket_queue_bytes``, ``socket_buffer_bytes`` and the render queue's depth."""
         snap = self._counters.snapshot()
+        snap["accepted"], snap["coalesced"] = self._accepted, self._coalesced
         stats = None if self._sock.fileno() < 0 else socket_stats(self._sock)
         waiting, drops = stats if stats is not None else (0, 0)
         snap["dropped"] += drops
@@ -340,8 +342,8 @@ class OscServer:
         if spec.command == "apply":  # a knob: checked now, applied at the flush
             key = (message.address, values[:-1])
             if self._edits.pop(key, None) is not None:  # valid, and replaced by a newer value
-                self._counters.add("accepted")
-                self._counters.add("coalesced")
+                self._accepted += 1
+                self._coalesced += 1
             self._edits[key] = (spec, values, when, sender)
             return
         if self._edits:  # a trigger after a knob move hears the move: a pad's trigger flushes that
@@ -372,7 +374,7 @@ class OscServer:
         except Exception as err:
             self._reject(sender, spec.address, f"internal error ({type(err).__name__})", err)
             return
-        self._counters.add("accepted")
+        self._accepted += 1
         if timed and when.late:
             self._counters.add("late")
         if result is None:
