@@ -70,17 +70,21 @@ def pad_class(bundle: ModelBundle, note: int, index: int) -> str | None:
 
 
 def seeded_kit(bundle: ModelBundle, seeds, name: str = "seeded", first_note: int = FIRST_PAD_NOTE,
-               model_path: str | None = None) -> Kit:
+               model_path: str | None = None, truncations=None) -> Kit:
     """A kit with one pad per seed on consecutive MIDI notes from ``first_note`` (GM names for 36-51).
 
     ``model_path`` is stored as the kit's model path (default: the bundle's name, found under
-    presets/models/)."""
+    presets/models/); ``truncations``, one psi per seed, as each pad's ``truncation``."""
+    seeds = list(seeds)
+    truncations = [1.0] * len(seeds) if truncations is None else [float(t) for t in truncations]
+    if len(truncations) != len(seeds):
+        raise ValueError(f"{len(truncations)} truncations for {len(seeds)} seeds")
     pads = []
-    for i, seed in enumerate(seeds):
+    for i, (seed, psi) in enumerate(zip(seeds, truncations)):
         note = first_note + i
         label = GM_PAD_NAMES[note - FIRST_PAD_NOTE] if 0 <= note - FIRST_PAD_NOTE < len(GM_PAD_NAMES) else f"Pad {i + 1}"
         pads.append(Pad(note=note, name=label, seed=int(seed), choke_group=HAT_CHOKE_GROUP if note in HAT_NOTES else 0,
-                        class_name=pad_class(bundle, note, i)))
+                        class_name=pad_class(bundle, note, i), truncation=psi))
     return Kit(name=name, model=ModelRef.of(bundle, path=model_path or bundle.name), pads=tuple(pads))
 
 

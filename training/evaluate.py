@@ -131,12 +131,15 @@ def split_items(manifest, test_fraction: float = 0.2, seed: int = 0) -> tuple[li
     return sorted(train), sorted(test)
 
 
-def render_seeds(bundle, seeds, batch_size: int = 32, runtime=None, label=None) -> np.ndarray:
+def render_seeds(bundle, seeds, batch_size: int = 32, runtime=None, label=None, truncation: float = 1.0) -> np.ndarray:
     """float32[len(seeds), num_samples]: the raw generator output for each seed's latent (ONNX).
 
-    ``label``: the class index (one int, or int[len(seeds)]) for a conditional model."""
+    ``label``: the class index (one int, or int[len(seeds)]) for a conditional model;
+    ``truncation``: psi, z scaled by it as a kit pad's ``truncation`` does."""
     runtime = runtime or load_generator_runtime(bundle, backend="onnx")
     z = np.stack([seeded_latent(int(s), bundle.latent_dim, bundle.latent_distribution) for s in seeds])
+    if truncation != 1.0:
+        z = (z * np.float32(truncation)).astype(np.float32)
     labels = None if label is None else np.broadcast_to(np.asarray(label, np.int64), (len(z),))
     return np.concatenate([runtime.render(z[i:i + batch_size], None if labels is None else labels[i:i + batch_size])
                            for i in range(0, len(z), batch_size)])

@@ -8,7 +8,7 @@ import pytest
 from ganshot.engine.errors import UserInputError
 from ganshot.engine.kit import load_kit
 from ganshot.training.classifier import DrumClassifier, save_classifier
-from ganshot.training.default_kit import PAD_NOTES, PICK_ORDER, choose_seeds, main
+from ganshot.training.default_kit import PAD_NOTES, PICK_ORDER, PICK_TRUNCATIONS, choose_seeds, main
 from ganshot.engine.gm_drums import CLASSES, note_class
 
 
@@ -45,6 +45,48 @@ def test_each_pad_takes_the_surest_seed_of_its_class_and_none_is_used_twice(tiny
     assert sorted(PICK_ORDER) == list(PAD_NOTES)
 
 
+class PerCallClassifier(ScriptedClassifier):
+    """A table per predict() call: choose_seeds judges the truncations largest first."""
+
+    def __init__(self, tables, **kw):
+        super().__init__(tables[0], **kw)
+        self.tables = [np.asarray(t, np.float32) for t in tables]
+
+    def predict(self, audio):
+        table = self.tables.pop(0)
+        assert len(audio) == len(table)
+        return table, np.zeros((len(audio), 4), np.float32)
+
+
+def test_a_pad_takes_the_truncation_the_classifier_is_surest_of_and_the_kit_stores_it(tiny_bundle):
+    from ganshot.engine.presets import seeded_kit
+
+    full = [one_hot("other")] * 20
+    full[2] = one_hot("kick", 0.7)  # seed 3 at psi 1.0
+    half = [one_hot("other")] * 20
+    half[4] = one_hot("kick", 0.9)  # seed 5 at psi 0.5: surer
+    half[6] = one_hot("snare", 0.8)
+    seeds, records = choose_seeds(tiny_bundle, PerCallClassifier([full, half]), num_candidates=20,
+                                  truncations=(0.5, 1.0))
+    by_note = {r["note"]: r for r in records}
+    assert (by_note[36]["seed"], by_note[36]["truncation"]) == (5, 0.5)
+    assert (by_note[38]["seed"], by_note[38]["truncation"]) == (7, 0.5)
+    assert by_note[36]["probability"] == pytest.approx(0.9)
+    kit = seeded_kit(tiny_bundle, seeds, truncations=[r["truncation"] for r in records])
+    assert kit.pads[0].truncation == 0.5 and kit.pads[0].seed == 5
+    # a tie keeps the larger psi (more varied), and a seed is used once whatever its psi
+    seeds, records = choose_seeds(tiny_bundle, PerCallClassifier([full, full]), num_candidates=20,
+                                  truncations=(0.5, 1.0))
+    assert {r["note"]: r["truncation"] for r in records}[36] == 1.0 and len(set(seeds)) == 16
+
+
+def test_the_truncation_changes_what_is_rendered(tiny_bundle):
+    from ganshot.training.evaluate import render_seeds
+
+    full, half = render_seeds(tiny_bundle, [3]), render_seeds(tiny_bundle, [3], truncation=0.5)
+    assert full.shape == half.shape and not np.allclose(full, half)
+
+
 def test_refusals_name_the_problem(tiny_bundle):
     rows = [one_hot("kick")] * 20
     with pytest.raises(UserInputError, match="at least 16 candidates"):
@@ -53,6 +95,8 @@ def test_refusals_name_the_problem(tiny_bundle):
         choose_seeds(tiny_bundle, ScriptedClassifier(rows, sample_rate=22050), num_candidates=20)
     with pytest.raises(UserInputError, match="knows no"):
         choose_seeds(tiny_bundle, ScriptedClassifier(np.ones((20, 2)) / 2, classes=("kick", "snare")), 20)
+    with pytest.raises(UserInputError, match="truncations must lie in"):
+        choose_seeds(tiny_bundle, ScriptedClassifier(rows), num_candidates=20, truncations=(1.5,))
 
 
 def test_main_writes_a_kit_that_loads_with_a_real_classifier(tiny_bundle, tmp_path, capsys):
@@ -81,9 +125,9 @@ def test_the_embedded_model_ships_its_evaluation_and_the_kit_was_picked_by_its_c
     assert report["generated"]["count"] >= 1000 and (eval_dir / "report.md").is_file()
     assert (eval_dir / "classes.png").read_bytes()[:4] == b"\x89PNG"
     classifier, _ = load_classifier(eval_dir / "classifier.safetensors")
-    seeds, records = choose_seeds(bundle, classifier)
-    same = sum(a == pad.seed for a, pad in zip(seeds, kit.pads))
-    assert same >= 14, (seeds, [pad.seed for pad in kit.pads])  # a float rounding may flip a close pick
+    seeds, records = choose_seeds(bundle, classifier, truncations=PICK_TRUNCATIONS)
+    same = sum((r["seed"], r["truncation"]) == (pad.seed, pad.truncation) for r, pad in zip(records, kit.pads))
+    assert same >= 14, (records, kit.pads)  # a float rounding may flip a close pick
     assert {r["class"] for r in records} >= {"kick", "snare", "closed_hat", "crash", "ride", "low_tom"}
 
 
