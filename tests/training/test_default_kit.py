@@ -125,10 +125,29 @@ def test_the_embedded_model_ships_its_evaluation_and_the_kit_was_picked_by_its_c
     assert report["generated"]["count"] >= 1000 and (eval_dir / "report.md").is_file()
     assert (eval_dir / "classes.png").read_bytes()[:4] == b"\x89PNG"
     classifier, _ = load_classifier(eval_dir / "classifier.safetensors")
-    seeds, records = choose_seeds(bundle, classifier, truncations=PICK_TRUNCATIONS)
-    same = sum((r["seed"], r["truncation"]) == (pad.seed, pad.truncation) for r, pad in zip(records, kit.pads))
-    assert same >= 14, (records, kit.pads)  # a float rounding may flip a close pick
-    assert {r["class"] for r in records} >= {"kick", "snare", "closed_hat", "crash", "ride", "low_tom"}
+    # Each pad's (seed, psi) must beat every sampled rival the picker could have taken: the unused seeds of
+    # 1..512 (every 8th) at every truncation of PICK_TRUNCATIONS, rendered as the pad's class. (A full re-pick
+    # renders 512 x 3 candidates per class: minutes on two cores.)
+    from ganshot.training.evaluate import render_seeds
+
+    used = {pad.seed for pad in kit.pads}
+    rivals = [s for s in range(1, 513, 8) if s not in used]
+    column = {name: i for i, name in enumerate(classifier.classes)}
+    label_of = {pad.note: (list(bundle.classes).index(pad.class_name) if pad.class_name else None) for pad in kit.pads}
+    best_rival: dict = {}
+    for label in set(label_of.values()):
+        best_rival[label] = np.concatenate([classifier.predict(render_seeds(bundle, rivals, label=label,
+                                                                            truncation=psi))[0]
+                                            for psi in PICK_TRUNCATIONS]).max(axis=0)
+    beaten = 0
+    for pad in kit.pads:
+        wanted = column[note_class(pad.note)]
+        own = classifier.predict(render_seeds(bundle, [pad.seed], label=label_of[pad.note],
+                                              truncation=pad.truncation))[0][0, wanted]
+        beaten += own >= best_rival[label_of[pad.note]][wanted] - 1e-4
+    assert beaten >= 14, beaten  # a float rounding may flip a close pick
+    assert {pad.truncation for pad in kit.pads} <= set(PICK_TRUNCATIONS)
+    assert {note_class(pad.note) for pad in kit.pads} >= {"kick", "snare", "closed_hat", "crash", "ride", "low_tom"}
 
 
 def test_a_conditional_model_renders_each_pads_class_and_the_kit_asks_for_it(tmp_path):
