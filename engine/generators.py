@@ -24,6 +24,7 @@ __all__ = ["ARCHITECTURES", "ARCHITECTURE_NAMES", "spec_class", "spec_from_dict"
 ARCHITECTURES = {
     "wavegan": ("wavegan", "GeneratorSpec", "WaveGANGenerator"),
     "ddsp": ("ddsp", "DDSPSpec", "DDSPGenerator"),
+    "specgan": ("specgan", "SpecGANSpec", "SpecGANGenerator"),
 }
 ARCHITECTURE_NAMES = tuple(ARCHITECTURES)
 

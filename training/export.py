@@ -60,7 +60,8 @@ PARITY_SEED = 0
 RUN_JSON = "run.json"
 DEFAULT_DIRECTIONS = 8  # GANSpace directions export_run stores (the MIDI bridge has 8 direction knobs)
 DEFAULT_DIRECTION_SAMPLES = 10000
-_ARCHITECTURE_TITLES = {"wavegan": "WaveGAN", "ddsp": "DDSP (noise bands + damped sinusoids + transient)"}
+_ARCHITECTURE_TITLES = {"wavegan": "WaveGAN", "ddsp": "DDSP (noise bands + damped sinusoids + transient)",
+                        "specgan": "SpecGAN (2-D STFT image, inverse STFT in the graph)"}
 
 
 def _export_onnx(model: WaveGANGenerator, spec: GeneratorSpec, path: Path) -> None:

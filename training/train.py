@@ -53,6 +53,7 @@ from .loop import TrainLoop, sample_latent
 from .stft_critic import MultiCritic
 from .wave_critic import GeneratorSpec, WaveGANDiscriminator, WaveGANGenerator
 from ganshot.engine.ddsp import DDSPSpec
+from ganshot.engine.specgan import SpecGANSpec
 from ganshot.engine.generators import build_generator
 
 __all__ = ["train", "load_generator", "sample_latent", "RESUMABLE_KEYS"]
@@ -130,8 +131,15 @@ def _ddsp_spec(m, num_classes: int) -> DDSPSpec:
                     transient_ms=m.ddsp_transient_ms)
 
 
+def _specgan_spec(m, num_classes: int) -> SpecGANSpec:
+    return SpecGANSpec(latent_dim=m.latent_dim, d=m.d, num_samples=m.num_samples, num_classes=num_classes,
+                       sample_rate=m.sample_rate, n_fft=m.specgan_n_fft, hop=m.specgan_hop,
+                       representation=m.specgan_representation, gl_iterations=m.specgan_gl_iterations,
+                       log_range_db=m.specgan_log_range_db, envelope=int(m.envelope))
+
+
 #: model.architecture -> the generator spec of a model config (the critic is the same for all)
-SPEC_BUILDERS = {"wavegan": _wavegan_spec, "ddsp": _ddsp_spec}
+SPEC_BUILDERS = {"wavegan": _wavegan_spec, "ddsp": _ddsp_spec, "specgan": _specgan_spec}
 
 
 def _specs(m, classes) -> tuple:
