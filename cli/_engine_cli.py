@@ -37,6 +37,7 @@ def _engine(args, loaded=None, **kwargs):
     from ganshot.engine.engine import Engine
 
     bundle, kit = loaded or _load(args)
+    kwargs.setdefault("enhance", not getattr(args, "no_enhance", False))
     return Engine(bundle, kit, sample_rate=args.sample_rate, backend=getattr(args, "backend", "auto"), **kwargs)
 
 
@@ -44,7 +45,9 @@ def _status_line(engine, device_name: str) -> str:
     s = engine.status()
     p50 = "-" if s["render_ms_p50"] != s["render_ms_p50"] else f"{s['render_ms_p50']:.1f}"
     limit = f"limit -{s['limiter_max_db']:.1f} dB | " if s["limiter_max_db"] > 0.05 else ""  # the most, since start
-    return (f"voices {s['voices']:2d} | underflows {s['underflows']} | late {s['late']} | render {p50} ms "
+    enhance = s.get("enhance_ms_p50", float("nan"))
+    enhance = f" (enhance {enhance:.1f})" if s.get("enhancer") and enhance == enhance else ""
+    return (f"voices {s['voices']:2d} | underflows {s['underflows']} | late {s['late']} | render {p50} ms{enhance} "
             f"| {limit}{s['backend']} | {device_name} @ {s['sample_rate']} Hz")
 
 
@@ -210,6 +213,10 @@ def cmd_export_kit(args) -> int:
 
 def add_engine_commands(sub, fmt) -> None:
     """Register serve, render, export-kit and explore on the ``ganshot`` subparsers."""
+    def no_enhance(p):
+        p.add_argument("--no-enhance", action="store_true",
+                       help="play the raw generator even when the bundle carries an enhancer (kits: \"enhance\": false)")
+
     def common(p, kit=True):
         if kit:
             p.add_argument("--kit", default=None, help="kit JSON (default: presets/kits/default.json)")
@@ -225,6 +232,7 @@ def add_engine_commands(sub, fmt) -> None:
     serve.add_argument("--record", default=None, metavar="OUT.wav", help="also record the output to a WAV file")
     serve.add_argument("--demo", action="store_true", help="play a demo beat on the kit")
     serve.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    no_enhance(serve)
 
     from ganshot.bridges.midi.cli import add_midi_arguments, add_midi_ports_command  # argparse only
     from ganshot.bridges.osc.cli import add_osc_arguments  # stdlib-only import: no numpy, no torch
@@ -245,6 +253,7 @@ def add_engine_commands(sub, fmt) -> None:
                         help="render notes of this MIDI channel only (10: GM drums); default: every channel")
     render.add_argument("--backend", choices=("auto", "onnx", "torch"), default="onnx",
                         help="generator backend (offline: no auto timing pass at start-up)")
+    no_enhance(render)
     render.set_defaults(handler=cmd_render)
 
     export_kit = sub.add_parser("export-kit", help="one WAV per pad (NN_name.wav) for a DAW sampler", formatter_class=fmt)
@@ -253,6 +262,7 @@ def add_engine_commands(sub, fmt) -> None:
     export_kit.add_argument("--model", default=None, help="model bundle (default: the kit's)")
     export_kit.add_argument("--sample-rate", type=int, default=48000, help="Hz")
     export_kit.add_argument("--backend", choices=("auto", "onnx", "torch"), default="onnx", help="generator backend")
+    no_enhance(export_kit)
     export_kit.set_defaults(handler=cmd_export_kit)
 
     from ._explore_cli import add_explore_command  # argparse only

@@ -73,7 +73,7 @@ def _cmd_evaluate(args) -> int:
         print(f"ganshot: {line}", file=sys.stderr)
 
     report = evaluate(args.bundle, args.data, args.out, n=args.num, seed=args.seed, retrain=args.retrain,
-                      config=ClassifierConfig(epochs=args.epochs), say=say)
+                      config=ClassifierConfig(epochs=args.epochs), say=say, enhance=not args.no_enhance)
     from ganshot.training._evaluate_report import console_lines
 
     print("\n".join(console_lines(report)))
@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train_command(sub, fmt)
     _add_export_command(sub, fmt)
     _add_evaluate_command(sub, fmt)
+    from ganshot._enhance_cli import add_enhance_commands  # argparse only; handlers import lazily
+
+    add_enhance_commands(sub, fmt)
     from ganshot._engine_cli import add_engine_commands  # argparse only; handlers import lazily
 
     add_engine_commands(sub, fmt)
@@ -176,6 +179,8 @@ def _add_evaluate_command(sub, fmt) -> None:
     evaluate.add_argument("--seed", type=int, default=0, help="first seed of the generated one-shots")
     evaluate.add_argument("--epochs", type=int, default=20, help="classifier training epochs")
     evaluate.add_argument("--retrain", action="store_true", help="train a new classifier even if one fits")
+    evaluate.add_argument("--no-enhance", action="store_true",
+                          help="judge the raw generator of a bundle that carries an enhancer")
     evaluate.set_defaults(handler=_cmd_evaluate)
 
 

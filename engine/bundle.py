@@ -5,6 +5,7 @@ A bundle is a folder::
     BUNDLE/model.json             # the contract below, written last
     BUNDLE/generator.onnx         # z[B, latent_dim] (+ label int64[B]) -> audio[B, num_samples]
     BUNDLE/generator.safetensors  # the generator's state_dict (for torch users)
+    BUNDLE/enhancer.onnx          # optional post-filter: audio[B, num_samples] -> enhanced[B, num_samples]
     BUNDLE/README.md, *.png       # optional
 
 ``model.json``::
@@ -16,6 +17,8 @@ A bundle is a folder::
      "onnx": {"input": "z", "label_input": "label", "output": "audio", "opset": 17},
      "dataset": {...summary...}, "training": {"step": 1000, "config": {...}},
      "directions": null, "created_utc": "...", "ganshot_version": "0.1.0",
+     "enhancer": null | {"file": "enhancer.onnx", "sha256": "...", "input": "audio",
+                         "output": "enhanced", "sample_rate": 16000, "num_samples": 16384, ...},
      "files": {"generator.onnx": {"sha256": "...", "bytes": 123}, ...}}
 
 :func:`load_bundle` refuses, with one-line :class:`FormatError` /
@@ -106,6 +109,11 @@ class ModelBundle:
         return dict(self.meta["onnx"])
 
     @property
+    def enhancer(self) -> dict | None:
+        """The enhancer entry of model.json (see :func:`_check_enhancer`), or None when the bundle has none."""
+        return self.meta.get("enhancer")
+
+    @property
     def directions(self):
         """The latent directions (see :func:`parse_model_json`), or ``None`` when the bundle has none."""
         return self.meta.get("directions")
@@ -191,7 +199,7 @@ def parse_model_json(data, where: str = MODEL_JSON) -> dict:
     _check_format_version(data, where)
     latent_dim, conditional = _check_contract(data, where)
     _check_onnx_names(data, conditional, where)
-    for key in ("dataset", "training", "directions"):
+    for key in ("dataset", "training", "directions", "enhancer"):
         if data.get(key) is not None and not isinstance(data[key], dict):
             raise FormatError(f"{where}: field {key!r} must be an object or null")
     if data.get("directions") is not None:
@@ -199,7 +207,30 @@ def parse_model_json(data, where: str = MODEL_JSON) -> dict:
     for key in ("created_utc", "ganshot_version"):
         _typed(data, key, str, where, "a string")
     _check_files(data, where)
+    if data.get("enhancer") is not None:
+        _check_enhancer(data, where)
     return data
+
+
+def _check_enhancer(data: dict, where: str) -> None:
+    """``enhancer`` (optional, version 1 bundles without it load as before): the post-filter's ONNX file,
+    listed in ``files`` with the same sha256, its input/output names, and the bundle's rate and length
+    (engine.enhancer checks the graph's shapes against them when it loads it)."""
+    entry, where = data["enhancer"], f"{where}: enhancer"
+    name = _check_name(entry.get("file"), where)
+    if not name.endswith(".onnx"):
+        raise FormatError(f"{where}: file {name!r} must be an .onnx file")
+    listed = data["files"].get(name)
+    if listed is None:
+        raise FormatError(f"{where}: file {name!r} is not listed in files")
+    if entry.get("sha256") != listed["sha256"]:
+        raise FormatError(f"{where}: sha256 differs from files[{name!r}].sha256")
+    for key in ("input", "output"):
+        if not isinstance(entry.get(key), str) or not entry[key]:
+            raise FormatError(f"{where}: {key} must be a non-empty string")
+    for key in ("sample_rate", "num_samples"):
+        if entry.get(key) != data[key]:
+            raise FormatError(f"{where}: {key} is {entry.get(key)!r:.40}, the model's is {data[key]}")
 
 
 def _check_format_version(data, where: str) -> None:

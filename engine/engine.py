@@ -67,7 +67,7 @@ class Engine:
     def __init__(self, bundle: ModelBundle, kit: Kit, *, sample_rate: int = DEFAULT_SAMPLE_RATE,
                  backend: str = "auto", device: str = "auto", max_voices: int = 64,
                  cache_bytes: int = DEFAULT_CACHE_BYTES, velocity_curve: str = "square",
-                 runtime=None, post: PostProcess = PostProcess()):
+                 runtime=None, post: PostProcess = PostProcess(), enhance: bool = True):
         check_model(kit, bundle)
         _latent.velocity_gain(1.0, velocity_curve)  # validates the curve name
         self.bundle = bundle
@@ -85,7 +85,7 @@ class Engine:
         self.focus = 0  # the pad "focused.*" targets act on: the last one played, or set_focus()
         self.learn_target: str | None = None  # armed by learn(); a MIDI bridge binds the next CC to it
         self.worker = RenderWorker(self.runtime, bundle.sha256, self.sample_rate, post=post,
-                                   cache_bytes=cache_bytes, on_ready=self._on_ready)
+                                   cache_bytes=cache_bytes, on_ready=self._on_ready, enhance=enhance)
         self.worker.on_ready = self._ready_for(self.worker)
         self._directions, self._sigmas = _directions_of(bundle)
         self.model_swap = None  # the last load_model(): its stage and progress show in status()
@@ -128,7 +128,7 @@ class Engine:
         worker = self.worker
         try:
             worker.request(index, self.pad_latent(index, kit), pitch_semitones=pad.pitch_semitones,
-                           label=self.pad_label(index, kit))
+                           label=self.pad_label(index, kit), enhance=kit.enhance)
         except GanshotError:
             if worker is self.worker:
                 raise
@@ -138,7 +138,7 @@ class Engine:
         kit = self._kit
         if wait:
             buffers = [self.worker.render_now(self.pad_latent(i, kit), kit.pads[i].pitch_semitones,
-                                              self.pad_label(i, kit))
+                                              self.pad_label(i, kit), enhance=kit.enhance)
                        for i in range(len(kit.pads))]
             with self._lock:
                 if kit is self._kit:
@@ -463,6 +463,8 @@ class Engine:
             "render_ms_p50": worker["render_ms_p50"],
             "render_ms_p99": worker["render_ms_p99"],
             "render_errors": worker["errors"],
+            "enhancer": worker["enhancer"] and self._kit.enhance,  # the bundle's post-filter runs on renders
+            "enhance_ms_p50": worker["enhance_ms_p50"],  # its median ms per one-shot (NaN: none ran yet)
             "cache_bytes": worker["cache_bytes"],
             "triggers": self.triggers,
             "triggers_not_ready": self.triggers_not_ready,

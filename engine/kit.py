@@ -54,7 +54,7 @@ from .atomic import atomic_write_bytes, atomic_write_text
 from .errors import FormatError, IntegrityError, UserInputError
 from .kit_schema import (  # noqa: F401 - PAD_KEYS for readers of kit.py
     PAD_KEYS, Controller, Pad, check_field_number, check_keys, check_pad_fields, check_str, controller_to_json,
-    pad_to_json, parse_controller, parse_pad,
+    pad_to_json, parse_controller, parse_pad, check_bool, KIT_ENHANCE_DEFAULT,
 )
 from .limits import MAX_CONTROLLERS, MAX_GAIN_DB, MAX_NOTE, MAX_PADS, MIN_GAIN_DB, check_float, check_int
 from .strict_json import loads_strict, read_json_file
@@ -71,7 +71,7 @@ MAX_KIT_BYTES = 4 * 1024 * 1024
 MAX_KIT_NAME = 200
 MAX_MODEL_PATH = 4096
 STALE_TEMP_S = 3600.0  # without a folder lock, only temp files this old are surely abandoned
-KIT_KEYS = ("format", "version", "name", "model", "pads", "controllers", "master_gain_db")
+KIT_KEYS = ("format", "version", "name", "model", "pads", "controllers", "master_gain_db", "enhance")
 MODEL_KEYS = ("name", "path", "sha256")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -101,6 +101,7 @@ class Kit:
     pads: tuple[Pad, ...] = ()
     controllers: tuple[Controller, ...] = ()
     master_gain_db: float = 0.0
+    enhance: bool = KIT_ENHANCE_DEFAULT  # false: play the raw generator even when the bundle has an enhancer
     _pad_index: tuple[int, ...] = field(init=False, compare=False, repr=False)  # note -> index | -1
 
     def __post_init__(self):
@@ -231,7 +232,9 @@ def parse_kit(data, where: str = "kit", error: type[Exception] = FormatError) ->
         pads.append(pad)
     controllers = parse_controllers(data.get("controllers", []), len(pads), where, error)
     master = check_field_number(data, "master_gain_db", "", where, MIN_GAIN_DB, MAX_GAIN_DB, 0.0, error)
-    return Kit(name=name, model=model, pads=tuple(pads), controllers=controllers, master_gain_db=master)
+    enhance = check_bool(data, "enhance", "", where, KIT_ENHANCE_DEFAULT, error)
+    return Kit(name=name, model=model, pads=tuple(pads), controllers=controllers, master_gain_db=master,
+               enhance=enhance)
 
 
 def check_latent_dim(kit: Kit, latent_dim: int, where: str = "kit", error: type[Exception] = FormatError) -> None:
@@ -270,6 +273,7 @@ def kit_to_json(kit: Kit) -> dict:
         "pads": [pad_to_json(pad) for pad in kit.pads],
         "controllers": [controller_to_json(ctl) for ctl in kit.controllers],
         "master_gain_db": kit.master_gain_db,
+        **({} if kit.enhance == KIT_ENHANCE_DEFAULT else {"enhance": kit.enhance}),  # default kits stay as they were
     }
 
 

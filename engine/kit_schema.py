@@ -29,7 +29,7 @@ __all__ = [
     "CONTROLLER_TYPES", "CURVES", "TargetSpec", "Target", "TARGETS", "parse_target", "target_for",
     "Pad", "Controller", "parse_pad", "parse_controller", "pad_to_json", "controller_to_json",
     "check_keys", "check_int", "check_number", "check_field_number", "check_str", "check_numbers",
-    "check_pad_fields",
+    "check_pad_fields", "check_bool", "KIT_ENHANCE_DEFAULT",
 ]
 # The limits live in :mod:`.limits`: import them from there.
 
@@ -249,6 +249,19 @@ def check_number(value, field, where, low, high, error=FormatError) -> float:
 def check_field_number(obj, key, path, where, low, high, default=_MISSING, error=FormatError) -> float:
     value = _get(obj, key, path, where, default, error)
     return check_number(value, f"{path}.{key}" if path else key, where, low, high, error)
+
+
+#: kit-level ``enhance``: run the bundle's enhancement post-filter (when it carries one) on every pad.
+KIT_ENHANCE_DEFAULT = True
+
+
+def check_bool(obj, key, path, where, default=_MISSING, error=FormatError) -> bool:
+    """``obj[key]``: true or false (not 0/1, not a string)."""
+    value = _get(obj, key, path, where, default, error)
+    if not isinstance(value, bool):
+        field = f"{path}.{key}" if path else key
+        raise error(f"{where}: {field} must be true or false, got {_type_name(value)}")
+    return value
 
 
 def check_str(obj, key, path, where, max_len, default=_MISSING, error=FormatError, nonempty=False) -> str:

@@ -159,14 +159,14 @@ class ModelSwap:
         check_model(kit, bundle)  # the sha, and every pad's z length against the new latent size
         old = engine.worker
         worker = RenderWorker(runtime, bundle.sha256, engine.sample_rate, post=old.post,
-                              cache_bytes=old.cache_capacity_bytes)
+                              cache_bytes=old.cache_capacity_bytes, enhance=old.enhance)
         try:
             buffers = []
             for index in range(len(kit.pads)):
                 self._check_cancel()
                 z = engine.pad_latent(index, kit, bundle=bundle)
                 label = engine.pad_label(index, kit, bundle=bundle)
-                buffers.append(worker.render_now(z, kit.pads[index].pitch_semitones, label))
+                buffers.append(worker.render_now(z, kit.pads[index].pitch_semitones, label, enhance=kit.enhance))
                 self.progress = (index + 1) / max(1, len(kit.pads))
         except BaseException:
             worker.close()

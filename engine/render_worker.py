@@ -13,7 +13,8 @@ Cheat sheet::
 
 Pipeline, for each request: cache look-up → one ``runtime.render`` call for all
 waiting pads (batch of up to ``max_batch``; equal requests rendered once) →
-non-finite samples zeroed → one soxr pass from the generator's rate, sped up by
+non-finite samples zeroed → the bundle's enhancer, when it carries one and both the worker
+(``enhance``) and the request allow it (:mod:`.enhancer`) → one soxr pass from the generator's rate, sped up by
 ``2**(pitch/12)``, to the stream's rate → :func:`~.postprocess.postprocess` →
 cache → ``on_ready(pad, buffer float32[n] mono C-contiguous read-only, request_id)``.
 
@@ -22,7 +23,7 @@ Coalescing: pending requests live in a dict keyed by pad (pads are
 waiting replaces the older one and keeps its place in line (``requests_coalesced``). :meth:`request` only takes a
 lock that the worker holds for a few dict operations, never while rendering.
 
-Cache: key ``(bundle sha256, z bytes, label, pitch, PostProcess, stream rate)``, LRU,
+Cache: key ``(bundle sha256, z bytes, label, pitch, PostProcess, stream rate, enhanced)``, LRU,
 bounded by ``cache_bytes`` counted exactly as the sum of the cached buffers' ``nbytes``
 (each buffer owns its memory; keys are not counted). Buffers are shared between
 callers, hence read-only.
@@ -65,6 +66,7 @@ class _Request:
     pitch_semitones: float
     label: int | None
     request_id: int
+    enhance: bool = True
 
 
 class RenderWorker:
@@ -74,7 +76,7 @@ class RenderWorker:
 
     def __init__(
         self, runtime, bundle_sha256: str, stream_sample_rate: int, post: PostProcess = PostProcess(),
-        cache_bytes: int = DEFAULT_CACHE_BYTES, max_batch: int = 8, on_ready=None,
+        cache_bytes: int = DEFAULT_CACHE_BYTES, max_batch: int = 8, on_ready=None, enhance: bool = True,
     ) -> None:  # fmt: skip
         if not isinstance(bundle_sha256, str) or not bundle_sha256:
             raise UserInputError("bundle_sha256 must be a non-empty string (ModelBundle.sha256)")
@@ -93,6 +95,12 @@ class RenderWorker:
         self.max_batch = max_batch
         self.on_ready = on_ready
         bundle = getattr(runtime, "bundle", None)
+        self.enhance = bool(enhance)  # False: never run the bundle's enhancer (serve/render --no-enhance)
+        self.enhancer = None
+        if self.enhance and getattr(bundle, "enhancer", None) is not None:
+            from .enhancer import Enhancer
+
+            self.enhancer = Enhancer(bundle)  # hash and shapes checked here, before any render
         self._num_classes = len(bundle.classes) if bundle is not None and bundle.conditional else 0
         self._cond = threading.Condition(threading.Lock())  # guards _pending, _busy, _closing
         self._pending: dict[int, _Request] = {}
@@ -109,7 +117,7 @@ class RenderWorker:
         self._thread.start()
 
     # -- requests -------------------------------------------------------------------------
-    def _make_request(self, pad: int, z, pitch_semitones, label) -> _Request:
+    def _make_request(self, pad: int, z, pitch_semitones, label, enhance: bool = True) -> _Request:
         z = np.asarray(z)
         if not np.issubdtype(z.dtype, np.floating) or z.shape != (self.runtime.latent_dim,):
             raise UserInputError(f"z must be float32[{self.runtime.latent_dim}], got {z.dtype} {list(z.shape)}")
@@ -125,15 +133,17 @@ class RenderWorker:
             if self._closing:
                 raise GanshotError("the render worker is closed")
             self._next_id += 1
-            return _Request(pad, z, float(pitch_semitones), label, self._next_id)
+            return _Request(pad, z, float(pitch_semitones), label, self._next_id, bool(enhance))
 
-    def request(self, pad: int, z, pitch_semitones: float = 0.0, label: int | None = None) -> int:
+    def request(self, pad: int, z, pitch_semitones: float = 0.0, label: int | None = None,
+                enhance: bool = True) -> int:
         """Queue a render of ``z`` float32[latent_dim] for ``pad``; returns its request id at once.
 
         A request still waiting for the same pad is replaced (the newest wins).
-        ``on_ready(pad, buffer, request_id)`` follows from the worker thread.
+        ``on_ready(pad, buffer, request_id)`` follows from the worker thread. ``enhance=False`` (a kit's
+        ``enhance: false``) skips the bundle's enhancer for this render.
         """
-        req = self._make_request(check_int(pad, "pad", 0, MAX_PADS - 1), z, pitch_semitones, label)
+        req = self._make_request(check_int(pad, "pad", 0, MAX_PADS - 1), z, pitch_semitones, label, enhance)
         with self._cond:
             self.requests += 1
             if req.pad in self._pending:
@@ -142,9 +152,10 @@ class RenderWorker:
             self._cond.notify()
         return req.request_id
 
-    def render_now(self, z, pitch_semitones: float = 0.0, label: int | None = None) -> np.ndarray:
+    def render_now(self, z, pitch_semitones: float = 0.0, label: int | None = None,
+                   enhance: bool = True) -> np.ndarray:
         """Render ``z`` in the calling thread through the same pipeline and cache; returns the buffer."""
-        req = self._make_request(-1, z, pitch_semitones, label)
+        req = self._make_request(-1, z, pitch_semitones, label, enhance)
         ((_, buffer),) = self._process([req])
         return buffer
 
@@ -182,7 +193,9 @@ class RenderWorker:
             log.error("%s failed: %s: %s (further errors are counted, not logged)", where, type(err).__name__, err)
 
     def _key(self, req: _Request) -> tuple:
-        return (self.bundle_sha256, req.z.tobytes(), req.label, req.pitch_semitones, self.post, self.stream_sample_rate)
+        enhanced = req.enhance and self.enhancer is not None
+        return (self.bundle_sha256, req.z.tobytes(), req.label, req.pitch_semitones, self.post, self.stream_sample_rate,
+                enhanced)
 
     def _process(self, batch: list[_Request]) -> list[tuple[_Request, np.ndarray]]:
         """Buffers for ``batch`` (cache, then one render); an error is counted, then re-raised."""
@@ -223,6 +236,9 @@ class RenderWorker:
         bad = ~np.isfinite(audio)
         nonfinite = int(np.count_nonzero(bad))
         audio[bad] = 0.0  # before soxr, which would smear a NaN over its filter length
+        rows = [i for i, req in enumerate(reqs) if req.enhance] if self.enhancer is not None else []
+        if rows:
+            audio[rows] = self.enhancer.run(audio[rows])
         by_pitch: dict[float, list[int]] = {}
         for index, req in enumerate(reqs):
             by_pitch.setdefault(req.pitch_semitones, []).append(index)
@@ -283,7 +299,9 @@ class RenderWorker:
                 "requests", "requests_coalesced", "renders_done", "render_calls", "cache_hits",
                 "cache_misses", "cache_bytes", "errors", "nonfinite_samples")}  # fmt: skip
             snap["cache_entries"] = len(self._cache)
-        snap.update(pending=pending, render_ms_p50=self.render_ms_p50, render_ms_p99=self.render_ms_p99)
+        snap.update(pending=pending, render_ms_p50=self.render_ms_p50, render_ms_p99=self.render_ms_p99,
+                    enhancer=self.enhancer is not None,  # the bundle has one and the worker may use it
+                    enhance_ms_p50=self.enhancer.ms_p50 if self.enhancer is not None else float("nan"))
         return snap
 
     def wait_idle(self, timeout: float | None = None) -> bool:
@@ -319,5 +337,5 @@ class RenderWorker:
     def __repr__(self) -> str:
         return (
             f"RenderWorker(runtime={self.runtime!r}, stream_sample_rate={self.stream_sample_rate}, post={self.post!r}, "
-            f"cache_bytes={self.cache_capacity_bytes}, max_batch={self.max_batch})"
+            f"cache_bytes={self.cache_capacity_bytes}, max_batch={self.max_batch}, enhance={self.enhance})"
         )
