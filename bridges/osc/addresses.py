@@ -6,7 +6,6 @@ Cheat sheet::
     result = route(message, engine, RouteContext(at_frame=None, counters={...}))
     # -> None (done), Reply("/status.reply", tags, args), or RenderJob(request_id, z)
     values = coerce(spec, message); run(spec, values, engine, ctx)    # the same, in two steps
-    FAST_COERCERS[("/pad/knob", "iif")](message)   # coerce() for a common layout, quicker
     when = schedule(timetag, time.time(), max_ahead_s=10.0)   # bundle timetag -> When | OscError
 
 Every refusal raises :class:`~.validate.OscError` with a one-line reason (wrong count,
@@ -41,7 +40,7 @@ from .validate import IMMEDIATE, Message, OscError, ntp_to_unix
 
 __all__ = [
     "Arg", "Route", "ModelJob", "ADDRESSES", "STATUS_FIELDS", "RouteContext", "Reply", "RenderJob", "When",
-    "route", "run", "coerce", "FAST_COERCERS", "schedule", "status_reply", "status_json_reply", "address_table_markdown",
+    "route", "run", "coerce", "schedule", "status_reply", "status_json_reply", "address_table_markdown",
     "MAX_PATH_CHARS", "MAX_RANDOM_SEED", "MAX_INT32",
 ]
 
@@ -259,57 +258,6 @@ def coerce(spec: Route, message: Message) -> tuple:
         else:  # an optional slot left out
             out.append(arg.default() if callable(arg.default) else arg.default)
     return tuple(out)
-
-
-def _fast_coercer(spec: Route, tags: str):
-    """``coerce(spec, m)`` for messages of ``spec`` typed ``tags`` (ints and floats), quicker: a value
-    that is plainly in range is taken as it is; anything else goes through :func:`coerce`, which
-    refuses it with the reason (or takes it). None when ``spec`` or ``tags`` do not fit."""
-    if len(tags) > len(spec.args) or any(a.kind not in ("int", "float") or a.low is None for a in spec.args):
-        return None
-    slots, defaults = [], []
-    for index, arg in enumerate(spec.args):
-        if index < len(tags):
-            tag = tags[index]
-            if tag not in "if":
-                return None
-            slots.append((arg.kind == "float", tag == "f" and arg.kind == "int", arg.low, arg.high))
-        elif arg.optional and not callable(arg.default):
-            defaults.append(arg.default)
-        else:
-            return None
-    slots, defaults = tuple(slots), tuple(defaults)
-
-    def fast(message: Message) -> tuple:
-        out = []
-        for (to_float, whole, low, high), value in zip(slots, message.args):
-            if to_float:
-                value = float(value)
-            elif whole:  # Max sends ints as floats: 3.0 -> 3 (NaN, inf and 3.5 take the slow path)
-                if not (value == value and value - value == 0 and value.is_integer()):
-                    return coerce(spec, message)
-                value = int(value)
-            if not low <= value <= high:  # the ranges are finite: NaN and inf fail here
-                return coerce(spec, message)
-            out.append(value)
-        return (*out, *defaults)
-    return fast
-
-
-def _fast_layouts(spec: Route):
-    """The type tag strings senders use for ``spec``: ints as ``i`` or (Max) ``f``, floats as ``f``,
-    optional trailing arguments left out or not."""
-    required = sum(not a.optional for a in spec.args)
-    for count in range(required, len(spec.args) + 1):
-        natural = "".join("i" if a.kind == "int" else "f" for a in spec.args[:count])
-        yield from dict.fromkeys((natural, "f" * count))
-
-
-#: (address, tags) -> a quick :func:`coerce` for the simple, frequent messages (knobs, triggers,
-#: notes): the layouts :class:`~.validate.FastParser` reads without the full parser.
-FAST_COERCERS = {(spec.address, tags): coercer for spec in ADDRESSES.values() for tags in _fast_layouts(spec)
-                 if all(a.kind in ("int", "float") for a in spec.args)
-                 and (coercer := _fast_coercer(spec, tags)) is not None}
 
 
 def _kit_path(text: str, ctx: RouteContext) -> Path:

@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import os
 import queue
 import select
 import socket
@@ -65,10 +64,12 @@ from ganshot.bridges._counters import Counters
 from ganshot.engine.errors import GanshotError, UserInputError
 from ganshot.engine.limits import check_int
 
-from .addresses import ADDRESSES, FAST_COERCERS, ModelJob, RenderJob, Reply, RouteContext, When, coerce, run, schedule
+from .addresses import ADDRESSES, ModelJob, RenderJob, Reply, RouteContext, When, coerce, run, schedule
+from .fast_path import FAST_COERCERS, FAST_PARSER
+from .net import RateLimiter, is_allowed, resolve, socket_stats
 from .render_cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, RenderCache, default_render_dir
 from .validate import (
-    IMMEDIATE, MAX_BUNDLE_DEPTH, MAX_DATAGRAM_BYTES, FastParser, OscError, encode_message, flatten, parse_datagram,
+    IMMEDIATE, MAX_BUNDLE_DEPTH, MAX_DATAGRAM_BYTES, OscError, encode_message, flatten, parse_datagram,
     peek_address,
 )
 
@@ -84,67 +85,9 @@ POLL_S = 0.1  # how often idle threads look at the stop flag
 BATCH_MAX = 64  # datagrams the io thread reads and dispatches in one pass
 COUNTERS = ("received", "accepted", "rejected", "dropped", "late", "denied", "fails_sent", "fails_suppressed",
             "replies", "renders", "send_errors", "models_loaded", "coalesced", "batch_max")
-_FAST = FastParser(FAST_COERCERS)  # the layouts with a quick coerce are the ones read without the full parser
 _IMMEDIATE = When(None)
 
 log = logging.getLogger(__name__)
-
-
-class RateLimiter:
-    """Token bucket: ``allow()`` is True at most ``burst`` times at once, refilled at ``per_s``."""
-
-    def __init__(self, per_s: float, burst: int, clock=time.monotonic):
-        self.per_s, self.burst, self._clock = float(per_s), float(burst), clock
-        self._tokens, self._last = float(burst), clock()
-        self._lock = threading.Lock()
-
-    def allow(self) -> bool:
-        with self._lock:
-            now = self._clock()
-            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.per_s)
-            self._last = now
-            if self._tokens >= 1.0:
-                self._tokens -= 1.0
-                return True
-            return False
-
-
-def _resolve(host: str, port: int):
-    try:
-        info = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
-    except (socket.gaierror, UnicodeError) as err:
-        raise UserInputError(f"OSC host {host!r:.80}: {err}") from None
-    family, _, _, _, address = info[0]
-    return family, address
-
-
-def is_allowed(host: str, allow) -> bool:
-    """May ``host`` (a sender's IP string) send? Empty ``allow``: anyone; else loopback or a listed network."""
-    if not allow:
-        return True
-    try:
-        ip = ipaddress.ip_address(host.split("%")[0])
-    except ValueError:
-        return False
-    if ip.version == 6 and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return ip.is_loopback or any(ip in net for net in allow if net.version == ip.version)
-
-
-def socket_stats(sock) -> tuple[int, int] | None:
-    """(bytes waiting, datagrams dropped) of a UDP socket, from the kernel's table (Linux
-    /proc/net/udp{,6}: rx_queue and drops); None where there is no such table."""
-    try:
-        inode = str(os.fstat(sock.fileno()).st_ino)
-        name = "/proc/net/udp6" if sock.family == socket.AF_INET6 else "/proc/net/udp"
-        with open(name) as table:
-            for line in table:
-                fields = line.split()
-                if len(fields) > 12 and fields[9] == inode:
-                    return int(fields[4].split(":")[1], 16), int(fields[12])
-    except (OSError, ValueError):
-        pass
-    return None
 
 
 class _LiveCounters:
@@ -187,7 +130,7 @@ class OscServer:
             self.allow = tuple(ipaddress.ip_network(net, strict=False) for net in allow)
         except ValueError as err:
             raise UserInputError(f"--osc-allow: {err}") from None
-        family, address = _resolve(host, port)
+        family, address = resolve(host, port)
         self.remote = not ipaddress.ip_address(address[0].split("%")[0]).is_loopback
         if self.remote and not allow_remote:
             raise UserInputError(f"OSC host {host} is not a loopback address; binding it needs --osc-remote "
@@ -314,7 +257,7 @@ class OscServer:
     def _handle_datagram(self, data: bytes, sender) -> None:
         """Parse one datagram and handle its messages; knob edits wait in ``_edits`` (newest wins
         per target) until a message of another kind, or the end of the pass, flushes them."""
-        message = _FAST.parse(data) if len(data) <= self.max_datagram_bytes else None
+        message = FAST_PARSER.parse(data) if len(data) <= self.max_datagram_bytes else None
         if message is not None:  # a simple message of a known layout: nothing else to check
             self._dispatch(message, IMMEDIATE, sender, 0.0)
             return
