@@ -8,6 +8,10 @@ Rows, for each model:
   ``torch.inference_mode()`` (the reference every ratio is taken against).
 * ``torch-cpu (runtime)`` — the runtime's torch backend (safetensors weights, numpy in/out).
 * the same three on CUDA when torch sees a GPU (CUDA graphs in the runtime row).
+* for a bundle that carries an enhancement post-filter (``ganshot enhance-train``):
+  ``enhancer onnx-cpu`` (the post-filter alone on one generated one-shot, ONNX Runtime) and
+  ``onnx-cpu + enhancer`` (generator then post-filter, as the render worker runs them);
+  target <= 5 ms for the post-filter.
 
 Models: (a) the newest bundle under ``presets/models/`` (skipped with a note when there is
 none), any ``--bundle PATH`` given (e.g. a DDSP bundle next to a WaveGAN one) and (b) WaveGAN d=64 (16384 samples, latent 100) with random weights, exported to
@@ -43,6 +47,7 @@ from ganshot.training.export import export_generator
 
 PRESETS = Path(__file__).resolve().parent.parent / "presets" / "models"
 TARGET_D64_MS = 40.0
+TARGET_ENHANCER_MS = 5.0
 
 
 def newest_preset() -> Path | None:
@@ -90,6 +95,19 @@ def runtime_fn(bundle, backend: str, device: str, threads: int):
     return lambda: runtime.render(z, labels)
 
 
+def enhancer_fns(bundle, threads: int) -> dict:
+    """The post-filter alone and generator + post-filter, on CPU (empty for bundles without one)."""
+    if bundle.enhancer is None:
+        return {}
+    from ganshot.engine.enhancer import Enhancer
+
+    enhancer = Enhancer(bundle, threads=threads)
+    render = runtime_fn(bundle, "onnx", "cpu", threads)
+    one_shot = np.ascontiguousarray(render(), dtype=np.float32)
+    return {"enhancer onnx-cpu": lambda: enhancer.run(one_shot),
+            "onnx-cpu + enhancer": lambda: enhancer.run(render())}
+
+
 def measure(fns: dict, warmup: int, runs: int) -> dict:
     """Median ms per named callable, rendered round-robin."""
     for fn in fns.values():
@@ -117,6 +135,8 @@ def bench_model(label: str, path: Path, threads: int, warmup: int, runs: int) ->
             rows.append((label, threads, f"onnx-{device} (runtime)", None, None, None, f"skipped: {err}"))
         fns[f"torch-{device} eager"] = eager_fn(bundle, device)
         fns[f"torch-{device} (runtime)"] = runtime_fn(bundle, "torch", device, threads)
+        if device == "cpu":
+            fns.update(enhancer_fns(bundle, threads))
         figures = measure(fns, warmup, runs)
         eager = figures[f"torch-{device} eager"][0]
         for name, (p50, p90) in figures.items():
@@ -161,6 +181,8 @@ def main(argv=None) -> None:
             continue
         if model.startswith("wavegan d=64") and backend.startswith("onnx-cpu"):
             note = note or f"target <= {TARGET_D64_MS:.0f} ms: {'met' if p50 <= TARGET_D64_MS else 'MISSED'}"
+        if backend == "enhancer onnx-cpu":
+            note = note or f"target <= {TARGET_ENHANCER_MS:.0f} ms: {'met' if p50 <= TARGET_ENHANCER_MS else 'MISSED'}"
         print(f"{model:<28} {threads:>7}  {backend:<22} {p50:8.1f} {p90:8.1f} {ratio:8.1f}x  {note}")
 
 
