@@ -36,6 +36,10 @@ __all__ = ["STFTBasis", "griffin_lim", "MIN_N_FFT", "MAX_N_FFT", "spectral_conve
 
 MIN_N_FFT, MAX_N_FFT = 64, 4096
 _TINY = 1e-12  # keeps sqrt/divisions finite where a magnitude is exactly zero
+# Griffin-Lim's phase of a bin whose estimate is ~0 is rounding noise, and float32 rounding differs
+# between torch and ONNX Runtime; flooring the estimate's norm at -80 dB of full scale (n_fft / 2, the log range)
+# keeps such bins' phase from amplifying that noise (export parity), far below anything audible.
+GL_FLOOR = 1e-4
 
 
 class STFTBasis(nn.Module):
@@ -98,9 +102,10 @@ def griffin_lim(basis: STFTBasis, magnitude: torch.Tensor, iterations: int) -> t
     differentiable). ``iterations = 0`` is the zero-phase inverse.
     """
     spectrum = torch.stack([magnitude, torch.zeros_like(magnitude)], dim=1)
+    floor = (GL_FLOOR * basis.n_fft / 2) ** 2
     for _ in range(iterations):
         estimate = basis.analyse(basis.synthesise(spectrum))
-        norm = torch.sqrt(estimate.square().sum(dim=1, keepdim=True) + _TINY)
+        norm = torch.sqrt(estimate.square().sum(dim=1, keepdim=True) + floor)
         spectrum = estimate * (magnitude.unsqueeze(1) / norm)
     return basis.synthesise(spectrum)
 
