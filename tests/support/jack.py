@@ -1,10 +1,15 @@
 """A private JACK server (dummy driver) per test: the real audio device on machines without one.
 
 ``jack_servers(tmp_path)`` (the body of tests/conftest.py's ``jack_server`` fixture) starts
-``jackd -n NAME -R -d dummy`` under a name unique to this test run; the JackServer it returns
+``jackd -n NAME -R -d dummy`` (realtime: without it a loaded machine's scheduler, not the
+code, makes most xruns) under a name unique to this test run; the JackServer it returns
 has the ``env`` every JACK client of the test must use (JACK_DEFAULT_SERVER=NAME, no
 autostart, no device reservation). Every server is stopped by its pid when the test ends,
-pass or fail. sounddevice caches PortAudio's device list when it is imported, so run
+pass or fail: SIGTERM, and a wait, so it leaves JACK's registry in /dev/shm itself. One that
+does not stop must be killed, which leaves its entry behind (past 8 such, every jackd fails
+with "Too many servers already active"); then a server of the same name is started and
+stopped cleanly once, which reclaims that entry and only that one (JACK reuses an entry
+whose name matches and whose pid is gone), so no other server's entry is touched. sounddevice caches PortAudio's device list when it is imported, so run
 PortAudio clients in a subprocess started with that env (:mod:`.jack_client`).
 
 Helpers for what comes back: :func:`onsets`, :func:`hit_onsets` (hits separated by silence),
@@ -24,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import need_tools
+from . import missing, need_tools
 
 SILENCE = 256  # zero frames that separate two hits in a capture
 
@@ -56,14 +61,31 @@ def _wait_for_ports(proc: subprocess.Popen, env: dict, log_path, timeout_s: floa
     raise RuntimeError(f"jackd did not answer jack_lsp within {timeout_s} s: {log_path.read_text()[-2000:]}")
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+def _stop(proc: subprocess.Popen, timeout_s: float = 15.0) -> bool:
+    """SIGTERM and wait; SIGKILL only if it does not stop. True when it stopped cleanly."""
+    if proc.poll() is not None:
+        return True
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout_s)
+        return True
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+        return False
+
+
+def _reclaim(name: str, env: dict, log_path) -> None:
+    """After a killed server ``name``: start one of the same name and stop it cleanly, which
+    frees the registry entry the killed one left (and its sockets and semaphores)."""
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(["jackd", "-n", name, "-d", "dummy"], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+    try:
+        _wait_for_ports(proc, env, log_path)
+    except RuntimeError:
+        pass  # it may not come up; stop it either way
+    _stop(proc)
 
 
 def onsets(channel: np.ndarray, threshold: float) -> list[int]:
@@ -89,29 +111,25 @@ def jack_servers(tmp_path):
         name = f"ganshot{os.getpid()}x{next(_names)}"
         env = dict(os.environ, JACK_DEFAULT_SERVER=name, JACK_NO_AUDIO_RESERVATION="1", JACK_NO_START_SERVER="1")
         log_path = tmp_path / f"{name}.log"
-        # Realtime (-R) where the system allows it: on a loaded machine a non-realtime
-        # dummy driver misses its own deadlines every few cycles. -r is the fallback.
-        for mode in ("-R", "-r"):
-            with open(log_path, "ab") as log:
-                proc = subprocess.Popen(
-                    ["jackd", "-n", name, mode, "-d", "dummy", "-r", str(sample_rate), "-p", str(block_size)],
-                    env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-            started.append(proc)
-            try:
-                _wait_for_ports(proc, env, log_path)
-            except RuntimeError:
-                _stop(proc)
-                if mode == "-r":
-                    raise
-                continue
-            return JackServer(name, env, log_path, sample_rate, block_size)
-        raise AssertionError("unreachable")
+        # Realtime (-R) only: on a loaded machine a non-realtime dummy driver misses its own
+        # deadlines every few cycles, and the tests would measure the scheduler.
+        with open(log_path, "ab") as log:
+            proc = subprocess.Popen(
+                ["jackd", "-n", name, "-R", "-d", "dummy", "-r", str(sample_rate), "-p", str(block_size)],
+                env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        started.append((proc, name, env, log_path))
+        try:
+            _wait_for_ports(proc, env, log_path)
+        except RuntimeError as err:
+            missing(f"a realtime JACK server (jackd -R) did not start here: {str(err)[-300:]}")
+        return JackServer(name, env, log_path, sample_rate, block_size)
 
     try:
         yield start
     finally:
-        for proc in started:
-            _stop(proc)
+        for proc, name, env, log_path in started:
+            if not _stop(proc):
+                _reclaim(name, env, log_path)
 
 
 def hit_onsets(audio: np.ndarray, silence: int = SILENCE) -> list[int]:

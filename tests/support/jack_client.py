@@ -10,6 +10,9 @@ Each script is started with :func:`client_command`, which passes this folder as
     args = json.loads(sys.argv[1])
 
 Only the standard library here: the scripts import it before anything of ganshot.
+:func:`start_capture` runs jack_capture (a WAV of what reached the outputs);
+:func:`start_period_capture` runs period_capture.py (every period with its JACK frame time,
+so a period lost on a loaded machine is a hole, not a shift: use it to measure distances).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -54,4 +58,31 @@ def start_capture(duration_s, wav: str, poll_s: float = 0.01) -> subprocess.Pope
     capture = subprocess.Popen(["jack_capture", "--daemon", "-d", str(duration_s), "-f", "wav", wav])
     wait_until(capture_connected, 10, "jack_capture to connect", poll_s)
     time.sleep(0.2)  # let the graph settle after jack_capture joined
+    return capture
+
+
+PERIOD_CAPTURE = str(Path(__file__).resolve().parent / "period_capture.py")
+PORTAUDIO_OUTPUTS = ("PortAudio:out_0", "PortAudio:out_1")
+
+
+def start_period_capture(out: str, seconds: float, sources=PORTAUDIO_OUTPUTS, timeout_s: float = 120.0,
+                         settle_s: float = 0.2) -> subprocess.Popen:
+    """Start period_capture.py (every period with its JACK frame time, into ``out`` .npz; read it
+    with ``tests.support.period_capture.read_period_capture``) on ``sources``, in its own process
+    on the JACK server of this environment. Returns once its first period is in and ``settle_s``
+    passed; it stops by itself after ``seconds``, or at SIGINT/SIGTERM (then ``wait()`` for it).
+    ``timeout_s`` only guards against a hang: a starved machine can take a minute to start Python."""
+    capture = subprocess.Popen([sys.executable, PERIOD_CAPTURE, str(out), str(seconds), *sources],
+                               stdout=subprocess.PIPE, text=True)
+    ready = threading.Timer(timeout_s, capture.terminate)  # a client that never gets a period is stopped
+    ready.start()
+    try:
+        line = capture.stdout.readline()
+    finally:
+        ready.cancel()
+    if line.strip() != "ready":
+        capture.kill()
+        capture.wait(5)
+        raise SystemExit(f"period_capture did not start on {', '.join(sources)} (exit {capture.returncode})")
+    time.sleep(settle_s)  # let the graph settle after the capture joined
     return capture
