@@ -14,7 +14,8 @@ Rows, for each model:
   target <= 5 ms for the post-filter.
 
 Models: (a) the newest bundle under ``presets/models/`` (skipped with a note when there is
-none), any ``--bundle PATH`` given (e.g. a DDSP bundle next to a WaveGAN one) and (b) WaveGAN d=64 (16384 samples, latent 100) with random weights, exported to
+none), any ``--bundle PATH`` given (e.g. a DDSP bundle next to a WaveGAN one), (b) SpecGAN d=16
+(inversion included; target <= 15 ms) and (c) WaveGAN d=64 (16384 samples, latent 100), both with random weights, exported to
 a temporary bundle with :func:`ganshot.training.export.export_generator`.
 
 Renders are interleaved round-robin (one of each backend per round), so load from other
@@ -47,6 +48,7 @@ from ganshot.training.export import export_generator
 
 PRESETS = Path(__file__).resolve().parent.parent / "presets" / "models"
 TARGET_D64_MS = 40.0
+TARGET_SPECGAN_MS = 15.0  # issue 13: a SpecGAN one-shot including the inverse STFT
 TARGET_ENHANCER_MS = 5.0
 
 
@@ -68,6 +70,16 @@ def random_d64(workdir: Path) -> Path:
     torch.manual_seed(0)
     generator = WaveGANGenerator(spec)
     return export_generator(generator, spec, workdir / "wavegan-d64", name="wavegan-d64-random", sample_rate=16000)
+
+
+def random_specgan(workdir: Path) -> Path:
+    """SpecGAN d=16 (engine/specgan.py: 256 x 128 STFT image, inverse STFT in the graph), random weights."""
+    from ganshot.engine.specgan import SpecGANGenerator, SpecGANSpec
+
+    spec = SpecGANSpec(latent_dim=100, d=16, num_samples=16384)
+    torch.manual_seed(0)
+    return export_generator(SpecGANGenerator(spec), spec, workdir / "specgan-d16", name="specgan-d16-random",
+                            sample_rate=16000)
 
 
 def eager_fn(bundle, device: str):
@@ -160,7 +172,7 @@ def main(argv=None) -> None:
     thread_counts = [int(part) for part in args.threads.split(",") if part.strip()]
     rows = []
     with tempfile.TemporaryDirectory(prefix="ganshot-bench-") as work:
-        models = [("wavegan d=64 (random)", random_d64(Path(work)))]
+        models = [("specgan d=16 (random)", random_specgan(Path(work))), ("wavegan d=64 (random)", random_d64(Path(work)))]
         preset = newest_preset()
         if preset is None:
             rows.append(("preset", "-", "-", None, None, None, f"skipped: no bundle under {PRESETS}"))
@@ -181,6 +193,8 @@ def main(argv=None) -> None:
             continue
         if model.startswith("wavegan d=64") and backend.startswith("onnx-cpu"):
             note = note or f"target <= {TARGET_D64_MS:.0f} ms: {'met' if p50 <= TARGET_D64_MS else 'MISSED'}"
+        if model.startswith("specgan d=16") and backend.startswith("onnx-cpu"):
+            note = note or f"target <= {TARGET_SPECGAN_MS:.0f} ms: {'met' if p50 <= TARGET_SPECGAN_MS else 'MISSED'}"
         if backend == "enhancer onnx-cpu":
             note = note or f"target <= {TARGET_ENHANCER_MS:.0f} ms: {'met' if p50 <= TARGET_ENHANCER_MS else 'MISSED'}"
         print(f"{model:<28} {threads:>7}  {backend:<22} {p50:8.1f} {p90:8.1f} {ratio:8.1f}x  {note}")
