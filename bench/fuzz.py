@@ -2,8 +2,10 @@
 
 Targets (each a function of one ``bytes``):
 
-- ``osc``: a UDP datagram -> ``validate.parse_datagram`` -> every message through the
-  address table's ``coerce`` (what the OSC server does before an Engine command);
+- ``osc``: a UDP datagram -> ``validate.parse_datagram`` -> every message's timetag through
+  ``schedule`` and its arguments through the address table's ``coerce`` (what the OSC server
+  does before an Engine command); the server's quick path (``FAST_PARSER``, ``FAST_COERCERS``)
+  must give the same message, values and refusals, else it is an escape;
 - ``kit``: a kit JSON file -> ``kit.load_kit``;
 - ``kitset``: a kit-set JSON file -> ``strict_json.read_json_file`` -> ``kitset.parse_kitset``;
 - ``model``: a model.json file -> ``read_json_file`` -> ``bundle.parse_model_json``;
@@ -131,20 +133,46 @@ def targets() -> dict:
     from ganshot.bridges.midi.kitset import parse_kitset
     from ganshot.bridges.midi.mapping import MidiMapper
     from ganshot.bridges.midi.server import MidiServer
-    from ganshot.bridges.osc.addresses import ADDRESSES, coerce
-    from ganshot.bridges.osc.validate import OscError, flatten, parse_datagram
+    from ganshot.bridges.osc.addresses import ADDRESSES, coerce, schedule
+    from ganshot.bridges.osc.fast_path import FAST_COERCERS, FAST_PARSER
+    from ganshot.bridges.osc.validate import IMMEDIATE, OscError, flatten, parse_datagram
     from ganshot.engine.bundle import MAX_MODEL_JSON_BYTES, parse_model_json
     from ganshot.engine.kit import load_kit
     from ganshot.engine.strict_json import read_json_file
 
     MAX_KITSET_BYTES = 1 << 20
 
-    def osc(data: bytes) -> None:
-        for _, message in flatten(parse_datagram(data, 65536, 8)):
+    def osc(data: bytes) -> None:  # the server's path, and its quick path checked against the full one
+        quick = FAST_PARSER.parse(data)
+        try:
+            messages = list(flatten(parse_datagram(data, 65536, 8)))
+        except OscError:
+            if quick is not None:
+                raise AssertionError(f"the fast parser took a datagram the full parser refuses: {quick!r}") from None
+            raise
+        if quick is not None and (len(messages) != 1 or repr(messages[0][1]) != repr(quick)):
+            raise AssertionError(f"fast parser {quick!r} != full parser {messages!r}")
+        now = time.time()
+        for timetag, message in messages:
+            if timetag != IMMEDIATE:
+                schedule(timetag, now, 10.0)
             spec = ADDRESSES.get(message.address)
             if spec is None:
                 raise OscError("unknown address")
-            coerce(spec, message)
+            fast = FAST_COERCERS.get((message.address, message.tags))
+            if fast is None:
+                coerce(spec, message)
+                continue
+            answers = []
+            for check in (fast, lambda m: coerce(spec, m)):
+                try:
+                    answers.append(repr(check(message)))
+                except OscError as err:
+                    answers.append(OscError(str(err)))
+            if repr(answers[0]) != repr(answers[1]):
+                raise AssertionError(f"fast coercer {answers[0]!r} != coerce {answers[1]!r} for {message!r}")
+            if isinstance(answers[1], OscError):
+                raise answers[1]
 
     scratch = Path(tempfile.mkdtemp(prefix="ganshot-fuzz-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None))
 

@@ -5,9 +5,9 @@ hang. The bench runs the same generator, and atheris, with a million inputs per 
 tests/fuzz_corpus/TARGET/*.bin: inputs kept for good (each a file of raw bytes, run through the
 same target): every escape or hang a fuzz run ever found, the known traps of OSC and JSON
 parsers (negative or oversized bundle element sizes, deep nesting, non-UTF-8 text, lone
-surrogates, NaN and infinities, 5,000-digit integers, a timetag far in the future) and the
-small inputs libFuzzer kept for the coverage they reach. Add a finding there with a name that
-says what it is."""
+surrogates, NaN and infinities, 5,000-digit integers, a timetag far in the future); and in
+TARGET/libfuzzer/ the small inputs atheris kept for the coverage they reach (the smallest 100,
+named by their sha1). Add a finding with a name that says what it is."""
 
 from __future__ import annotations
 
@@ -53,6 +53,20 @@ def test_kept_inputs_are_handled(path, targets):
     except fuzz.refusals():
         pass  # a one-line refusal is what bad input gets; anything else fails the test
     assert time.perf_counter() - started < HANG_S
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_libfuzzers_kept_inputs_are_handled(target, targets):
+    """The small inputs atheris kept for the coverage they reached (bench/fuzz.py --engine atheris)."""
+    kept = sorted((fuzz.corpus_dir() / target / "libfuzzer").glob("*.bin"))
+    assert kept
+    for path in kept:
+        started = time.perf_counter()
+        try:
+            targets[target](path.read_bytes())
+        except fuzz.refusals():
+            pass
+        assert time.perf_counter() - started < HANG_S, path.name
 
 
 def test_the_mutator_is_seeded():
