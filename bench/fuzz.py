@@ -263,7 +263,7 @@ JSON_TOKENS = ["true", "false", "null", "1e999", "-0", "NaN", "Infinity", "1.5e-
                "[[[[[[[[", "{\"\":{\"\":", "9" * 40]
 
 
-MAX_LEN = {"osc": 4096, "midi": 256}  # bytes per input; JSON targets: twice their largest seed
+MAX_LEN = {"osc": 4096, "midi": 256}  # bytes per input; JSON targets: 4 kB or twice their largest seed
 
 
 def dictionary(name: str) -> list[bytes]:
@@ -350,7 +350,7 @@ def atheris_child(name: str, count: int, hang_ms: float, workdir: Path) -> None:
     with open(workdir / f"{name}.dict", "w") as out:
         for token in dictionary(name):
             out.write('"' + "".join(chr(b) if 32 <= b < 127 and b not in b'"\\' else f"\\x{b:02x}" for b in token) + '"\n')
-    max_len = MAX_LEN.get(name) or 2 * max(len(seed) for seed in corpus()[name])
+    max_len = MAX_LEN.get(name) or max(4096, 2 * max(len(seed) for seed in corpus()[name]))
     atheris.Setup([sys.argv[0], f"-runs={count * 2}", "-timeout=30", "-rss_limit_mb=4096", f"-max_len={max_len}",
                    "-len_control=0",
                    f"-dict={workdir / f'{name}.dict'}", f"-artifact_prefix={workdir}/{name}-", "-print_final_stats=1",
