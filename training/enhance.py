@@ -57,6 +57,7 @@ RUN_JSON, LOG_JSONL, CHECKPOINTS = "run.json", "log.jsonl", "checkpoints"
 WEIGHTS_FILE, STATE_FILE = "enhancer.safetensors", "state.pt"
 STFT_SIZES = (256, 512, 1024)
 FLOOR = 1e-6  # -120 dB re the clean peak
+_EPS_POWER = 1e-20
 VALID_ROWS = 48
 
 
@@ -79,7 +80,8 @@ class EnhanceConfig:
 
 def _magnitudes(audio: torch.Tensor, n_fft: int) -> torch.Tensor:
     window = torch.hann_window(n_fft, dtype=audio.dtype)
-    return torch.stft(audio, n_fft, n_fft // 4, window=window, return_complex=True).abs()
+    stft = torch.view_as_real(torch.stft(audio, n_fft, n_fft // 4, window=window, return_complex=True))
+    return (stft.pow(2).sum(dim=-1) + _EPS_POWER).sqrt()  # |z| has no gradient at 0 (digital silence): NaN
 
 
 def mr_stft_loss(estimate: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
@@ -87,7 +89,7 @@ def mr_stft_loss(estimate: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
     total = estimate.new_zeros(())
     for n_fft in STFT_SIZES:
         est, ref = _magnitudes(estimate, n_fft), _magnitudes(clean, n_fft)
-        sc = torch.linalg.norm(est - ref, dim=(1, 2)) / torch.linalg.norm(ref, dim=(1, 2)).clamp_min(1e-6)
+        sc = ((est - ref).pow(2).sum(dim=(1, 2)) + _EPS_POWER).sqrt() / ref.pow(2).sum(dim=(1, 2)).sqrt().clamp_min(1e-6)
         log = (torch.log10(est + FLOOR) - torch.log10(ref + FLOOR)).abs().mean(dim=(1, 2))
         total = total + sc.mean() + log.mean()
     return total / len(STFT_SIZES)
@@ -227,20 +229,24 @@ def train_enhancer(data_dir, bundle_path, run_dir, cfg: EnhanceConfig = EnhanceC
     degrade = Degrader(spec.sample_rate, identity_share=cfg.identity_share)
     valid = _validation(dataset.audio, test_rows, degrade, cfg.seed)
     net.train()
-    cpu_start = time.process_time()
+    cpu_start, skipped = time.process_time(), 0
     cpu_now = lambda: cpu_before + time.process_time() - cpu_start  # noqa: E731
     while step < cfg.steps:
         noisy, clean = _batch(dataset.audio, train_rows, degrade, cfg.seed, step, cfg.batch_size)
         loss = _loss(net, noisy, clean, cfg)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
-        opt.step()
+        norm = torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+        if torch.isfinite(loss) and torch.isfinite(norm):
+            opt.step()
+        else:  # one bad batch must not poison the weights (counted in the log)
+            skipped += 1
         step += 1
         out_of_time = cfg.max_cpu_minutes is not None and cpu_now() >= cfg.max_cpu_minutes * 60
         if step % cfg.eval_every == 0 or step == cfg.steps or out_of_time:
             net.eval()
-            figures = {"step": step, "loss": float(loss.detach()), "cpu_s": round(cpu_now(), 1), **_evaluate(net, valid)}
+            figures = {"step": step, "loss": float(loss.detach()), "cpu_s": round(cpu_now(), 1), "skipped": skipped,
+                       **_evaluate(net, valid)}
             net.train()
             with open(run_dir / LOG_JSONL, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(figures) + "\n")

@@ -18,7 +18,10 @@ row's peak, the range the drum model's evaluation measured (tail floors -85 to -
   random subsets, random phases, following the envelope or constant: the transposed-
   convolution lines;
 * ``smear``: energy before and around the attack: copies of the hit advanced by 1-10 ms,
-  a pre-echo a mask can remove.
+  a pre-echo a mask can remove;
+* ``rumble``: noise low-passed at 20-200 Hz, following the envelope and going on after it:
+  drums-v2's measured tails are mostly this (hat and kick tails carry their energy below
+  100 Hz, where real ones have decayed to silence).
 
 All randomness comes from the ``torch.Generator`` passed in, so a seed and a step give
 the same batch again (resumable training).
@@ -34,7 +37,7 @@ from torch.nn import functional as F
 __all__ = ["Degrader", "ARTEFACTS", "MIN_LEVEL_DB", "MAX_LEVEL_DB"]
 
 MIN_LEVEL_DB, MAX_LEVEL_DB = -70.0, -35.0
-ARTEFACTS = ("hiss", "lines", "smear")
+ARTEFACTS = ("hiss", "lines", "smear", "rumble")
 ENVELOPE_MS = 10.0
 
 
@@ -45,7 +48,7 @@ def _uniform(shape, low: float, high: float, gen: torch.Generator) -> torch.Tens
 class Degrader:
     """Make (noisy, clean) pairs from clean one-shots; see the module docstring."""
 
-    def __init__(self, sample_rate: int, identity_share: float = 0.25, artefact_share: float = 0.6,
+    def __init__(self, sample_rate: int, identity_share: float = 0.25, artefact_share: float = 0.5,
                  gain_db_range: tuple = (-24.0, 0.0)) -> None:
         self.sample_rate = int(sample_rate)
         self.identity_share = float(identity_share)
@@ -96,6 +99,17 @@ class Degrader:
             out[:, : n - shift] += clean[:, shift:] * torch.rand(rows, 1, generator=gen)
         return out / peak * amp * 10 ** (15 / 20)  # copies sit ~15 dB above the drawn level at most
 
+    def _rumble(self, clean, env, amp, gen) -> torch.Tensor:
+        rows, n = clean.shape
+        spectrum = torch.fft.rfft(torch.randn(rows, n, generator=gen))
+        freq = torch.fft.rfftfreq(n, 1.0 / self.sample_rate)
+        cutoff = _uniform((rows, 1), 20.0, 200.0, gen)
+        noise = torch.fft.irfft(spectrum / (1 + (freq / cutoff) ** 4), n=n)  # 2nd-order-like low-pass
+        noise = noise / noise.pow(2).mean(dim=1, keepdim=True).sqrt().clamp_min(1e-9)
+        floor_db = _uniform((rows, 1), -20.0, 0.0, gen)
+        shape = env.clamp_min(1e-6).pow(_uniform((rows, 1), 0.2, 1.0, gen)) + 10 ** (floor_db / 20)
+        return noise * shape / shape.amax(dim=1, keepdim=True) * amp
+
     def __call__(self, clean: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """``clean`` float32[B, N] -> (noisy, clean), both float32[B, N], clean with a random gain."""
         rows = clean.shape[0]
@@ -105,7 +119,7 @@ class Degrader:
         env = self.envelope(clean)
         dirty = (torch.rand(rows, 1, generator=gen) >= self.identity_share).float()
         noisy = clean.clone()
-        makers = {"hiss": self._hiss, "lines": self._lines, "smear": self._smear}
+        makers = {"hiss": self._hiss, "lines": self._lines, "smear": self._smear, "rumble": self._rumble}
         chosen_any = torch.zeros(rows, 1)
         for index, name in enumerate(ARTEFACTS):
             on = (torch.rand(rows, 1, generator=gen) < self.artefact_share).float()

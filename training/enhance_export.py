@@ -75,7 +75,7 @@ def export_enhancer_onnx(net, path: Path) -> float:
 def _last_figures(run_dir: Path) -> dict:
     log = run_dir / LOG_JSONL
     lines = log.read_text(encoding="utf-8").splitlines() if log.is_file() else []
-    return json.loads(lines[-1]) if lines else {}
+    return json.loads(lines[-1]) if lines else {}  # (the newest evaluation; see step in it)
 
 
 def export_enhancer(run_dir, bundle_path, out_path, name: str | None = None) -> Path:
@@ -115,4 +115,26 @@ def export_enhancer_net(net, bundle_path, out_path, name: str | None = None, tra
         }
         files = dict(bundle.files)
         files[ENHANCER_FILE] = onnx_path
+        readme = Path(tmp) / "README.md"
+        source = bundle.files.get("README.md")
+        head = source.read_text(encoding="utf-8").replace(f"# {bundle.name}\n", f"# {meta['name']}\n", 1) if source else ""
+        readme.write_text(head + _readme_section(meta["enhancer"], bundle.name), encoding="utf-8")
+        files["README.md"] = readme
         return write_bundle(out_path, meta, files)
+
+
+def _readme_section(entry: dict, source_name: str) -> str:
+    spec, training = entry["spec"], entry["training"]
+    figures = training.get("figures") or {}
+    trained = (f"trained {training['step']} steps ({training.get('cpu_s', 0) / 60:.1f} CPU minutes) "
+               if "step" in training else "")
+    lsd = (f" Held-out degraded hits: log-spectral distance {figures['lsd_noisy_db']:.1f} dB -> "
+           f"{figures['lsd_enhanced_db']:.1f} dB; clean hits through it: {figures['lsd_identity_db']:.2f} dB."
+           if {"lsd_noisy_db", "lsd_enhanced_db", "lsd_identity_db"} <= set(figures) else "")
+    return (f"\n## Enhancer\n\n`{entry['file']}` ({entry['params']:,} parameters): the generator of `{source_name}` is "
+            f"followed by a spectral mask in [0, 1] (STFT {spec['n_fft']}/{spec['hop']}, conv over frames, inverse STFT, "
+            f"all inside the ONNX graph) that can only remove energy (tail hiss and rumble, tonal lines, pre-echo); "
+            f"{trained}on real one-shots with synthetic artefacts and identity pairs (`ganshot enhance-train`).{lsd} "
+            f"The engine runs it after the generator unless `--no-enhance` or the kit says `\"enhance\": false`; "
+            f"`ganshot enhance IN.wav -o OUT.wav --model BUNDLE` runs it on a file. ONNX Runtime matched torch to "
+            f"{training['parity_relative_error']:.1e} relative.\n")

@@ -98,3 +98,16 @@ def test_degradations_add_energy_only_to_dirty_rows():
     peak = target.abs().amax(dim=1)
     added = (noisy - target).abs().amax(dim=1)[~same] / peak[~same]
     assert float(added.max()) < 10 ** (-15 / 20)  # artefacts stay well below the hit
+
+
+def test_loss_gradient_is_finite_on_digital_silence():
+    from ganshot.training.enhance import mr_stft_loss
+
+    estimate = torch.zeros(2, 4096, requires_grad=True)
+    clean = torch.zeros(2, 4096)
+    clean[:, :100] = 0.5  # a click, then digital silence, as identity pairs of real hits have
+    mr_stft_loss(estimate, clean).backward()
+    assert torch.isfinite(estimate.grad).all()
+    same = clean.clone().requires_grad_(True)
+    mr_stft_loss(same, clean).backward()  # estimate == clean exactly: no 0/0 either
+    assert torch.isfinite(same.grad).all()
