@@ -14,6 +14,7 @@ Cheat sheet::
 
     OnnxGenerator(bundle).render(z)                       # float32[B, latent_dim] -> [B, num_samples]
     render_events(engine, [(0.0, 36, 127), (0.5, 38, 100)])  # offline, same C mixer -> [frames, 2]
+    Enhancer(bundle).run(audio)                           # a bundle's post-filter, [B, num_samples] -> same
 
 Every bound (directions, latent size, pitch, pads, notes) is defined once in
 :mod:`.limits`, with the one range check (``check_int``, ``check_float``).
@@ -28,7 +29,7 @@ _LAZY = {
     "load_generator_runtime": "runtime", "GeneratorRuntime": "runtime", "RenderWorker": "render_worker",
     "PostProcess": "postprocess", "Mixer": "mixer", "AudioStream": "audio_stream", "Engine": "engine",
     "Kit": "kit", "Pad": "kit", "load_kit": "kit", "save_kit": "kit", "render_events": "offline",
-    "render_midi_file": "offline",
+    "render_midi_file": "offline", "Enhancer": "enhancer", "enhance_file": "enhancer",
 }
 
 __all__ = ["GanshotError", "FormatError", "IntegrityError", "UserInputError", *_LAZY]
