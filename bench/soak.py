@@ -59,7 +59,7 @@ out = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name="soak")
 out.open_virtual_port("out")
 import subprocess
 for _ in range(100):
-    if subprocess.run(["jack_connect", "soak:out", "ganshot:ganshot"], capture_output=True).returncode == 0:
+    if subprocess.run(["jack_connect", "soak:out", args["port"]], capture_output=True).returncode == 0:
         break
     time.sleep(0.1)
 gap, end, i = 1.0 / args["rate"], time.monotonic() + args["seconds"], 0
@@ -140,6 +140,10 @@ class Soak:
     def __init__(self, engine, osc, midi, log_path: Path, args):
         self.engine, self.osc, self.midi, self.log_path, self.args = engine, osc, midi, log_path, args
         self.swap_to = models_for(engine.kit, engine.bundle.name)
+        # the port the MIDI stream goes to: the C mixer's JACK MIDI input when it plays the notes
+        notes = getattr(midi, "notes", None)
+        self.note_path = "c" if notes is not None else "python"
+        self.midi_port = notes.input.port_name if notes is not None else "ganshot:ganshot"
         self.swaps_asked = 0
         self.control = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.control.settimeout(0.2)
@@ -152,7 +156,10 @@ class Soak:
         return {"t": time.monotonic(), "underflows": c["underflows"], "late_starts": c["late_starts"],
                 "voices": c["voices_sounding"], "osc_received": o["received"], "osc_accepted": o["accepted"],
                 "osc_dropped": o["dropped"],
-                "midi_received": m.get("received", 0), "midi_dropped": m.get("dropped", 0), "midi_late": m.get("late", 0),
+                # on the C path note-ons are played (and counted) by the C input, the rest reaches Python
+                "midi_received": m.get("received", 0) + m.get("c_notes_played", 0),
+                "midi_dropped": m.get("dropped", 0) + m.get("c_note_ring_drops", 0) + m.get("c_other_ring_drops", 0),
+                "midi_late": m.get("late", 0) + m.get("c_notes_late", 0),
                 "rss_mib": rss_mib(), "log_end": log_end}
 
     def row(self, a: dict, b: dict) -> dict:
@@ -186,7 +193,7 @@ class Soak:
         flood = threading.Thread(target=osc_flood, args=(self.osc.port, args.osc_rate, stop, len(self.engine.kit.pads), sent))
         notes = [p.note for p in self.engine.kit.pads]
         sender = subprocess.Popen([sys.executable, "-c", MIDI_SENDER, json.dumps(
-            {"rate": args.midi_rate, "seconds": seconds, "notes": notes})], env=os.environ,
+            {"rate": args.midi_rate, "seconds": seconds, "notes": notes, "port": self.midi_port})], env=os.environ,
             stdout=subprocess.PIPE, text=True) if self.midi else None
         swaps = {"done": 0, "failed": 0, "replies": []}
         first = last = self.sample()
@@ -230,7 +237,7 @@ class Soak:
         total.update({k: messages[k] for k in MESSAGE_COUNTS})
         half = minutes[len(minutes) // 2:] or minutes
         slope = ((half[-1]["rss_mib"] - half[0]["rss_mib"]) / max(len(half) - 1, 1)) if len(half) > 1 else 0.0
-        result = dict(total, repeat=number, load=os.getloadavg()[0], osc_sent=sent[0], midi_sent=midi_sent,
+        result = dict(total, repeat=number, note_path=self.note_path, load=os.getloadavg()[0], osc_sent=sent[0], midi_sent=midi_sent,
                       swaps_done=swaps["done"], swaps_failed=swaps["failed"], swaps_asked=self.swaps_asked,
                       fail_replies=swaps["replies"][:3], voices_after_panic=held["voices_active"],
                       buffers_after_panic=held["buffers_held"], rss_start_mib=round(first["rss_mib"]),
@@ -277,6 +284,8 @@ def main(argv=None) -> int:
     parser.add_argument("--osc-rate", type=float, default=1000.0)
     parser.add_argument("--midi-rate", type=float, default=200.0)
     parser.add_argument("--json", default=None, help="write every figure (and each minute's row) here")
+    parser.add_argument("--midi-notes", dest="midi_args", type=lambda v: ["--midi-notes", v], default=[],
+                        help="who plays MIDI notes, as serve's --midi-notes (default auto: the C mixer on JACK)")
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="ganshot-soak-"))
@@ -304,12 +313,12 @@ def main(argv=None) -> int:
         osc = OscServer(engine, host="127.0.0.1", port=0, render_dir=workdir / "renders").start()
         midi_parser = argparse.ArgumentParser()
         add_midi_arguments(midi_parser)
-        midi = start_midi(engine, midi_parser.parse_args(["--midi-in", "none", "--midi-api", "jack"]),
+        midi = start_midi(engine, midi_parser.parse_args(["--midi-in", "none", "--midi-api", "jack", *args.midi_args]),
                           out=open(os.devnull, "w"))
         soak = Soak(engine, osc, midi, log_path, args)
         print(f"ganshot soak: JACK dummy {SAMPLE_RATE} Hz block {BLOCK_SIZE}, {args.minutes:g} min x {args.repeats}, "
               f"/model/load every {args.swap_s:g} s ({' -> '.join([engine.bundle.name] + soak.swap_to)} ...), "
-              f"OSC {args.osc_rate:g}/s, MIDI {args.midi_rate:g}/s{'' if midi else ' (no MIDI: rtmidi missing)'}; "
+              f"OSC {args.osc_rate:g}/s, MIDI {args.midi_rate:g}/s{f' to {soak.midi_port} (notes: {soak.note_path} path)' if midi else ' (no MIDI: rtmidi missing)'}; "
               f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start", flush=True)
         time.sleep(1.0)
         engine.mixer.reset_peaks()
