@@ -36,10 +36,12 @@ input that never returns. Rows add libFuzzer's coverage: ``cov`` (code edges rea
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import random
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -175,6 +177,7 @@ def targets() -> dict:
                 raise answers[1]
 
     scratch = Path(tempfile.mkdtemp(prefix="ganshot-fuzz-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None))
+    atexit.register(shutil.rmtree, scratch, True)  # each call leaves a folder in RAM otherwise
 
     def through_file(name: str, data: bytes) -> Path:  # the way real input arrives: a file
         path = scratch / name
