@@ -52,7 +52,10 @@ def pick_hits(data: Path, per_class: int, seed: int) -> tuple[torch.Tensor, list
 
 def pghi_phase(magnitude: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
     """Phase float64[bins, frames] of a Hann magnitude [bins, frames] (the Nyquist bin re-added as 0)."""
-    from pghipy import pghi
+    try:
+        from pghipy import pghi
+    except ImportError:
+        raise SystemExit("PGHI needs the pghipy package (not a ganshot dependency): pip install pghipy") from None
 
     full = np.concatenate([magnitude, np.zeros((1, magnitude.shape[1]))]).T.astype(np.float64)  # [T, K+1]
     return pghi(full, win_length=n_fft, hop_length=hop, gamma=HANN_GAMMA * n_fft**2)[:, :-1].T
