@@ -35,7 +35,7 @@ record (see :mod:`ganshot.engine.generators`).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import ClassVar
 
 import torch
@@ -44,7 +44,7 @@ from torch import nn
 
 from .errors import FormatError, UserInputError
 from .limits import MAX_LATENT_DIM
-from .wavegan import LABEL_EMBED_DIM, MAX_NUM_CLASSES, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, _DecayEnvelope, _log_range
+from .wavegan import LABEL_EMBED_DIM, MAX_NUM_CLASSES, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, _DecayEnvelope, strict_spec, _log_range
 
 __all__ = ["DDSPSpec", "DDSPGenerator"]
 
@@ -108,13 +108,7 @@ class DDSPSpec:
     @classmethod
     def from_dict(cls, data: dict) -> "DDSPSpec":
         """Strict inverse of :meth:`to_dict`: unknown keys or bad values raise FormatError."""
-        if not isinstance(data, dict):
-            raise FormatError(f"ddsp generator spec must be a mapping, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise FormatError(f"ddsp generator spec: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
-        return cls(**data)
+        return strict_spec(cls, data, "ddsp generator spec")
 
 
 def _noise_bands(bands: int, length: int, sample_rate: int) -> torch.Tensor:

@@ -37,7 +37,7 @@ as for WaveGAN. ``envelope = 1`` multiplies the audio by WaveGAN's learned decay
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import ClassVar
 
 import torch
@@ -47,7 +47,7 @@ from torch import nn
 from .errors import FormatError, UserInputError
 from .limits import MAX_LATENT_DIM
 from .stft_basis import STFTBasis, griffin_lim
-from .wavegan import LABEL_EMBED_DIM, MAX_NUM_CLASSES, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, _DecayEnvelope
+from .wavegan import LABEL_EMBED_DIM, MAX_NUM_CLASSES, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, _DecayEnvelope, strict_spec
 
 __all__ = ["SpecGANSpec", "SpecGANGenerator", "REPRESENTATIONS", "UPSAMPLE_LAYERS"]
 
@@ -128,13 +128,7 @@ class SpecGANSpec:
     @classmethod
     def from_dict(cls, data: dict) -> "SpecGANSpec":
         """Strict inverse of :meth:`to_dict`: unknown keys or bad values raise FormatError."""
-        if not isinstance(data, dict):
-            raise FormatError(f"specgan generator spec must be a mapping, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise FormatError(f"specgan generator spec: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
-        return cls(**data)
+        return strict_spec(cls, data, "specgan generator spec")
 
 
 class _Up2d(nn.Module):

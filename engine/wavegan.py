@@ -79,6 +79,18 @@ _OPTIONAL_FIELDS = ("nearest_layers", "nearest_kernel_size", "envelope", "sample
 _STACKS = ((4, 4, 4, 4, 4), (4, 4, 4, 4, 4, 2), (4, 4, 4, 4, 4, 4))
 
 
+
+def strict_spec(cls, data, label: str):
+    """``cls(**data)`` for a generator spec dataclass, refusing a non-mapping or an unknown key with
+    one FormatError line naming ``label`` (the field checks are the dataclass's own)."""
+    if not isinstance(data, dict):
+        raise FormatError(f"{label} must be a mapping, got {type(data).__name__}")
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise FormatError(f"{label}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    return cls(**data)
+
 @dataclass(frozen=True)
 class GeneratorSpec:
     """Everything needed to rebuild a :class:`WaveGANGenerator` (stored in checkpoints and bundles).
@@ -130,13 +142,7 @@ class GeneratorSpec:
     @classmethod
     def from_dict(cls, data: dict) -> "GeneratorSpec":
         """Strict inverse of :meth:`to_dict`: unknown keys or bad values raise FormatError."""
-        if not isinstance(data, dict):
-            raise FormatError(f"generator spec must be a mapping, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise FormatError(f"generator spec: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
-        return cls(**data)
+        return strict_spec(cls, data, "generator spec")
 
     @property
     def conditional(self) -> bool:
