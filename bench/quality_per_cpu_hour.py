@@ -69,19 +69,40 @@ def _reference(data_dir: Path, classifier_path: Path | None, seed: int):
     return clf, e_test, floor, inception_score(p_test, splits=1)[0], freq, dataset.classes
 
 
-def _judge(generator, ref, n: int, seed: int, latent_dim: int) -> dict:
-    from ganshot.training.metrics import frechet_distance, inception_score, probe_accuracy
-
-    clf, e_test, floor, real_is, freq, _ = ref
+def render_judged(generator, ref, n: int, seed: int, latent_dim: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """(audio float32[n, samples], class labels or None): the seeded one-shots every judge scores; a
+    conditional generator gets labels drawn in the real data's class proportions."""
+    freq = ref[4]
     rng = np.random.default_rng(seed)
     z = torch.from_numpy(rng.standard_normal((n, latent_dim)).astype(np.float32))
     labels = torch.from_numpy(rng.choice(len(freq), size=n, p=freq)) if generator.spec.conditional else None
     with torch.no_grad():
         audio = torch.cat([generator(z[i:i + 64], None if labels is None else labels[i:i + 64])
                            for i in range(0, n, 64)]).numpy()
+    return audio, None if labels is None else labels.numpy()
+
+
+def scores(audio: np.ndarray, ref) -> tuple[dict, np.ndarray]:
+    """({fd_ratio, probe, is_ratio}, the classifier's probabilities) of generated ``audio``."""
+    from ganshot.training.metrics import frechet_distance, inception_score, probe_accuracy
+
+    clf, e_test, floor, real_is, _, _ = ref
     probs, emb = clf.predict(audio)
     return {"fd_ratio": frechet_distance(emb, e_test) / floor, "probe": probe_accuracy(e_test, emb)["accuracy"],
-            "is_ratio": inception_score(probs, splits=1)[0] / real_is}
+            "is_ratio": inception_score(probs, splits=1)[0] / real_is}, probs
+
+
+def _judge(generator, ref, n: int, seed: int, latent_dim: int) -> dict:
+    return scores(render_judged(generator, ref, n, seed, latent_dim)[0], ref)[0]
+
+
+def write_results(rows: list[dict], out: Path, table: str, plot, png_name: str) -> None:
+    """Print ``table``; write it, the rows as JSON and ``plot(rows, out / png_name)`` to ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    print(table)
+    (out / "table.md").write_text(table + "\n", encoding="utf-8")
+    (out / "results.json").write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    plot(rows, out / png_name)
 
 
 def run_recipe(name: str, config: str, overrides, data_dir: Path, ref, minutes: float, every: float, n: int,
@@ -176,12 +197,7 @@ def main(argv=None) -> int:
         for name, (config, overrides) in recipes.items():
             rows += run_recipe(name, config, overrides, args.data, ref, args.minutes, args.eval_every, args.n,
                                args.seed, Path(tmp))
-    args.out.mkdir(parents=True, exist_ok=True)
-    table = _table(rows)
-    print(table)
-    (args.out / "table.md").write_text(table + "\n", encoding="utf-8")
-    (args.out / "results.json").write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
-    _plot(rows, args.out / "quality_per_cpu_hour.png")
+    write_results(rows, args.out, _table(rows), _plot, "quality_per_cpu_hour.png")
     return 0
 
 

@@ -35,7 +35,7 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quality_per_cpu_hour import _judge, _reference  # noqa: E402  (one judge for both benches)
+from quality_per_cpu_hour import _judge, _reference, write_results  # noqa: E402  (one judge for both benches)
 
 
 def _load_ema(run_dir: Path, checkpoint: Path):
@@ -111,12 +111,7 @@ def main(argv=None) -> int:
                **_judge(generator, ref, args.n, args.seed, generator.spec.latent_dim)}
         rows.append(row)
         print(json.dumps(row), flush=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    table = _table(rows)
-    print(table)
-    (args.out / "table.md").write_text(table + "\n", encoding="utf-8")
-    (args.out / "results.json").write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
-    _plot(rows, args.out / "warm_start.png")
+    write_results(rows, args.out, _table(rows), _plot, "warm_start.png")
     return 0
 
 

@@ -23,8 +23,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "bench"))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
 
 import quality_per_cpu_hour as bench  # noqa: E402
 
@@ -45,24 +43,15 @@ def _real_test(data_dir: Path, seed: int) -> None:
 def _judge(generator, ref, n: int, seed: int, latent_dim: int) -> dict:
     """bench._judge plus tails and tonal lines, on the very same generated one-shots."""
     from ganshot.training.evaluate import tail_floors, tonal_lines
-    from ganshot.training.metrics import frechet_distance, inception_score, probe_accuracy
 
-    clf, e_test, floor, real_is, freq, _ = ref
-    rng = np.random.default_rng(seed)
-    z = torch.from_numpy(rng.standard_normal((n, latent_dim)).astype(np.float32))
-    labels = torch.from_numpy(rng.choice(len(freq), size=n, p=freq)) if generator.spec.conditional else None
-    with torch.no_grad():
-        audio = torch.cat([generator(z[i:i + 64], None if labels is None else labels[i:i + 64])
-                           for i in range(0, n, 64)]).numpy()
-    probs, emb = clf.predict(audio)
-    gen_labels = labels.numpy() if labels is not None else probs.argmax(1)
+    audio, labels = bench.render_judged(generator, ref, n, seed, latent_dim)
+    judged, probs = bench.scores(audio, ref)
+    gen_labels = labels if labels is not None else probs.argmax(1)
     tails = tail_floors(REAL["audio"], REAL["labels"], audio, gen_labels, REAL["classes"])
     diffs = {f: v["difference_db"] for f, v in tails.items() if v["difference_db"] is not None}
     tonal = tonal_lines(REAL["audio"], audio, REAL["sample_rate"])
     LAST[_judge.recipe] = (copy.deepcopy(generator).eval(), None)
-    return {"fd_ratio": frechet_distance(emb, e_test) / floor, "probe": probe_accuracy(e_test, emb)["accuracy"],
-            "is_ratio": inception_score(probs, splits=1)[0] / real_is,
-            "tail_worst_db": max(diffs.values(), key=abs) if diffs else None, "tail_db": diffs,
+    return {**judged, "tail_worst_db": max(diffs.values(), key=abs) if diffs else None, "tail_db": diffs,
             "tonal_max_excess_db": tonal["max_excess_db"]}
 
 
