@@ -42,9 +42,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import FormatError, UserInputError
+from .errors import FormatError
 from .limits import MAX_LATENT_DIM
-from .wavegan import LABEL_EMBED_DIM, MAX_NUM_CLASSES, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, _DecayEnvelope, strict_spec, _log_range
+from .wavegan import LABEL_EMBED_DIM, MAX_NUM_CLASSES, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, _DecayEnvelope, conditioned, strict_spec, _log_range
 
 __all__ = ["DDSPSpec", "DDSPGenerator"]
 
@@ -241,13 +241,7 @@ class DDSPGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """``z`` float32[B, latent_dim], ``labels`` int64[B] (conditional only) -> float32[B, num_samples]."""
-        x = z
-        if self.label_embedding is not None:
-            if labels is None:
-                raise UserInputError(f"this generator is conditional ({self.spec.num_classes} classes): pass labels")
-            x = torch.cat([z, self.label_embedding(labels)], dim=1)
-        elif labels is not None:
-            raise UserInputError("this generator is unconditional: labels must be None")
+        x = conditioned(self.label_embedding, z, labels)
         h = F.leaky_relu(self.hidden(F.leaky_relu(self.dense(x), _LEAK)), _LEAK)
         audio = self._filtered_noise(h, z)
         if self.sine_head is not None:

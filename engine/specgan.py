@@ -44,10 +44,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import FormatError, UserInputError
+from .errors import FormatError
 from .limits import MAX_LATENT_DIM
 from .stft_basis import STFTBasis, griffin_lim
-from .wavegan import LABEL_EMBED_DIM, MAX_NUM_CLASSES, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, _DecayEnvelope, strict_spec
+from .wavegan import LABEL_EMBED_DIM, MAX_NUM_CLASSES, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, _DecayEnvelope, conditioned, strict_spec
 
 __all__ = ["SpecGANSpec", "SpecGANGenerator", "REPRESENTATIONS", "UPSAMPLE_LAYERS"]
 
@@ -217,13 +217,7 @@ class SpecGANGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """``z`` float32[B, latent_dim], ``labels`` int64[B] (conditional only) -> float32[B, num_samples]."""
-        x = z
-        if self.label_embedding is not None:
-            if labels is None:
-                raise UserInputError(f"this generator is conditional ({self.spec.num_classes} classes): pass labels")
-            x = torch.cat([z, self.label_embedding(labels)], dim=1)
-        elif labels is not None:
-            raise UserInputError("this generator is unconditional: labels must be None")
+        x = conditioned(self.label_embedding, z, labels)
         audio = torch.tanh(self.invert(self.draw(x)))
         return audio * self.envelope(x) if self.envelope is not None else audio
 

@@ -91,6 +91,18 @@ def strict_spec(cls, data, label: str):
         raise FormatError(f"{label}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
     return cls(**data)
 
+
+def conditioned(label_embedding, z: torch.Tensor, labels) -> torch.Tensor:
+    """The generator's input: ``z``, with the class embedding of ``labels`` appended when the
+    generator is conditional (``label_embedding`` not None); a missing or stray label is one error."""
+    if label_embedding is not None:
+        if labels is None:
+            raise UserInputError(f"this generator is conditional ({label_embedding.num_embeddings} classes): pass labels")
+        return torch.cat([z, label_embedding(labels)], dim=1)
+    if labels is not None:
+        raise UserInputError("this generator is unconditional: labels must be None")
+    return z
+
 @dataclass(frozen=True)
 class GeneratorSpec:
     """Everything needed to rebuild a :class:`WaveGANGenerator` (stored in checkpoints and bundles).
@@ -277,12 +289,7 @@ class WaveGANGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """``z`` float32[B, latent_dim], ``labels`` int64[B] (conditional only) -> float32[B, num_samples]."""
-        if self.label_embedding is not None:
-            if labels is None:
-                raise UserInputError(f"this generator is conditional ({self.spec.num_classes} classes): pass labels")
-            z = torch.cat([z, self.label_embedding(labels)], dim=1)
-        elif labels is not None:
-            raise UserInputError("this generator is unconditional: labels must be None")
+        z = conditioned(self.label_embedding, z, labels)
         h = z
         x = self.dense(z).reshape(-1, self.initial_channels, self.initial_length)
         x = F.relu(x)
