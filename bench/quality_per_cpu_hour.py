@@ -138,7 +138,8 @@ def run_recipe(name: str, config: str, overrides, data_dir: Path, ref, minutes: 
     return rows
 
 
-def _plot(rows: list[dict], path: Path) -> Path | None:
+def pyplot():
+    """matplotlib.pyplot on the Agg backend, or None (and a line saying so) where it is missing."""
     try:
         import matplotlib
 
@@ -146,6 +147,13 @@ def _plot(rows: list[dict], path: Path) -> Path | None:
         import matplotlib.pyplot as plt
     except ImportError:
         print("matplotlib is not installed: no PNG (pip install matplotlib)", file=sys.stderr)
+        return None
+    return plt
+
+
+def _plot(rows: list[dict], path: Path) -> Path | None:
+    plt = pyplot()
+    if plt is None:
         return None
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     for recipe in dict.fromkeys(r["recipe"] for r in rows):

@@ -35,7 +35,7 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quality_per_cpu_hour import _judge, _reference, write_results  # noqa: E402  (one judge for both benches)
+from quality_per_cpu_hour import _judge, _reference, pyplot, write_results  # noqa: E402  (one judge for both benches)
 
 
 def _load_ema(run_dir: Path, checkpoint: Path):
@@ -53,13 +53,8 @@ def _load_ema(run_dir: Path, checkpoint: Path):
 
 
 def _plot(rows: list[dict], path: Path) -> Path | None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no PNG (pip install matplotlib)", file=sys.stderr)
+    plt = pyplot()
+    if plt is None:
         return None
     x = [r["cpu_minutes"] if r["cpu_minutes"] is not None else r["steps"] for r in rows]
     xlabel = "trainer CPU minutes since the restart" if rows[0]["cpu_minutes"] is not None else "generator steps"
