@@ -155,6 +155,12 @@ def test_served_triggers_land_on_their_frames(live_runs, jack_server, tmp_path, 
     server, report, capture = live_run(live_runs, jack_server, tmp_path, tiny_bundle, mixed_kit, sample_rate,
                                        block_size)
     assert all(report["tokens"][:3]), report["tokens"]
+    underflows = report["after"]["underflows"] - report["before"]["underflows"]
+    if underflows:  # the mixer missed periods: its frames no longer map onto JACK's by one offset
+        late = jack_late_lines(server, report["jack_log_window"])
+        pytest.skip(f"{underflows} underflow(s) in each of {LIVE_ATTEMPTS} runs at {block_size} frames on this machine "
+                    f"(jackd: {late[:2]}; our callback took at most {report['after']['max_callback_ns'] / 1e3:.0f} us): "
+                    "frame timing cannot be measured across a lost period")
     onsets = capture.hits()  # JACK frames
     assert len(onsets) >= 4, (f"hit onsets {onsets} in {len(capture.audio)} captured frames "
                               f"({capture.lost_periods} periods lost by the capture); {report}")
