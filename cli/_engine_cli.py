@@ -62,10 +62,14 @@ def cmd_serve(args) -> int:
             print("ganshot: no output devices found; no sound card? start JACK: jackd -d dummy -r 48000 -p 128 &",
                   file=sys.stderr)
         return 0
-    from ganshot._signals import StopSignals
+    from ganshot._signals import StopSignals, ignore_stop_signals
 
-    with StopSignals() as stop:  # SIGTERM and SIGHUP stop like Ctrl-C: the recording is finished
-        return _serve(args, stop)
+    try:
+        with StopSignals() as stop:  # SIGTERM and SIGHUP stop like Ctrl-C: the recording is finished
+            return _serve(args, stop)
+    finally:
+        if stop.is_stopping:  # the process exits in moments: a late signal of a burst must not kill it now
+            ignore_stop_signals()
 
 
 def _say(line: str, end: str = "\n") -> None:
@@ -144,11 +148,14 @@ def _serve(args, stop) -> int:
 
 
 def _close_stream(engine, stream) -> None:
-    try:
-        stream.stop()
-    finally:
-        stream.close()
-        engine.stream = None
+    from ganshot._signals import held_signals
+
+    with held_signals():  # a second stop signal must not interrupt libjack while the stream closes
+        try:
+            stream.stop()
+        finally:
+            stream.close()
+            engine.stream = None
 
 
 def _finish_recording(recorder) -> None:

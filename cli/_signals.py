@@ -28,7 +28,7 @@ from __future__ import annotations
 import signal
 import threading
 
-__all__ = ["StopSignals", "STOP_SIGNALS"]
+__all__ = ["StopSignals", "STOP_SIGNALS", "held_signals", "ignore_stop_signals"]
 
 #: The signals that stop a serving command (those this platform has).
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
@@ -76,3 +76,34 @@ class StopSignals:
     def __repr__(self) -> str:
         names = ", ".join(signal.Signals(s).name for s in self.signals)
         return f"StopSignals(signals=[{names}], received={self.received}, stopping={self._stopping})"
+
+
+class held_signals:
+    """``with held_signals():`` holds the stop signals back from this thread for the block (they are
+    delivered, and counted by :class:`StopSignals`, when it ends). For C calls that must not see
+    EINTR: PortAudio asserts when a second SIGTERM interrupts libjack while a JACK stream closes
+    (pa_jack.c CleanUpStream: Assertion `err == 0' failed, exit -6)."""
+
+    def __init__(self, signals=STOP_SIGNALS):
+        self.signals = set(signals)
+        self._previous = None
+
+    def __enter__(self) -> "held_signals":
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.pthread_sigmask(signal.SIG_BLOCK, self.signals)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            previous, self._previous = self._previous, None
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def ignore_stop_signals(signals=STOP_SIGNALS) -> None:
+    """Ignore the stop signals from now on (main thread only): for a command that has stopped and
+    only has to exit, so that the rest of a burst (SIGTERM, SIGTERM, SIGINT) cannot turn a clean
+    stop into a KeyboardInterrupt in PortAudio's exit hook or an exit by signal."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in signals:
+            signal.signal(signum, signal.SIG_IGN)
+
