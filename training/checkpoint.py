@@ -133,14 +133,7 @@ def _fsync_file(path: Path) -> None:
 
 def save_checkpoint(run_dir: str | Path, state: TrainState, spec: GeneratorSpec, disc_params: dict, keep: int) -> Path:
     """Write ``checkpoints/step_XXXXXXX/`` atomically and keep only the newest ``keep``; returns it."""
-    final = checkpoint_dir(run_dir, state.step)
-    if final.is_dir():
-        return final  # this step is already saved (e.g. periodic save, then the end of the run)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.parent / f".tmp-{final.name}-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
+    def write(tmp: Path) -> list[str]:
         g, d = state.tensors()
         step = str(state.step)
         save_file(g, tmp / GENERATOR_FILE, metadata={
@@ -156,7 +149,24 @@ def save_checkpoint(run_dir: str | Path, state: TrainState, spec: GeneratorSpec,
                 "architecture": spec.architecture})
             names.append(EMA_FILE)
         torch.save(state.extra_state(), tmp / STATE_FILE)
-        for name in names:
+        return names
+
+    return write_step_folder(checkpoint_dir(run_dir, state.step), write, keep)
+
+
+def write_step_folder(final: Path, write, keep: int) -> Path:
+    """``final`` (a ``checkpoints/step_XXXXXXX`` folder) written atomically: ``write(tmp)`` fills a
+    temp sibling and returns the names of the files it wrote; each is fsynced, the folder renamed
+    into place, and only the newest ``keep`` step folders beside it stay. An existing ``final`` is
+    kept as it is (this step is already saved). The training runs and the enhancer runs share it."""
+    if final.is_dir():
+        return final  # this step is already saved (e.g. periodic save, then the end of the run)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.parent / f".tmp-{final.name}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        for name in write(tmp):
             _fsync_file(tmp / name)
         fsync_dir(tmp)
         os.rename(tmp, final)
@@ -164,7 +174,8 @@ def save_checkpoint(run_dir: str | Path, state: TrainState, spec: GeneratorSpec,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     fsync_dir(final.parent)
-    for _, old in list_checkpoints(run_dir)[:-keep]:
+    found = sorted(p for p in final.parent.iterdir() if p.is_dir() and _STEP_DIR.match(p.name))
+    for old in found[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
     return final
 

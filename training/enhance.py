@@ -31,8 +31,6 @@ waveform L1, all on rows scaled so the clean peak is 1. Randomness is re-derived
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -41,11 +39,12 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from ganshot.engine.atomic import atomic_write_text, fsync_dir
+from ganshot.engine.atomic import atomic_write_text
 from ganshot.engine.bundle import load_bundle
 from ganshot.engine.errors import FormatError, UserInputError
 from ganshot.engine.strict_json import read_json_file
 
+from .checkpoint import write_step_folder
 from .enhance_data import Degrader
 from .enhance_model import EnhancerSpec, MaskEnhancer
 
@@ -120,30 +119,15 @@ def latest_checkpoint(run_dir) -> Path | None:
 
 def _save(run_dir: Path, net, opt, step: int, seed: int, cpu_s: float, keep: int) -> Path:
     """checkpoints/step_XXXXXXX written in a temp folder, fsynced, renamed; the newest ``keep`` stay."""
-    final = Path(run_dir) / CHECKPOINTS / f"step_{step:07d}"
-    if final.is_dir():
-        return final
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.parent / f".tmp-{final.name}-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
+    def write(tmp: Path) -> list[str]:
         weights = {k: v.detach().contiguous() for k, v in net.state_dict().items()}
         save_file(weights, tmp / WEIGHTS_FILE, metadata={
             "format": WEIGHTS_FORMAT, "spec": json.dumps(net.spec.to_dict()), "step": str(step)})
         torch.save({"format": STATE_FORMAT, "version": 1, "step": step, "seed": seed, "cpu_s": cpu_s,
                     "opt": opt.state_dict()}, tmp / STATE_FILE)
-        for name in (WEIGHTS_FILE, STATE_FILE):
-            with open(tmp / name, "rb") as handle:
-                os.fsync(handle.fileno())
-        fsync_dir(tmp)
-        os.rename(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    for old in sorted(p for p in final.parent.glob("step_*") if p.is_dir())[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
-    return final
+        return [WEIGHTS_FILE, STATE_FILE]
+
+    return write_step_folder(Path(run_dir) / CHECKPOINTS / f"step_{step:07d}", write, keep)
 
 
 def load_enhancer_run(run_dir, step_dir=None) -> tuple[MaskEnhancer, dict]:
