@@ -390,6 +390,8 @@ void ganshot_mix(ganshot_state *s, float *out, int64_t frames) {
     atomic_store_explicit(&s->frames_done, s->frame, memory_order_release);
 }
 
+#include "_cmixer_jack_clock.h" /* jack_clock_lock() and the ganshot_jack_clock_* functions */
+
 /* PortAudio stream callback (PaStreamCallback); userData is the ganshot_state. */
 int ganshot_callback(const void *input, void *output, unsigned long frame_count,
                      const ganshot_time_info *time_info, unsigned long status_flags, void *user_data) {
@@ -399,6 +401,7 @@ int ganshot_callback(const void *input, void *output, unsigned long frame_count,
     clock_gettime(CLOCK_MONOTONIC, &t0);
     count(&s->callbacks);
     if (status_flags & GANSHOT_PA_OUTPUT_UNDERFLOW) count(&s->underflows);
+    jack_clock_lock(s, (int64_t)frame_count); /* before the snapshot: it names the frame heard */
     if (time_info) { /* seqlock writer: odd while the snapshot is being written */
         uint64_t seq = atomic_load_explicit(&s->clock_seq, RELAXED);
         atomic_store_explicit(&s->clock_seq, seq + 1, RELAXED);
@@ -517,6 +520,9 @@ void ganshot_read_counters(ganshot_state *s, ganshot_counters *c) {
     c->limiter_min_gain = atomic_load_explicit(&s->limiter_min_gain, RELAXED);
     c->peak_in = atomic_load_explicit(&s->peak_in_published, RELAXED);
     c->peak_out = atomic_load_explicit(&s->peak_out_published, RELAXED);
+    c->clock_catch_ups = atomic_load_explicit(&s->clock_catch_ups, RELAXED);
+    c->frames_caught_up = atomic_load_explicit(&s->frames_caught_up, RELAXED);
+    c->clock_rebases = atomic_load_explicit(&s->clock_rebases, RELAXED);
 }
 
 /* Peaks restart from zero (a racing update may be lost: they are diagnostics). */

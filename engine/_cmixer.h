@@ -19,6 +19,7 @@
 #define GANSHOT_MIDI_NOTES 128             /* note numbers (and velocities) of the JACK MIDI note table */
 #define GANSHOT_MIDI_NOTE_RING 1024        /* note-ons between the JACK MIDI client and the mixer */
 #define GANSHOT_MIDI_OTHER_RING 4096       /* every other message (CC, ...) on its way to Python */
+#define GANSHOT_CLOCK_MAX_CATCH_UP 16384   /* frames the JACK clock lock mixes unheard at most; beyond, it rebases */
 #define GANSHOT_MIDI_TOKEN_BASE 4611686018427387904 /* 2^62: a voice token >= this is a MIDI note's (+ table generation) */
 #define GANSHOT_MIDI_PLAYED 1              /* ganshot_midi_message.flags: a note-on the C side played */
 
@@ -44,6 +45,8 @@ typedef struct {
     float limiter_gain;        /* its gain at the end of the last block (1: not limiting) */
     float limiter_min_gain;    /* its lowest gain since reset_peaks */
     float peak_in, peak_out;   /* largest |sample| before / after it since reset_peaks */
+    uint64_t clock_catch_ups, frames_caught_up; /* the JACK clock lock: lost JACK cycles mixed unheard */
+    uint64_t clock_rebases;    /* times it started afresh (server clock jumped, or mixer ahead) */
 } ganshot_counters;
 typedef struct { int64_t block_start_frame, block_frames; double current_time, dac_time; uint64_t callbacks; } ganshot_clock;
 typedef struct {
@@ -70,6 +73,7 @@ typedef struct {
     uint64_t pushed;          /* written by the JACK MIDI thread: notes of this table sent to the mixer */
 } ganshot_note_table;
 typedef struct ganshot_midi ganshot_midi; /* opaque: the C JACK MIDI client */
+typedef struct ganshot_jack_clock ganshot_jack_clock; /* opaque: the JACK clock lock (_cmixer_jack_clock.h) */
 typedef struct {
     uint32_t jack_frame;    /* JACK frame time of the message */
     int32_t pad;            /* the pad a played note-on started, else -1 */
@@ -84,6 +88,7 @@ typedef struct {
     int64_t mixer_minus_jack;             /* mixer frame - JACK frame at the start of the last cycle mixed */
     uint32_t period_frames, max_events_per_cycle;
     int32_t active, shut_down;            /* the JACK client runs; the server shut it down */
+    uint64_t cycles_missed;               /* JACK cycles that ran without this client (their MIDI never reached it) */
 } ganshot_midi_counters;
 
 /* setup and commands: Python threads (one producer at a time) */
@@ -138,3 +143,11 @@ void ganshot_midi_inject(ganshot_midi *m, uint32_t cycle_frame, uint32_t offset,
                          const uint8_t *data, uint32_t size);
 ganshot_midi *ganshot_midi_fake(ganshot_state *s); /* no JACK: a ring and table for ganshot_midi_inject */
 void ganshot_midi_fake_cycle(ganshot_midi *m, uint32_t cycle_frame); /* the mixer's next block starts this JACK cycle */
+
+/* The JACK clock lock (see _cmixer_jack_clock.h): open it beside a stream on JACK; close it after
+ * detach and two mixer callbacks (or none mixing). The fake has no JACK: tests set its clock. */
+ganshot_jack_clock *ganshot_jack_clock_open(ganshot_state *s, const char *client_name, char *why, int32_t why_size);
+ganshot_jack_clock *ganshot_jack_clock_fake(ganshot_state *s, uint32_t period);
+void ganshot_jack_clock_fake_cycle(ganshot_jack_clock *c, uint32_t cycle_frame); /* the next callback runs in this cycle */
+void ganshot_jack_clock_detach(ganshot_state *s, ganshot_jack_clock *c);
+void ganshot_jack_clock_close(ganshot_jack_clock *c);

@@ -55,6 +55,7 @@ static struct { /* libjack's functions, resolved once by gj_load() (a Python thr
     int (*disconnect)(void *, const char *, const char *);
     const char **(*get_ports)(void *, const char *, const char *, unsigned long);
     void (*free)(void *);
+    gj_nframes (*get_buffer_size)(void *);
 } gj;
 static int gj_state; /* 0: not tried, 1: loaded, -1: failed (gj_why says why) */
 static char gj_why[256];
@@ -65,7 +66,7 @@ static int gj_load(void) {
         "jack_client_open", "jack_client_close", "jack_port_register", "jack_set_process_callback",
         "jack_on_shutdown", "jack_activate", "jack_deactivate", "jack_port_get_buffer",
         "jack_midi_get_event_count", "jack_midi_event_get", "jack_last_frame_time", "jack_port_name",
-        "jack_connect", "jack_disconnect", "jack_get_ports", "jack_free"};
+        "jack_connect", "jack_disconnect", "jack_get_ports", "jack_free", "jack_get_buffer_size"};
     void *lib = dlopen("libjack.so.0", RTLD_NOW | RTLD_GLOBAL);
     if (!lib) {
         snprintf(gj_why, sizeof gj_why, "libjack.so.0 not found (%s); install JACK (libjack-jackd2-0)", dlerror());
@@ -107,13 +108,16 @@ struct ganshot_midi {
     uint32_t cycle_frame;
     int64_t cycle_mixer_frame;
     int32_t cycle_known;
+    /* the JACK MIDI thread's: the last cycle it ran in (cycles missed between two are counted) */
+    uint32_t last_cycle;
+    int32_t last_cycle_known;
     alignas(64) _Atomic(ganshot_note_table *) table;
     alignas(64) _Atomic uint64_t note_head;  /* consumer: mixer */
     alignas(64) _Atomic uint64_t note_tail;  /* producer: JACK MIDI thread */
     alignas(64) _Atomic uint64_t other_head; /* consumer: Python */
     alignas(64) _Atomic uint64_t other_tail; /* producer: JACK MIDI thread */
     alignas(64) _Atomic uint64_t cycles, events, notes_played, notes_forwarded, note_ring_drops,
-        other_ring_drops, garbage, notes_scheduled, notes_late;
+        other_ring_drops, garbage, notes_scheduled, notes_late, cycles_missed;
     _Atomic int64_t max_late_frames, mixer_minus_jack;
     _Atomic uint32_t period, max_events, fake_cycle_frame;
     _Atomic int32_t active, shut_down;
@@ -178,10 +182,13 @@ static void gm_message(ganshot_midi *m, ganshot_note_table *t, uint32_t cycle_fr
 static int gm_process(gj_nframes nframes, void *arg) {
     ganshot_midi *m = arg;
     ganshot_note_table *t = atomic_load_explicit(&m->table, memory_order_acquire);
-    uint32_t cycle_frame = gj.last_frame_time(m->client);
+    uint32_t cycle_frame = gj.last_frame_time(m->client), cycle = cycle_frame;
     void *buffer = gj.port_get_buffer(m->port, nframes);
     uint32_t n = buffer ? gj.midi_get_event_count(buffer) : 0;
     atomic_store_explicit(&m->period, nframes, RELAXED);
+    if (m->last_cycle_known && nframes > 0 && cycle - m->last_cycle > nframes) /* woken once for several cycles */
+        atomic_fetch_add_explicit(&m->cycles_missed, (cycle - m->last_cycle) / nframes - 1, RELAXED);
+    m->last_cycle = cycle; m->last_cycle_known = 1;
     for (uint32_t i = 0; i < n; i++) {
         gj_midi_event ev;
         if (gj.midi_event_get(&ev, buffer, i) != 0) { count(&m->events); count(&m->garbage); continue; }
@@ -203,7 +210,7 @@ static void gm_shutdown(void *arg) {
 
 static void drain_midi(ganshot_state *s) {
     ganshot_midi *m = atomic_load_explicit(&s->midi, memory_order_acquire);
-    if (!m || atomic_load_explicit(&m->shut_down, memory_order_acquire)) return;
+    if (!m || s->catching_up || atomic_load_explicit(&m->shut_down, memory_order_acquire)) return;
     uint32_t cycle = m->client ? gj.last_frame_time(m->client) : atomic_load_explicit(&m->fake_cycle_frame, RELAXED);
     if (!m->cycle_known || cycle != m->cycle_frame) { /* the first block of a JACK cycle */
         m->cycle_frame = cycle;
@@ -345,6 +352,7 @@ void ganshot_midi_read_counters(ganshot_midi *m, ganshot_midi_counters *c) {
     c->max_events_per_cycle = atomic_load_explicit(&m->max_events, RELAXED);
     c->active = atomic_load_explicit(&m->active, RELAXED);
     c->shut_down = atomic_load_explicit(&m->shut_down, RELAXED);
+    c->cycles_missed = atomic_load_explicit(&m->cycles_missed, RELAXED);
 }
 
 int ganshot_midi_port_name(ganshot_midi *m, char *out, int32_t size) {

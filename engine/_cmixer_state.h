@@ -74,6 +74,10 @@ struct ganshot_state {
     alignas(64) _Atomic uint64_t rec_tail;    /* producer: mixer, in frames */
     _Atomic int64_t rec_first_frame;
     _Atomic uint64_t rec_frames_dropped, rec_overflows;
+    /* the JACK clock lock (_cmixer_jack_clock.h): catching_up is the mixer's; counters are read by Python */
+    alignas(64) _Atomic(ganshot_jack_clock *) jack_clock;
+    int32_t catching_up;
+    _Atomic uint64_t clock_catch_ups, frames_caught_up, clock_rebases;
     alignas(64) _Atomic(ganshot_midi *) midi; /* the JACK MIDI input the mixer drains (_cmixer_jack.h), or NULL */
 };
 

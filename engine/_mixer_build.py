@@ -18,7 +18,7 @@ from pathlib import Path
 from cffi import FFI
 
 _HERE = Path(__file__).resolve().parent  # _cmixer.c includes _cmixer_state.h and _cmixer.h from here
-_SOURCES = ("_cmixer.c", "_cmixer_state.h", "_cmixer_jack.h", "_cmixer.h")
+_SOURCES = ("_cmixer.c", "_cmixer_state.h", "_cmixer_jack.h", "_cmixer_jack_clock.h", "_cmixer.h")
 
 ffibuilder = FFI()
 ffibuilder.cdef((_HERE / "_cmixer.h").read_text(encoding="utf-8"))

@@ -16,7 +16,13 @@ block off the line through the previous one moves the window's snapshots by the 
 is whole blocks (JACK loses whole periods), else clears them, so the fit follows the new
 offset at once instead of lagging for 2 s (``clock_resets`` counts them).
 The mapping is for turning wall-clock events into frames; timing between voices stays
-exact because it is reckoned in frames. ``frame_at_monotonic(t)`` does the same for ``time.monotonic()``
+exact because it is reckoned in frames.
+
+On JACK the stream also holds the C side's *clock lock* (engine/_cmixer_jack_clock.h): a client
+preempted for k periods is woken once for all of them, and the lock mixes the lost cycles unheard,
+so everything scheduled after a stall still sounds at its frame on JACK's timeline instead of k - 1
+periods late (``clock_lock`` says whether it holds, ``clock_lock_why`` why not; the mixer's
+counters ``clock_catch_ups``, ``frames_caught_up`` and ``clock_rebases`` say what it did). ``frame_at_monotonic(t)`` does the same for ``time.monotonic()``
 values, translated through a fresh stream-time reading. Schedule an event that arrived at
 time t at ``frame_at(t) + lead_frames`` for a constant latency without late starts.
 
@@ -61,6 +67,10 @@ def _sounddevice():
     except OSError as err:  # libportaudio missing
         raise UserInputError(f"PortAudio is not available ({err}); install libportaudio2") from None
     return sounddevice
+
+
+def _is_jack(sd, device: int) -> bool:
+    return "JACK" in sd.query_hostapis(sd.query_devices(device)["hostapi"])["name"]
 
 
 def list_output_devices() -> list[dict]:
@@ -155,6 +165,7 @@ class AudioStream:
         self.mixer, self.sample_rate, self.block_size = mixer, sample_rate, block_size
         self._points: deque = deque(maxlen=_CLOCK_POINTS)  # (callbacks, frame, dac_time)
         self.clock_resets = 0  # times an xrun made frame_at() start its fit afresh
+        self._jack_clock, self.clock_lock_why = ffi.NULL, "not a JACK device"
         mixer._attach(self)
         try:
             self._stream = sd._StreamBase(
@@ -168,6 +179,18 @@ class AudioStream:
         except Exception:
             mixer._detach(self)
             raise
+        if _is_jack(sd, self.device):
+            self._open_clock_lock()
+
+    def _open_clock_lock(self) -> None:
+        why = ffi.new("char[]", 256)
+        self._jack_clock = lib.ganshot_jack_clock_open(self.mixer._state, b"ganshot-clock", why, 256)
+        self.clock_lock_why = None if self._jack_clock != ffi.NULL else ffi.string(why).decode("utf-8", "replace")
+
+    @property
+    def clock_lock(self) -> bool:
+        """Whether the mixer's frame counter is locked to JACK's frame clock (see the module doc)."""
+        return self._jack_clock != ffi.NULL
 
     # -- life cycle ---------------------------------------------------------------
     def start(self) -> None:
@@ -181,9 +204,14 @@ class AudioStream:
         """Stop and close the stream; the mixer can render() offline again."""
         if self._stream is not None:
             stream, self._stream = self._stream, None
+            clock, self._jack_clock = self._jack_clock, ffi.NULL
+            if clock != ffi.NULL:
+                lib.ganshot_jack_clock_detach(self.mixer._state, clock)
             try:
                 stream.close(ignore_errors=True)
             finally:
+                if clock != ffi.NULL:  # no callback runs once the stream is closed
+                    lib.ganshot_jack_clock_close(clock)
                 self.mixer._detach(self)
 
     def __enter__(self) -> "AudioStream":

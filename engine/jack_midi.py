@@ -43,7 +43,7 @@ NOTES = int(lib.GANSHOT_MIDI_NOTES)
 TOKEN_BASE = int(lib.GANSHOT_MIDI_TOKEN_BASE)
 COUNTERS = ("cycles", "events", "notes_played", "notes_forwarded", "note_ring_drops", "other_ring_drops", "garbage",
             "notes_scheduled", "notes_late", "max_late_frames", "mixer_minus_jack", "period_frames",
-            "max_events_per_cycle", "active", "shut_down")
+            "max_events_per_cycle", "active", "shut_down", "cycles_missed")
 _POP_BATCH = 256
 _NAMES_BYTES = 1 << 16
 _CLOSE_WAIT_S = 1.0

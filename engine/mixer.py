@@ -65,7 +65,7 @@ MAX_FRAME = 2**62 - 1  # a start frame: 3 million years at 48 kHz
 MIN_CEILING_DB, MAX_CEILING_DB = -24.0, 0.0  # the master limiter's ceiling, dBFS
 _COUNTERS = ("frames_done", "callbacks", "underflows", "max_callback_ns", "late_starts", "max_late_frames",
              "commands_dropped", "voices_stolen", "voices_active", "voices_sounding", "finished_overflows",
-             "limited_frames")
+             "limited_frames", "clock_catch_ups", "frames_caught_up", "clock_rebases")
 _REAP_BATCH = 256
 _MIXING_WAIT_S = 0.05  # render()/attach wait this long for the mixing lock: the record
 # functions hold it for microseconds to prove that no block is in progress

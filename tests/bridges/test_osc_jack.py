@@ -30,7 +30,7 @@ def saved_kit(tiny_bundle, tmp_path_factory):
 @pytest.mark.slow
 def test_oscsend_plays_a_pad_on_ganshot_serve_on_jack(jack_server, tiny_bundle, saved_kit, tmp_path):
     kit, kit_path = saved_kit
-    server = jack_server(sample_rate=RATE, block_size=BLOCK)
+    server = jack_server(sample_rate=RATE, block_size=BLOCK, sync=True)
     served = Served(server.env, kit_path, tmp_path / "renders")
     try:
         capture = Capture(server.env, tmp_path / "capture.wav")

@@ -137,7 +137,7 @@ def pd_runs():
 def pd_run(pd_runs, jack_server, tiny_bundle, saved_kit, tmp_path) -> PdRun:
     if "run" in pd_runs:
         return pd_runs["run"]
-    server = jack_server(sample_rate=RATE, block_size=128)
+    server = jack_server(sample_rate=RATE, block_size=128, sync=True)
     reply_port = free_udp_port()  # Pd listens here: [netsend]'s source port is random, so replies need a port
     served = Served(server.env, saved_kit[1], tmp_path / "renders", "--osc-reply-port", str(reply_port))
     time.sleep(SETTLE_S)

@@ -71,7 +71,7 @@ def probe_plan(count: int):
 
 
 def test_notes_start_one_period_after_their_send_frame(jack_server):
-    server = jack_server()
+    server = jack_server(sync=True)
     host = subprocess.Popen(client_command(HOST, {"sample_rate": server.sample_rate, "block_size": server.block_size,
                                                   "click_frames": CLICK_FRAMES}),
                             env=server.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

@@ -430,7 +430,7 @@ print(json.dumps({"before": before, "after": after, "tokens": tokens, "first": f
 @pytest.mark.slow
 @pytest.mark.parametrize("sample_rate, block_size", [(48000, 128), (44100, 65)])
 def test_served_hits_are_recorded_exactly_as_jack_heard_them(jack_server, tmp_path, sample_rate, block_size):
-    server = jack_server(sample_rate=sample_rate, block_size=block_size)
+    server = jack_server(sample_rate=sample_rate, block_size=block_size, sync=True)
     rec_wav, cap_path = tmp_path / "recorded.wav", tmp_path / "captured.npz"
     args = {"sample_rate": sample_rate, "block_size": block_size, "gap": GAP, "hits": HITS,
             "rec_wav": str(rec_wav), "capture": str(cap_path), "capture_s": CAPTURE_S}

@@ -16,7 +16,9 @@ server that callback runs on a realtime thread)::
 It connects one input per source, prints ``ready`` once its first period is in, and stops
 after SECONDS of periods or at SIGINT/SIGTERM, writing OUT.npz atomically. A period is kept
 as "in time" only when the callback finished before its cycle ended (``frames_since_cycle_start``
-below one block); a late one may hold the next cycle's data and counts as lost.
+below one block); a late one may hold the next cycle's data and counts as lost. On a synchronous
+server (``GANSHOT_TEST_JACK_SYNC=1`` in the environment, set by tests/support/jack.py) every cycle
+waits for every client, so a late callback still reads its own cycle and is kept.
 
 Read it in the test (numpy only)::
 
@@ -121,6 +123,7 @@ def _main(argv) -> int:
     audio = np.zeros((total, block, len(ports)), np.float32)  # all memory up front: the callback only copies
     frames, late = np.zeros(total, np.int64), np.zeros(total, bool)
     state = {"n": 0, "xruns": 0}
+    sync = os.environ.get("GANSHOT_TEST_JACK_SYNC") == "1"  # late callbacks still read their own cycle
     done = threading.Event()
 
     @client.set_process_callback
@@ -132,7 +135,7 @@ def _main(argv) -> int:
         frames[n] = client.last_frame_time
         for channel, port in enumerate(ports):
             audio[n, :, channel] = port.get_array()
-        late[n] = client.frames_since_cycle_start >= nframes
+        late[n] = not sync and client.frames_since_cycle_start >= nframes
         state["n"] = n + 1
 
     @client.set_xrun_callback
