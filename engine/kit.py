@@ -78,6 +78,16 @@ _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _NUMBER_ARRAY = re.compile(r"\[\n\s+([-+0-9.eE,\s]*?)\n\s*\]")  # indent only puts newlines outside strings
 
 
+def _replaced(obj, **fields):
+    """``dataclasses.replace(obj, **fields)`` for a frozen dataclass whose fields were checked and
+    whose derived state stays right (no ``__init__``/``__post_init__`` run): a copy of its
+    ``__dict__`` with ``fields`` over it, ~10x quicker (an OSC knob flood edits a pad per message)."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    new.__dict__.update(fields)
+    return new
+
+
 @dataclass(frozen=True)
 class ModelRef:
     """The model bundle a kit was made for: its name, sha256 of its model.json, where to find it."""
@@ -143,7 +153,7 @@ class Kit:
         for key, other in (("z", "seed"), ("seed", "z")):
             if fields.get(key) is not None:
                 fields[other] = None
-        pad = dataclasses.replace(self.pads[index], **fields)
+        pad = _replaced(self.pads[index], **fields)
         if (pad.z is None) == (pad.seed is None):
             which = "both z and seed" if pad.z is not None else "neither z nor seed"
             raise UserInputError(f"{where}: {path} has {which}; give exactly one")
@@ -151,7 +161,9 @@ class Kit:
         if other not in (-1, index):
             raise UserInputError(f"{where}: {path}.note {pad.note} is already used by pads[{other}]")
         pads = self.pads[:index] + (pad,) + self.pads[index + 1 :]
-        return dataclasses.replace(self, pads=pads)
+        if "note" in fields:
+            return dataclasses.replace(self, pads=pads)  # the note index is built again
+        return _replaced(self, pads=pads)  # a knob edit: the same notes, the same index
 
     def with_master_gain(self, gain_db: float) -> "Kit":
         """A new kit with ``master_gain_db`` set; UserInputError if out of range."""

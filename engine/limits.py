@@ -71,6 +71,8 @@ def _interval(low, high, low_open: bool, fmt: str) -> str:
 
 def check_int(value, name: str, low: int, high: int, error: type[Exception] = UserInputError) -> int:
     """``value`` as an int in [low, high] (Python or numpy integer, not bool); else ``error``."""
+    if type(value) is int and low <= value <= high:  # the common case, without the ABC checks
+        return value
     if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
             or not low <= value <= high):
         raise error(f"{name} must be an integer in [{low}, {high}], got {value!r:.60}")
@@ -81,6 +83,8 @@ def check_float(value, name: str, low: float, high: float, error: type[Exception
                 low_open: bool = False) -> float:
     """``value`` as a finite float in [low, high] (``(low, high]`` with ``low_open``); ints count,
     bool does not. Huge ints are compared exactly, before a float() could overflow."""
+    if type(value) is float and value - value == 0.0 and (low < value <= high if low_open else low <= value <= high):
+        return value  # the common case, without the ABC checks (NaN fails the comparison)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise error(f"{name} must be a number, got {describe(value)}")
     if isinstance(value, float) or not isinstance(value, numbers.Integral):

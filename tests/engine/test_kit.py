@@ -6,6 +6,7 @@ Pure file and data tests: no model is rendered, no torch or onnxruntime is impor
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 import subprocess
@@ -368,6 +369,20 @@ def test_with_pad_returns_new_validated_kit():
         with pytest.raises(UserInputError, match=message):
             kit.with_pad(*args, **changes)
     assert kit_to_json(kit) == snapshot  # a failed edit leaves the playing kit as it was
+
+
+def test_a_knob_edit_equals_a_full_rebuild():
+    """with_pad's quick copy (no __init__) must give exactly what dataclasses.replace gives."""
+    kit = parse_kit(kit_data())
+    for changes in ({"gain_db": -3.5}, {"pan": 0.25, "pitch_semitones": -2.0}, {"directions": (0.5,) * 8},
+                    {"note": 60}, {"seed": 77}):
+        quick = kit.with_pad(1, **changes)
+        pad = dataclasses.replace(kit.pads[1], **{f.name: getattr(quick.pads[1], f.name)
+                                                  for f in dataclasses.fields(kit.pads[1])})
+        full = dataclasses.replace(kit, pads=(kit.pads[0], pad, *kit.pads[2:]))
+        assert quick == full and hash(quick.pads[1]) == hash(full.pads[1])
+        assert [quick.index_for_note(n) for n in range(128)] == [full.index_for_note(n) for n in range(128)]
+        assert kit_to_json(quick) == kit_to_json(full) and type(quick) is type(full)
 
 
 # -- controller targets and curves ----------------------------------------------------------
