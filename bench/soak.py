@@ -49,7 +49,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from realtime import start_jackd, stop_process, xrun_attribution  # noqa: E402  (bench/realtime.py)
 
 SAMPLE_RATE, BLOCK_SIZE = 48000, 128
-MESSAGE_COUNTS = ("osc_received", "osc_accepted", "osc_dropped", "midi_received", "midi_dropped", "midi_late")
+MESSAGE_COUNTS = ("osc_received", "osc_accepted", "osc_dropped", "midi_received", "midi_dropped", "midi_late",
+                  "midi_cycles_missed")
 
 MIDI_SENDER = r"""
 import json, sys, time
@@ -160,6 +161,8 @@ class Soak:
                 "midi_received": m.get("received", 0) + m.get("c_notes_played", 0),
                 "midi_dropped": m.get("dropped", 0) + m.get("c_note_ring_drops", 0) + m.get("c_other_ring_drops", 0),
                 "midi_late": m.get("late", 0) + m.get("c_notes_late", 0),
+                # JACK cycles that ran without the C MIDI input (asynchronous JACK): their MIDI never reached it
+                "midi_cycles_missed": m.get("c_cycles_missed", 0),
                 "rss_mib": rss_mib(), "log_end": log_end}
 
     def row(self, a: dict, b: dict) -> dict:
@@ -258,7 +261,8 @@ def report(r: dict) -> None:
           + "".join(f"\n    {why}" for why in r["fail_replies"]))
     print(f"  OSC sent {r['osc_sent']} (+ {r['swaps_asked']} /model/load), received {r['osc_received']}, accepted {r['osc_accepted']}, dropped "
           f"{r['osc_dropped']}; MIDI sent "
-          f"{r['midi_sent']}, received {r['midi_received']}, dropped {r['midi_dropped']}, late {r['midi_late']}")
+          f"{r['midi_sent']}, received {r['midi_received']}, dropped {r['midi_dropped']}, late {r['midi_late']}; "
+          f"JACK cycles run without the C MIDI input {r['midi_cycles_missed']}")
     print(f"  after panic + 2 s: voices {r['voices_after_panic']}, buffers held {r['buffers_after_panic']}; RSS "
           f"{r['rss_start_mib']} -> {r['rss_end_mib']} MiB, second half {r['rss_mib_per_min_second_half']:+.1f} MiB/min")
     print(f"  peak before the limiter {r['peak_db']:+.1f} dBFS, largest cut {r['limiter_max_reduction_db']:.1f} dB, "
