@@ -5,12 +5,14 @@ Imported only when one of them runs; none of them imports ganshot.training.
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 import time
 from pathlib import Path
 
 from ganshot.engine.limits import MAX_CHANNEL, check_int
+from ganshot.engine.tail_gate import DEFAULT_MARGIN_DB as DEFAULT_TAIL_GATE_DB, MAX_MARGIN_DB, MIN_MARGIN_DB
 
 __all__ = ["cmd_serve", "cmd_render", "cmd_export_kit", "DEMO_PATTERN"]
 
@@ -21,6 +23,19 @@ DEMO_PATTERN = tuple(
     + [(s, 42, 0.5 + 0.3 * (s % 4 == 0)) for s in range(0, 16, 2)] + [(14, 46, 0.7)]
 )
 DEMO_STEP_S = 0.125
+
+
+def _gate_margin(text: str):
+    """--tail-gate-db: a margin in dB, or "off" (None)."""
+    if text.strip().lower() == "off":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number of dB or off, got {text!r:.40}") from None
+    if not MIN_MARGIN_DB <= value <= MAX_MARGIN_DB:
+        raise argparse.ArgumentTypeError(f"must be in [{MIN_MARGIN_DB:g}, {MAX_MARGIN_DB:g}] dB or off, got {text!r:.40}")
+    return value
 
 
 def _slug(name: str) -> str:
@@ -38,6 +53,10 @@ def _engine(args, loaded=None, **kwargs):
 
     bundle, kit = loaded or _load(args)
     kwargs.setdefault("enhance", not getattr(args, "no_enhance", False))
+    if hasattr(args, "tail_gate_db"):
+        from ganshot.engine.postprocess import PostProcess
+
+        kwargs.setdefault("post", PostProcess(tail_gate_db=args.tail_gate_db))
     return Engine(bundle, kit, sample_rate=args.sample_rate, backend=getattr(args, "backend", "auto"), **kwargs)
 
 
@@ -223,6 +242,9 @@ def add_engine_commands(sub, fmt) -> None:
     def no_enhance(p):
         p.add_argument("--no-enhance", action="store_true",
                        help="play the raw generator even when the bundle carries an enhancer (kits: \"enhance\": false)")
+        p.add_argument("--tail-gate-db", type=_gate_margin, default=DEFAULT_TAIL_GATE_DB, metavar="DB|off",
+                       help="end each one-shot's tail in exact zeros where it sinks to within DB of its own flat "
+                            f"noise floor (the generator's hiss; default {DEFAULT_TAIL_GATE_DB:g}); off: keep the tails")
 
     def common(p, kit=True):
         if kit:

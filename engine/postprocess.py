@@ -16,9 +16,13 @@ Cheat sheet::
 2. **DC removal** — the row's mean is subtracted. A one-shot is a finite buffer, so its
    DC offset *is* its mean; a recursive high-pass would smear the offset into a slow
    tail instead, and cannot be vectorised in numpy alone.
-3. **Fade-out** — the last ``fade_out_ms`` fall to exactly 0 along a raised-cosine
+3. **Tail gate** — where a one-shot's decay sinks into a flat noise floor of its own (a
+   generator's hiss), it falls to exactly 0 along a raised-cosine ramp (:mod:`.tail_gate`; its
+   floor rule leaves sustained and still-decaying sounds alone). ``tail_gate_db`` is the margin
+   over the floor below which the tail counts as floor (None: off).
+4. **Fade-out** — the last ``fade_out_ms`` fall to exactly 0 along a raised-cosine
    half ramp, so a clipped tail never clicks.
-4. **Peak limit** — a row whose peak exceeds ``peak_limit_db`` dBFS is scaled down
+5. **Peak limit** — a row whose peak exceeds ``peak_limit_db`` dBFS is scaled down
    as a whole (no distortion); quieter rows are untouched.
 
 Pitch by resampling plays the buffer faster or slower, like a sampler: +12 semitones
@@ -34,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import UserInputError
+from .tail_gate import DEFAULT_MARGIN_DB, GATE_FADE_MS, MAX_MARGIN_DB, MIN_MARGIN_DB, gate_points
 from .limits import MAX_PITCH_SEMITONES, MAX_SAMPLE_RATE, MIN_PITCH_SEMITONES, MIN_SAMPLE_RATE, check_float
 
 __all__ = [
@@ -54,6 +59,7 @@ __all__ = [
 ]
 
 RESAMPLE_QUALITY = "HQ"
+DEFAULT_TAIL_GATE_DB = DEFAULT_MARGIN_DB
 MAX_FADE_OUT_MS = 1000.0
 MIN_PEAK_LIMIT_DB, MAX_PEAK_LIMIT_DB = -60.0, 0.0
 
@@ -64,12 +70,14 @@ class PostProcess:
 
     ``remove_dc``: subtract each row's mean. ``fade_out_ms``: raised-cosine fade to 0
     over the last milliseconds (0: none). ``peak_limit_db``: scale a row down so that
-    ``max|x| <= 10**(peak_limit_db/20)`` (None: no limit).
+    ``max|x| <= 10**(peak_limit_db/20)`` (None: no limit). ``tail_gate_db``: the tail gate's
+    margin over a one-shot's noise floor (None: no gate).
     """
 
     remove_dc: bool = True
     fade_out_ms: float = 5.0
     peak_limit_db: float | None = -0.5
+    tail_gate_db: float | None = DEFAULT_TAIL_GATE_DB
 
     def __post_init__(self) -> None:
         if not isinstance(self.remove_dc, bool):
@@ -79,6 +87,9 @@ class PostProcess:
         if self.peak_limit_db is not None:
             limit = check_float(self.peak_limit_db, "peak_limit_db (or None)", MIN_PEAK_LIMIT_DB, MAX_PEAK_LIMIT_DB)
             object.__setattr__(self, "peak_limit_db", limit)
+        if self.tail_gate_db is not None:
+            margin = check_float(self.tail_gate_db, "tail_gate_db (or None)", MIN_MARGIN_DB, MAX_MARGIN_DB)
+            object.__setattr__(self, "tail_gate_db", margin)
 
 
 def _check_rate(name: str, rate) -> float:
@@ -117,6 +128,13 @@ def postprocess(audio, sample_rate, params: PostProcess = PostProcess()) -> tupl
         rows[bad] = 0.0
     if params.remove_dc:
         rows -= rows.mean(axis=1, keepdims=True, dtype=np.float64).astype(np.float32)
+    if params.tail_gate_db is not None:
+        gate_fade = max(1, int(round(GATE_FADE_MS * rate / 1000.0)))
+        for row, start in enumerate(gate_points(rows, rate, params.tail_gate_db)):
+            if start < rows.shape[1]:
+                ramp = min(gate_fade, rows.shape[1] - start)
+                rows[row, start:start + ramp] *= fade_out_ramp(ramp)
+                rows[row, start + ramp:] = 0.0
     fade = min(int(round(params.fade_out_ms * rate / 1000.0)), rows.shape[1])
     if fade > 0:
         rows[:, -fade:] *= fade_out_ramp(fade)

@@ -1,0 +1,63 @@
+"""The tail gate: a generated one-shot's decay ends in exact zeros where it sinks into its own noise floor.
+
+A GAN's one-shots decay into a floor of their own (broadband hiss, tonal lines) that real drums
+do not have: after the hit has died away, what is left is the generator's noise, heard as hiss
+over every decay, and a sampler playing many hits stacks it up. Samplers trim such tails by
+hand; this does it per render, before the one-shot reaches the mixer:
+
+1. the level of each :data:`GATE_HOP_MS` frame (mean power, dB);
+2. the *floor*: the median level of the last :data:`FLOOR_SHARE` of the frames. It counts only
+   when it is flat (its two halves within :data:`FLAT_DB`: a sound still decaying there is the
+   sound, not a floor) and at least :data:`MIN_RANGE_DB` under the peak (a sustained sound, a
+   shaker, has no decay to end);
+3. the gate point: just after the last frame louder than ``floor + margin_db``; from there the
+   one-shot falls to exactly 0 along a :data:`GATE_FADE_MS` raised-cosine ramp, and stays 0.
+
+What it removes lies within ``margin_db`` of the floor, so the decay itself is untouched down to
+where the hiss masks it. One-shots without such a floor (real recordings gone to digital
+silence, sustained sounds, still-decaying cymbals) pass unchanged.
+
+Cheat sheet (postprocess() applies it: PostProcess(tail_gate_db=6.0), the default)::
+
+    starts = gate_points(rows, 48000, margin_db=6.0)  # int64[B]: where each row's ramp to 0 starts (N: none)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["gate_points", "GATE_HOP_MS", "GATE_FADE_MS", "FLOOR_SHARE", "FLAT_DB", "MIN_RANGE_DB",
+           "MIN_MARGIN_DB", "MAX_MARGIN_DB", "DEFAULT_MARGIN_DB"]
+
+GATE_HOP_MS = 5.0  # level frames
+GATE_FADE_MS = 10.0  # the ramp to zero at the gate point (postprocess applies it)
+FLOOR_SHARE = 0.2  # the last fifth of the frames holds the floor
+FLAT_DB = 3.0  # a floor's two halves differ by less than this; more is a decay still going on
+MIN_RANGE_DB = 45.0  # peak over floor: less is a sustained sound (or a long cymbal), left alone
+MIN_MARGIN_DB, MAX_MARGIN_DB = 1.0, 24.0
+DEFAULT_MARGIN_DB = 6.0  # PostProcess's default: the tail counts as floor within 6 dB of it
+_MIN_FRAMES = 10  # shorter one-shots are left alone
+_SILENT_POWER = 1e-20  # -200 dB: digital silence
+
+
+def gate_points(rows: np.ndarray, sample_rate: float, margin_db: float) -> np.ndarray:
+    """int64[B]: for each row of ``rows[B, N]`` at ``sample_rate`` Hz, the sample where its ramp to
+    zero starts, or N where the row has no floor to gate."""
+    count, length = rows.shape
+    starts = np.full(count, length, np.int64)
+    hop = max(1, int(round(sample_rate * GATE_HOP_MS / 1000.0)))
+    frames = length // hop
+    if frames < _MIN_FRAMES or count == 0:
+        return starts
+    power = np.square(rows[:, :frames * hop], dtype=np.float64).reshape(count, frames, hop).mean(axis=2)
+    level_db = 10.0 * np.log10(np.maximum(power, _SILENT_POWER))
+    tail = level_db[:, frames - max(2, int(frames * FLOOR_SHARE)):]
+    half = tail.shape[1] // 2
+    floor_db = np.median(tail, axis=1)
+    flat = np.abs(np.median(tail[:, :half], axis=1) - np.median(tail[:, half:], axis=1)) < FLAT_DB
+    deep = level_db.max(axis=1) - floor_db >= MIN_RANGE_DB
+    audible = floor_db > 10.0 * np.log10(_SILENT_POWER)  # a floor of digital silence needs no gate
+    for row in np.flatnonzero(flat & deep & audible):
+        above = np.flatnonzero(level_db[row] > floor_db[row] + margin_db)
+        starts[row] = min(length, (int(above[-1]) + 1) * hop if len(above) else 0)
+    return starts
