@@ -16,13 +16,16 @@ Cheat sheet::
 2. **DC removal** — the row's mean is subtracted. A one-shot is a finite buffer, so its
    DC offset *is* its mean; a recursive high-pass would smear the offset into a slow
    tail instead, and cannot be vectorised in numpy alone.
-3. **Tail gate** — where a one-shot's decay sinks into a flat noise floor of its own (a
+3. **Bandwidth extension** — given the Nyquist of what the row holds (a 16 kHz model's 8 kHz,
+   moved by a pitch shift), its top band is continued above it by its own spectral slope
+   (:mod:`.bandwidth`), so a 16 kHz model's hats keep their air at 48 kHz (``extend_bandwidth``).
+4. **Tail gate** — where a one-shot's decay sinks into a flat noise floor of its own (a
    generator's hiss), it falls to exactly 0 along a raised-cosine ramp (:mod:`.tail_gate`; its
    floor rule leaves sustained and still-decaying sounds alone). ``tail_gate_db`` is the margin
    over the floor below which the tail counts as floor (None: off).
-4. **Fade-out** — the last ``fade_out_ms`` fall to exactly 0 along a raised-cosine
+5. **Fade-out** — the last ``fade_out_ms`` fall to exactly 0 along a raised-cosine
    half ramp, so a clipped tail never clicks.
-5. **Peak limit** — a row whose peak exceeds ``peak_limit_db`` dBFS is scaled down
+6. **Peak limit** — a row whose peak exceeds ``peak_limit_db`` dBFS is scaled down
    as a whole (no distortion); quieter rows are untouched.
 
 Pitch by resampling plays the buffer faster or slower, like a sampler: +12 semitones
@@ -38,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import UserInputError
+from .bandwidth import extend_bandwidth
 from .tail_gate import DEFAULT_MARGIN_DB, GATE_FADE_MS, MAX_MARGIN_DB, MIN_MARGIN_DB, gate_points
 from .limits import MAX_PITCH_SEMITONES, MAX_SAMPLE_RATE, MIN_PITCH_SEMITONES, MIN_SAMPLE_RATE, check_float
 
@@ -71,17 +75,20 @@ class PostProcess:
     ``remove_dc``: subtract each row's mean. ``fade_out_ms``: raised-cosine fade to 0
     over the last milliseconds (0: none). ``peak_limit_db``: scale a row down so that
     ``max|x| <= 10**(peak_limit_db/20)`` (None: no limit). ``tail_gate_db``: the tail gate's
-    margin over a one-shot's noise floor (None: no gate).
+    margin over a one-shot's noise floor (None: no gate). ``extend_bandwidth``: continue a row's
+    top band above the Nyquist its source had (when postprocess() is told it).
     """
 
     remove_dc: bool = True
     fade_out_ms: float = 5.0
     peak_limit_db: float | None = -0.5
     tail_gate_db: float | None = DEFAULT_TAIL_GATE_DB
+    extend_bandwidth: bool = True
 
     def __post_init__(self) -> None:
-        if not isinstance(self.remove_dc, bool):
-            raise UserInputError(f"remove_dc must be true or false, got {self.remove_dc!r:.40}")
+        for name in ("remove_dc", "extend_bandwidth"):
+            if not isinstance(getattr(self, name), bool):
+                raise UserInputError(f"{name} must be true or false, got {getattr(self, name)!r:.40}")
         fade = check_float(self.fade_out_ms, "fade_out_ms", 0.0, MAX_FADE_OUT_MS)
         object.__setattr__(self, "fade_out_ms", fade)  # 5 and 5.0 make one cache key
         if self.peak_limit_db is not None:
@@ -111,8 +118,12 @@ def fade_out_ramp(length: int) -> np.ndarray:
     return (0.5 * (1.0 + np.cos(np.pi * k / length))).astype(np.float32)
 
 
-def postprocess(audio, sample_rate, params: PostProcess = PostProcess()) -> tuple[np.ndarray, int]:
+def postprocess(audio, sample_rate, params: PostProcess = PostProcess(),
+                source_nyquist_hz: float | None = None) -> tuple[np.ndarray, int]:
     """Clean ``audio`` float[N] or float[B, N] at ``sample_rate`` Hz; returns ``(new float32 array, nonfinite)``.
+
+    ``source_nyquist_hz``: where the rows' content ends (a model's rate / 2, times a pitch
+    shift's ratio); with ``params.extend_bandwidth`` the band above it is filled in. None: no extension.
 
     ``nonfinite`` is the number of NaN/Inf samples that were replaced by 0. The input is
     never modified; the output is C-contiguous and shaped like the input.
@@ -128,6 +139,9 @@ def postprocess(audio, sample_rate, params: PostProcess = PostProcess()) -> tupl
         rows[bad] = 0.0
     if params.remove_dc:
         rows -= rows.mean(axis=1, keepdims=True, dtype=np.float64).astype(np.float32)
+    if params.extend_bandwidth and source_nyquist_hz is not None:
+        source = check_float(source_nyquist_hz, "source_nyquist_hz (Hz)", 1.0, MAX_SAMPLE_RATE)
+        rows[:] = extend_bandwidth(rows, rate, source)
     if params.tail_gate_db is not None:
         gate_fade = max(1, int(round(GATE_FADE_MS * rate / 1000.0)))
         for row, start in enumerate(gate_points(rows, rate, params.tail_gate_db)):

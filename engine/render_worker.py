@@ -48,7 +48,7 @@ import numpy as np
 
 from .errors import GanshotError, UserInputError
 from .limits import MAX_PADS, MAX_PITCH_SEMITONES, MIN_PITCH_SEMITONES, check_float, check_int
-from .postprocess import PostProcess, _check_rate, pitch_shift_by_resampling, postprocess
+from .postprocess import PostProcess, _check_rate, pitch_ratio, pitch_shift_by_resampling, postprocess
 
 __all__ = ["RenderWorker", "MAX_PADS", "DEFAULT_CACHE_BYTES", "RENDER_MS_WINDOW", "MAX_WORKER_BATCH"]
 
@@ -247,7 +247,9 @@ class RenderWorker:
             group = audio[rows]
             if pitch != 0.0 or self.runtime.sample_rate != self.stream_sample_rate:
                 group = pitch_shift_by_resampling(group, pitch, self.runtime.sample_rate, self.stream_sample_rate)
-            group, _ = postprocess(group, self.stream_sample_rate, self.post)
+            # what the group holds ends at the model's Nyquist, moved by the pitch shift
+            source_nyquist = 0.5 * self.runtime.sample_rate * pitch_ratio(pitch)
+            group, _ = postprocess(group, self.stream_sample_rate, self.post, source_nyquist_hz=source_nyquist)
             for index, row in zip(rows, group):
                 buffer = row.copy()  # owns its memory, so nbytes is what the cache really holds
                 buffer.flags.writeable = False
