@@ -56,7 +56,8 @@ def _engine(args, loaded=None, **kwargs):
     if hasattr(args, "tail_gate_db"):
         from ganshot.engine.postprocess import PostProcess
 
-        kwargs.setdefault("post", PostProcess(tail_gate_db=args.tail_gate_db))
+        kwargs.setdefault("post", PostProcess(tail_gate_db=args.tail_gate_db,
+                                              extend_bandwidth=not getattr(args, "no_bandwidth_extension", False)))
     return Engine(bundle, kit, sample_rate=args.sample_rate, backend=getattr(args, "backend", "auto"), **kwargs)
 
 
@@ -245,6 +246,8 @@ def add_engine_commands(sub, fmt) -> None:
         p.add_argument("--tail-gate-db", type=_gate_margin, default=DEFAULT_TAIL_GATE_DB, metavar="DB|off",
                        help="end each one-shot's tail in exact zeros where it sinks to within DB of its own flat "
                             f"noise floor (the generator's hiss; default {DEFAULT_TAIL_GATE_DB:g}); off: keep the tails")
+        p.add_argument("--no-bandwidth-extension", action="store_true",
+                       help="play a low-rate model as it is (no top octave continued above its Nyquist)")
 
     def common(p, kit=True):
         if kit:

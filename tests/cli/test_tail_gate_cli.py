@@ -1,4 +1,5 @@
-"""--tail-gate-db on serve, render and export-kit: parsed, checked, and handed to the Engine."""
+"""--tail-gate-db and --no-bandwidth-extension on serve, render and export-kit: parsed, checked,
+and handed to the Engine."""
 
 from __future__ import annotations
 
@@ -24,10 +25,11 @@ def test_a_bad_margin_is_refused_in_one_line(bad, capsys):
 
 
 @pytest.mark.parametrize("given, want", [("off", None), ("9", 9.0)])
-def test_the_engine_renders_with_it(tiny_bundle, given, want):
+@pytest.mark.parametrize("extension", [True, False])
+def test_the_engine_renders_with_it(tiny_bundle, given, want, extension):
     from ganshot._engine_cli import _engine
     from tests.support import kit_for
 
-    args = build_parser().parse_args(["serve", "--tail-gate-db", given])
-    with _engine(args, loaded=(tiny_bundle, kit_for(tiny_bundle))) as engine:
-        assert engine.worker.post.tail_gate_db == want
+    argv = ["serve", "--tail-gate-db", given] + ([] if extension else ["--no-bandwidth-extension"])
+    with _engine(build_parser().parse_args(argv), loaded=(tiny_bundle, kit_for(tiny_bundle))) as engine:
+        assert engine.worker.post.tail_gate_db == want and engine.worker.post.extend_bandwidth == extension
