@@ -1,5 +1,5 @@
 """Real Pure Data (vanilla, headless) plays ``ganshot serve`` on a private JACK server through
-bridges/pd/ganshot.pd; jack_capture records the engine's output.
+bridges/pd/ganshot.pd; tests/support/period_capture.py records the engine's output.
 
 Pd opens the controller patch bridges/pd/ganshot.pd and the driver tests/bridges/pd/test_ganshot.pd,
 which works the controller through its receive names (the same paths its buttons and sliders take):
@@ -24,24 +24,25 @@ What is checked, and why these bounds:
   so two mappings can disagree by one frame (measured 7000 or 7001, once 7002, for GAP = 7001
   over 40 steady runs);
 - absolute timing: each timed hit is heard within ABSOLUTE_TOLERANCE_S (1 ms) of its timetag.
-  jack_capture ``-S`` stamps the wall-clock time at which its first callback ran, and what it
-  records at system:playback is heard JACK's playback latency later (256 frames here). Measured
-  within +-0.16 ms over 40 steady runs: the clock fit and the stamp. 1 ms is under one 128-frame
-  block (2.7 ms), so a block or latency error in the mapping fails it.
+  The capture stamps every period with its JACK frame, and reads JACK's frame clock against
+  ``time.time()`` when it ends (64 pairs, the median): so each captured frame has a wall-clock
+  time that does not depend on when the capture's own callbacks ran. What it takes from
+  ganshot's outputs is heard JACK's playback latency later (256 frames here). 1 ms is under one
+  128-frame block (2.7 ms), so a block or latency error in the mapping fails it. (jack_capture
+  ``-S`` stamped only its first callback, which ran up to 0.8 s late on a loaded machine.)
 
 The spacing holds on every run: the server is synchronous (no cycle is lost) and the mixer's
 frames keep step with JACK's (its clock lock). The absolute check needs JACK's timeline to stay on
 the wall clock, which a loaded 2-core machine does not always give: after an xrun the dummy driver
 restarts its timeline (the late time is never caught up), so the capture loses its wall-clock
 meaning. It skips, with the numbers, when jackd's xruns during the capture add up to more than a
-fifth of the tolerance (or give no figure), and when jack_capture's stamp was late (its first
-callback ran late: up to 0.65 s was seen), i.e. when the capture's frames and its wall-clock span
-differ by more than the 0-3 ms jack_capture takes to stop. The other checks hold on every run.
+fifth of the tolerance (or give no figure). The other checks hold on every run.
 """
 
 from __future__ import annotations
 
 import re
+import signal
 import socket
 import subprocess
 import time
@@ -53,8 +54,10 @@ import pytest
 
 from ganshot.bridges.osc.addresses import ADDRESSES, STATUS_FIELDS
 from ganshot.bridges.osc.validate import OscError, flatten, parse_datagram, unix_to_ntp
+from tests.support.jack_client import start_period_capture
+from tests.support.period_capture import read_period_capture
 from tests.support.osc_jack import (
-    RATE, Capture, Served, assert_hit_at, free_udp_port, hit_onsets, playback_latency_frames, saved_kit_for,
+    RATE, Served, assert_hit_at, free_udp_port, hit_onsets, playback_latency_frames, saved_kit_for,
     single_hit,
 )
 
@@ -64,7 +67,7 @@ DRIVER = ROOT / "tests" / "bridges" / "pd" / "test_ganshot.pd"
 GAP = 7001  # frames between the two timed hits: > one hit (6144 frames), no multiple of the block
 LEAD_S = 1.0  # tt1 is this long after Pd starts: it sends the bundles about 0.3 s after it loads
 ABSOLUTE_TOLERANCE_S = 0.001
-CLOCK_SLIP_LIMIT_MS = 4.0  # see test_pd_timed_hits_are_heard_at_their_timetags
+CAPTURE_S = 30  # the capture's own limit; the test stops it with SIGINT long before
 PD_TIMEOUT_S = 20
 #: after serve is up, before jack_capture starts: its first-frame stamp is taken in its first
 #: callback, which serve's start-up tail on a busy 2-core machine delayed by up to 0.65 s in a
@@ -120,8 +123,7 @@ class PdRun:
     pd_said: str
     serve_said: str
     audio: np.ndarray  # the capture, float32[frames, 2]
-    first_frame_unix_s: float  # jack_capture -S: wall-clock time of the capture's first frame
-    stop_unix_s: float  # when the capture was stopped
+    first_frame_unix_s: float  # wall-clock time of the capture's first frame, by JACK's frame clock
     latency_frames: int  # JACK's playback latency of system:playback
     jackd_said: str  # jackd's log while the capture ran (xruns, late clients)
     tt1: float
@@ -142,7 +144,8 @@ def pd_run(pd_runs, jack_server, tiny_bundle, saved_kit, tmp_path) -> PdRun:
     served = Served(server.env, saved_kit[1], tmp_path / "renders", "--osc-reply-port", str(reply_port))
     time.sleep(SETTLE_S)
     try:
-        capture = Capture(server.env, tmp_path / "capture.wav")
+        cap_path = tmp_path / "capture.npz"
+        capture = start_period_capture(str(cap_path), CAPTURE_S, env=server.env)
         log_from = server.log_path.stat().st_size
         try:
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as report:
@@ -155,13 +158,16 @@ def pd_run(pd_runs, jack_server, tiny_bundle, saved_kit, tmp_path) -> PdRun:
             latency = playback_latency_frames(server.env)
             time.sleep(max(0.0, tt2 + 0.3 - time.time()))  # the second timed hit plays out
         finally:
-            audio, first_frame_unix_s, stop_unix_s = capture.stop()
+            capture.send_signal(signal.SIGINT)
+            capture.wait(timeout=30)
             jackd_said = server.log_path.read_bytes()[log_from:].decode(errors="replace")
     finally:
         serve_said = served.stop()
     assert "Traceback" not in serve_said and "ganshot: stopped" in serve_said, serve_said
-    pd_runs["run"] = PdRun(reports, pd_said, serve_said, audio, first_frame_unix_s, stop_unix_s, latency,
-                           jackd_said, tt1, tt2)
+    recorded = read_period_capture(cap_path)
+    assert recorded.lost_periods == 0  # a synchronous server loses no cycle of any client
+    pd_runs["run"] = PdRun(reports, pd_said, serve_said, recorded.audio, recorded.unix_at(recorded.first_frame),
+                           latency, jackd_said, tt1, tt2)
     return pd_runs["run"]
 
 
@@ -255,17 +261,10 @@ def test_pd_timed_hits_are_heard_at_their_timetags(pd_runs, jack_server, tiny_bu
     _, lead1 = single_hit(tiny_bundle, saved_kit[0], 1)
     heard = [run.first_frame_unix_s + (onset - lead1 + run.latency_frames) / RATE for onset in onsets[1:]]
     errors_ms = [(h - tt) * 1e3 for h, tt in zip(heard, (run.tt1, run.tt2))]
-    # The stamp is on time when the frames the capture holds span the wall-clock time it ran,
-    # less the moment jack_capture takes to stop (0 to 3 ms measured).
-    slip_ms = ((run.stop_unix_s - run.first_frame_unix_s) - len(run.audio) / RATE) * 1e3
     print(f"timed hits heard {errors_ms[0]:+.3f} and {errors_ms[1]:+.3f} ms from their timetags "
-          f"(playback latency {run.latency_frames} frames; capture clock slip {slip_ms:+.1f} ms)")
+          f"(playback latency {run.latency_frames} frames)")
     skip_after_an_xrun(run, f"absolute timing (measured {errors_ms[0]:+.2f} ms)")
-    if not -CLOCK_SLIP_LIMIT_MS <= slip_ms <= 1.0:
-        pytest.skip(f"jack_capture stamped its first frame about {-slip_ms:.0f} ms late (its first callback "
-                    f"ran late on a loaded machine); timed hits measured {errors_ms[0]:+.1f} ms from their "
-                    f"timetags by that stamp")
-    assert all(abs(e) <= ABSOLUTE_TOLERANCE_S * 1e3 for e in errors_ms), (errors_ms, slip_ms)
+    assert all(abs(e) <= ABSOLUTE_TOLERANCE_S * 1e3 for e in errors_ms), errors_ms
 
 
 # -- the patches themselves, read as text (no Pd needed) --------------------------------------

@@ -66,14 +66,15 @@ PORTAUDIO_OUTPUTS = ("PortAudio:out_0", "PortAudio:out_1")
 
 
 def start_period_capture(out: str, seconds: float, sources=PORTAUDIO_OUTPUTS, timeout_s: float = 120.0,
-                         settle_s: float = 0.2) -> subprocess.Popen:
+                         settle_s: float = 0.2, env: dict | None = None) -> subprocess.Popen:
     """Start period_capture.py (every period with its JACK frame time, into ``out`` .npz; read it
     with ``tests.support.period_capture.read_period_capture``) on ``sources``, in its own process
     on the JACK server of this environment. Returns once its first period is in and ``settle_s``
     passed; it stops by itself after ``seconds``, or at SIGINT/SIGTERM (then ``wait()`` for it).
-    ``timeout_s`` only guards against a hang: a starved machine can take a minute to start Python."""
+    ``timeout_s`` only guards against a hang: a starved machine can take a minute to start Python.
+    ``env``: the JACK server's environment (default: this process's)."""
     capture = subprocess.Popen([sys.executable, PERIOD_CAPTURE, str(out), str(seconds), *sources],
-                               stdout=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, text=True, env=env)
     ready = threading.Timer(timeout_s, capture.terminate)  # a client that never gets a period is stopped
     ready.start()
     try:

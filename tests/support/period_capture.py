@@ -27,6 +27,7 @@ Read it in the test (numpy only)::
     capture.hits()                          # first frames of hits separated by SILENCE zero frames
     capture.complete(start, stop)           # every frame of [start, stop) captured in time?
     capture.lost_periods, capture.xruns     # what went missing, and JACK's xrun callbacks
+    capture.unix_at(frame)                  # time.time() of a JACK frame (JACK's frame clock)
     capture.audio, capture.present          # float32[frames, channels], bool[frames] from first_frame
 """
 
@@ -43,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 
 SILENCE = 256  # zero frames that separate two hits (as tests/support/jack.py)
+CLOCK_PAIRS = 64
 
 __all__ = ["PeriodCapture", "read_period_capture", "SILENCE"]
 
@@ -60,6 +62,14 @@ class PeriodCapture:
     periods: int  # captured in time
     lost_periods: int  # missing or late between the first and the last period
     xruns: int  # JACK's xrun callbacks while capturing
+    unix_at_first_frame: float | None = None  # time.time() at JACK frame first_frame (None: not measured)
+
+    def unix_at(self, frame: int) -> float:
+        """The wall-clock time (``time.time()``) of JACK frame ``frame``, by JACK's own frame clock:
+        pairs of (jack_frame_time, time.time()) read side by side when the capture ended."""
+        if self.unix_at_first_frame is None:
+            raise AssertionError("this capture holds no clock pairs")
+        return self.unix_at_first_frame + (frame - self.first_frame) / self.sample_rate
 
     def onsets(self, threshold: float, channel: int = 0) -> list[int]:
         """JACK frames where ``channel`` goes above ``threshold`` (absolute value) from a captured
@@ -95,6 +105,7 @@ def read_period_capture(path) -> PeriodCapture:
     with np.load(path) as data:
         frames, audio, late = data["frames"], data["audio"], data["late"]
         rate, block, xruns = int(data["sample_rate"]), int(data["block_size"]), int(data["xruns"])
+        clock = (data["clock_frames"], data["clock_unix"]) if "clock_frames" in data else None
     if not len(frames):
         raise AssertionError(f"{path}: the capture holds no period")
     first = int(frames[0])
@@ -107,7 +118,12 @@ def read_period_capture(path) -> PeriodCapture:
             timeline[offset:offset + block] = period
             present[offset:offset + block] = True
     kept = int(np.count_nonzero(~late))
-    return PeriodCapture(timeline, present, first, rate, block, kept, length // block - kept, xruns)
+    unix_first = None
+    if clock is not None and len(clock[0]):
+        since = (clock[0].astype(np.int64) - first) % 2**32  # 32-bit JACK frames, read after the capture
+        since = np.where(since >= 2**31, since - 2**32, since)
+        unix_first = float(np.median(clock[1] - since / rate))  # the median pair: a preempted read is an outlier
+    return PeriodCapture(timeline, present, first, rate, block, kept, length // block - kept, xruns, unix_first)
 
 
 def _main(argv) -> int:
@@ -152,10 +168,13 @@ def _main(argv) -> int:
         print("ready", flush=True)
         while not done.wait(0.05):
             pass
+        # JACK's frame clock against the wall clock, read side by side (unix_at() takes the median)
+        clock = [(client.frame_time, time.time()) for _ in range(CLOCK_PAIRS)]
     n = state["n"]
     tmp = f"{out}.tmp.npz"
     np.savez(tmp, frames=frames[:n], audio=audio[:n], late=late[:n], sample_rate=rate, block_size=block,
-             xruns=state["xruns"])
+             xruns=state["xruns"], clock_frames=np.array([c[0] for c in clock], np.int64),
+             clock_unix=np.array([c[1] for c in clock], np.float64))
     os.replace(tmp, out)
     return 0
 
