@@ -1,6 +1,6 @@
-"""``ganshot serve`` on a private JACK server, driven over OSC and recorded with jack_capture:
-the set-up the oscsend and Pure Data tests share (:class:`Served`, :class:`Capture`,
-:func:`single_hit`, :func:`assert_hit_at`, :func:`saved_kit_for`)."""
+"""``ganshot serve`` on a private JACK server, driven over OSC (the tests record it with
+tests/support/period_capture.py): the set-up the oscsend and Pure Data tests share
+(:class:`Served`, :func:`single_hit`, :func:`assert_hit_at`, :func:`saved_kit_for`)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from . import kit_for
 from .jack import hit_onsets  # noqa: F401 - re-exported: the OSC and Pd tests find hits with it
 
 RATE, BLOCK = 48000, 128
-CAPTURE_LIMIT_S = 30  # jack_capture's own limit; the tests stop it with SIGINT long before
 
 
 def free_udp_port() -> int:
@@ -84,46 +83,6 @@ class Served:
         _stop(self.process)
         time.sleep(0.05)  # the reader thread drains the pipe
         return "\n".join(self.lines)
-
-
-def _capture_connected(env: dict) -> bool:
-    listing = subprocess.run(["jack_lsp", "-c"], env=env, capture_output=True, text=True, timeout=5).stdout
-    links, port = {}, None
-    for line in listing.splitlines():
-        if line.startswith((" ", "\t")):
-            links.setdefault(port, []).append(line.strip())
-        else:
-            port = line.strip()
-    return all(links.get(f"jack_capture:input{i}") == [f"PortAudio:out_{i - 1}"] for i in (1, 2))
-
-
-class Capture:
-    """jack_capture of what reaches system:playback (float32 WAV), with ``-S``: ``wav.tme`` holds
-    the wall-clock time (CLOCK_REALTIME, as ``time.time()``) of the first captured frame."""
-
-    def __init__(self, env: dict, wav: Path):
-        self.env, self.wav = env, Path(wav)
-        self.process = subprocess.Popen(["jack_capture", "--daemon", "-S", "-d", str(CAPTURE_LIMIT_S), "-f", "wav",
-                                         str(self.wav)], env=env, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while not _capture_connected(env):
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                _stop(self.process)
-                raise AssertionError("jack_capture did not connect to ganshot's output ports")
-            time.sleep(0.05)
-        time.sleep(0.1)  # let the graph settle after jack_capture joined
-
-    def stop(self):
-        """-> (float32[frames, 2], first_frame_unix_s, stop_unix_s)."""
-        import soundfile as sf
-
-        stop_unix_s = time.time()
-        _stop(self.process)
-        assert self.process.returncode == 0, f"jack_capture exited with {self.process.returncode}"
-        audio, rate = sf.read(self.wav, dtype="float32", always_2d=True)
-        assert rate == RATE and sf.info(self.wav).subtype == "FLOAT"
-        stamp = Path(f"{self.wav}.tme").read_text().split()[0]
-        return audio, float(stamp), stop_unix_s
 
 
 def playback_latency_frames(env: dict) -> int:
