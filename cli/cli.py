@@ -65,6 +65,25 @@ def _cmd_export(args) -> int:
     return 0
 
 
+def _cmd_import(args) -> int:
+    import warnings
+
+    from ganshot.training.importer import import_generator
+
+    def say(line: str) -> None:
+        print(f"ganshot: {line}", file=sys.stderr)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        path = import_generator(args.model_file, args.out, sample_rate=args.sample_rate, latent_dim=args.latent_dim,
+                                name=args.name, latent_distribution=args.latent_distribution, say=say)
+    for warning in caught:
+        if "TorchScript" in str(warning.message):
+            say(f"warning: {warning.message}")
+    say(f"wrote model bundle {path} (play it: ganshot serve --model {path})")
+    return 0
+
+
 def _cmd_evaluate(args) -> int:
     from ganshot.training.classifier import ClassifierConfig
     from ganshot.training.evaluate import evaluate
@@ -104,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train_command(sub, fmt)
     _add_export_command(sub, fmt)
     _add_evaluate_command(sub, fmt)
+    _add_import_command(sub, fmt)
     from ganshot._enhance_cli import add_enhance_commands  # argparse only; handlers import lazily
 
     add_enhance_commands(sub, fmt)
@@ -182,6 +202,20 @@ def _add_evaluate_command(sub, fmt) -> None:
     evaluate.add_argument("--no-enhance", action="store_true",
                           help="judge the raw generator of a bundle that carries an enhancer")
     evaluate.set_defaults(handler=_cmd_evaluate)
+
+
+def _add_import_command(sub, fmt) -> None:
+    """`ganshot import`."""
+    imp = sub.add_parser("import", help="wrap a generator trained elsewhere (ONNX, or TorchScript converted here) "
+                         "into a model bundle", formatter_class=fmt)
+    imp.add_argument("model_file", help="MODEL.onnx, or TorchScript (.ts/.pt: code, loaded only here to convert it)")
+    imp.add_argument("--sample-rate", type=int, required=True, help="the rate the generator's audio is at, Hz")
+    imp.add_argument("--latent-dim", type=int, default=None, help="size of z (needed when the file does not say)")
+    imp.add_argument("--latent-distribution", choices=("normal", "uniform"), default="normal",
+                     help="how the generator was trained to see z")
+    imp.add_argument("--name", default=None, help="model name (default: the file's name)")
+    imp.add_argument("-o", "--out", required=True, help="bundle folder to write")
+    imp.set_defaults(handler=_cmd_import)
 
 
 def main(argv: list[str] | None = None) -> int:

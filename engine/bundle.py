@@ -70,7 +70,8 @@ BUNDLE_VERSION = 1
 MODEL_JSON = "model.json"
 ONNX_NAME = "generator.onnx"
 SAFETENSORS_NAME = "generator.safetensors"
-ARCHITECTURES = ARCHITECTURE_NAMES  # the table of engine.generators
+IMPORTED = "imported"  # a generator trained elsewhere (`ganshot import`): ONNX only, no torch weights
+ARCHITECTURES = (*ARCHITECTURE_NAMES, IMPORTED)  # the table of engine.generators, and imported ONNX
 LATENT_DISTRIBUTIONS = ("normal", "uniform")  # z ~ N(0, 1) or U(-1, 1), as the model was trained
 ALLOWED_EXTENSIONS = (".onnx", ".safetensors", ".md", ".png", ".txt")
 MAX_MODEL_JSON_BYTES = 4 * 1024 * 1024
@@ -206,7 +207,7 @@ def parse_model_json(data, where: str = MODEL_JSON) -> dict:
         _check_directions(data["directions"], latent_dim, where)
     for key in ("created_utc", "ganshot_version"):
         _typed(data, key, str, where, "a string")
-    _check_files(data, where)
+    _check_files(data, where, needs_weights=data["architecture"] != IMPORTED)
     if data.get("enhancer") is not None:
         _check_enhancer(data, where)
     return data
@@ -291,8 +292,9 @@ def _check_onnx_names(data: dict, conditional: bool, where: str) -> None:
     _int(onnx, "opset", f"{where}: onnx", 7, 100)
 
 
-def _check_files(data: dict, where: str) -> None:
-    """``files``: each entry's name, sha256 and size; the generator's ONNX and safetensors listed."""
+def _check_files(data: dict, where: str, needs_weights: bool = True) -> None:
+    """``files``: each entry's name, sha256 and size; the generator's ONNX and (but for an imported
+    generator) safetensors listed."""
     files = _typed(data, "files", dict, where, "an object")
     for fname, entry in files.items():
         _check_name(fname, where)  # .json is not an allowed extension, so model.json cannot be listed
@@ -300,7 +302,7 @@ def _check_files(data: dict, where: str) -> None:
         if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
             raise FormatError(f"{where}: files[{fname!r}].sha256 must be 64 lowercase hex digits")
         _int(entry, "bytes", f"{where}: files[{fname!r}]", 0, 1 << 40)
-    for required in (ONNX_NAME, SAFETENSORS_NAME):
+    for required in (ONNX_NAME, SAFETENSORS_NAME)[:2 if needs_weights else 1]:
         if required not in files:
             raise FormatError(f"{where}: files does not list {required}")
 

@@ -46,7 +46,7 @@ import time
 import numpy as np
 
 from ._inputs import MAX_BATCH, BundleSizes, check_inputs
-from .bundle import MODEL_JSON, SAFETENSORS_NAME, ModelBundle, load_bundle
+from .bundle import IMPORTED, MODEL_JSON, SAFETENSORS_NAME, ModelBundle, load_bundle
 from .errors import FormatError, GanshotError, IntegrityError, UserInputError
 from .limits import check_int
 
@@ -262,6 +262,9 @@ def measure_render_ms(
 def _load_one(backend: str, bundle: ModelBundle, device: str, threads: int | None) -> GeneratorRuntime:
     if backend == "onnx":
         return _OnnxRuntime(bundle, device, threads)
+    if bundle.meta["architecture"] == IMPORTED:
+        raise UserInputError(f"model {bundle.name!r:.60} is an imported ONNX generator: it runs on ONNX Runtime "
+                             "only (--backend onnx or auto)")
     return _TorchRuntime(bundle, device, threads)
 
 
