@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ganshot.engine.errors import GanshotError
+from ganshot.engine.errors import GanshotError, UserInputError
 
 __all__ = ["main", "build_parser", "HelpFormatter"]
 
@@ -84,6 +84,46 @@ def _cmd_import(args) -> int:
     return 0
 
 
+def _cmd_match(args) -> int:
+    import json
+    from pathlib import Path
+
+    import soundfile as sf
+
+    from ganshot.engine.atomic import atomic_write_text
+    from ganshot.engine.kit import save_kit
+    from ganshot.engine.presets import load_model_and_kit
+    from ganshot.training.match import load_target, match_sound
+
+    def say(line: str) -> None:
+        print(f"ganshot: {line}", file=sys.stderr)
+
+    bundle, kit = load_model_and_kit(args.kit, args.model)
+    target = load_target(args.sound, bundle)
+    result = match_sound(bundle, target, class_name=args.class_name, seeds=args.seeds, steps=args.steps, say=say)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, audio in (("target", target), ("best_seed", result.seed_audio), ("matched", result.audio)):
+        sf.write(out / f"{name}.wav", audio, bundle.sample_rate, subtype="FLOAT")
+    class_name = None if result.label is None else bundle.classes[result.label]
+    report = {"sound": str(args.sound), "model": bundle.name, "class": class_name, "distance": result.distance,
+              "best_seed": result.seed, "best_seed_distance": result.seed_distance, "refined": result.refined,
+              "seeds": args.seeds, "steps": args.steps, "seconds": round(result.seconds, 2),
+              "z": [float(v) for v in result.z]}
+    atomic_write_text(out / "match.json", json.dumps(report, indent=2) + "\n")
+    say(f"distance {result.seed_distance:.4f} (best of {args.seeds} seeds) -> {result.distance:.4f} matched, "
+        f"{result.seconds:.1f} s; {out}/matched.wav")
+    if args.pad is not None:
+        if args.kit is None:
+            raise UserInputError("--pad needs --kit: the kit whose pad takes the matched latent")
+        changes = {"z": result.z}
+        if class_name is not None:
+            changes["class_name"] = class_name
+        save_kit(kit.with_pad(args.pad, **changes), args.kit)
+        say(f"pad {args.pad} of {args.kit} now plays the matched latent (its knobs vary that sound)")
+    return 0
+
+
 def _cmd_evaluate(args) -> int:
     from ganshot.training.classifier import ClassifierConfig
     from ganshot.training.evaluate import evaluate
@@ -124,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_export_command(sub, fmt)
     _add_evaluate_command(sub, fmt)
     _add_import_command(sub, fmt)
+    _add_match_command(sub, fmt)
     from ganshot._enhance_cli import add_enhance_commands  # argparse only; handlers import lazily
 
     add_enhance_commands(sub, fmt)
@@ -216,6 +257,21 @@ def _add_import_command(sub, fmt) -> None:
     imp.add_argument("--name", default=None, help="model name (default: the file's name)")
     imp.add_argument("-o", "--out", required=True, help="bundle folder to write")
     imp.set_defaults(handler=_cmd_import)
+
+
+def _add_match_command(sub, fmt) -> None:
+    """`ganshot match`."""
+    match = sub.add_parser("match", help="find the latent (and class) whose one-shot is closest to a sound you have",
+                           formatter_class=fmt)
+    match.add_argument("sound", help="a WAV/FLAC one-shot")
+    match.add_argument("--model", default=None, help="model bundle folder or name (default: the kit's, else the embedded one)")
+    match.add_argument("--kit", default=None, help="kit JSON (its model; with --pad, the kit to change)")
+    match.add_argument("--pad", type=int, default=None, help="put the matched latent (and class) on this pad of --kit")
+    match.add_argument("--class", dest="class_name", default=None, help="search this class only (conditional models)")
+    match.add_argument("--seeds", type=int, default=1000, help="seeded latents searched (per class)")
+    match.add_argument("--steps", type=int, default=100, help="gradient steps refining each of the best few")
+    match.add_argument("-o", "--out", required=True, help="folder for target.wav, best_seed.wav, matched.wav, match.json")
+    match.set_defaults(handler=_cmd_match)
 
 
 def main(argv: list[str] | None = None) -> int:

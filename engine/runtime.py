@@ -191,6 +191,12 @@ class _TorchRuntime(GeneratorRuntime):
         self._graph_lock = threading.Lock()
         self.cuda_graphs = bool(self._graph_batches)
 
+    @property
+    def module(self):
+        """The torch generator (eval mode, weights frozen), for callers that differentiate through it
+        with respect to z (``ganshot match``); ``module(z, labels)`` -> audio."""
+        return self._model
+
     def _capture(self, size: int) -> tuple:
         """Record a CUDA graph of the forward pass at batch ``size`` (static input/output tensors)."""
         torch, dev = self._torch, self.device
