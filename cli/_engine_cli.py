@@ -132,6 +132,9 @@ def _serve(args, stop) -> int:
     engine = _engine(args, loaded)  # then the engine renders the pads
     with ExitStack() as cleanup:  # undone last-first, each step even if another fails
         cleanup.callback(engine.close)
+        if args.map is not None:
+            engine.load_map(args.map)
+            _say(f"ganshot: timbre map {engine.timbre_map.path} ({len(engine.timbre_map.seeds)} points) for /pad/xy")
         runtime = engine.runtime
         figures = f" ({runtime.timings_summary})" if runtime.timings else ""
         _say(f"ganshot: model {engine.bundle.name}, kit {engine.kit.name!r} ({len(engine.kit.pads)} pads), "
@@ -264,6 +267,8 @@ def add_engine_commands(sub, fmt) -> None:
     serve.add_argument("--record", default=None, metavar="OUT.wav", help="also record the output to a WAV file")
     serve.add_argument("--demo", action="store_true", help="play a demo beat on the kit")
     serve.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    serve.add_argument("--map", default=None, metavar="DIR|map.json",
+                       help="a timbre map of the model (ganshot map) to play pads from by position: OSC /pad/xy")
     no_enhance(serve)
 
     from ganshot.bridges.midi.cli import add_midi_arguments, add_midi_ports_command  # argparse only

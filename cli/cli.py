@@ -124,6 +124,16 @@ def _cmd_match(args) -> int:
     return 0
 
 
+def _cmd_map(args) -> int:
+    from ganshot.engine.presets import load_model_and_kit
+    from ganshot.training.timbre_map import build_timbre_map
+
+    bundle, _ = load_model_and_kit(None, args.model) if args.model else load_model_and_kit()
+    build_timbre_map(bundle, args.out, n=args.num, classifier=args.classifier,
+                     say=lambda line: print(f"ganshot: {line}", file=sys.stderr))
+    return 0
+
+
 def _cmd_evaluate(args) -> int:
     from ganshot.training.classifier import ClassifierConfig
     from ganshot.training.evaluate import evaluate
@@ -165,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluate_command(sub, fmt)
     _add_import_command(sub, fmt)
     _add_match_command(sub, fmt)
+    _add_map_command(sub, fmt)
     from ganshot._enhance_cli import add_enhance_commands  # argparse only; handlers import lazily
 
     add_enhance_commands(sub, fmt)
@@ -272,6 +283,18 @@ def _add_match_command(sub, fmt) -> None:
     match.add_argument("--steps", type=int, default=100, help="gradient steps refining each of the best few")
     match.add_argument("-o", "--out", required=True, help="folder for target.wav, best_seed.wav, matched.wav, match.json")
     match.set_defaults(handler=_cmd_match)
+
+
+def _add_map_command(sub, fmt) -> None:
+    """`ganshot map`."""
+    tmap = sub.add_parser("map", help="lay a model's one-shots out in 2-D (map.png, and map.json for serve --map "
+                          "and OSC /pad/xy)", formatter_class=fmt)
+    tmap.add_argument("--model", default=None, help="model bundle folder or name (default: the embedded one)")
+    tmap.add_argument("-n", "--num", type=int, default=4000, help="one-shots on the map (seeds 0..n-1)")
+    tmap.add_argument("--classifier", default=None,
+                      help="drum classifier to embed them with (default: BUNDLE-eval/classifier.safetensors if present)")
+    tmap.add_argument("-o", "--out", required=True, help="folder for map.json and map.png")
+    tmap.set_defaults(handler=_cmd_map)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,6 +44,7 @@ from .kit_schema import TARGETS, Target, parse_target
 from .limits import MAX_PADS, check_float, check_int
 from .mixer import Mixer
 from .postprocess import PostProcess
+from .timbre_map import load_timbre_map
 from .render_worker import DEFAULT_CACHE_BYTES, RenderWorker
 from .runtime import load_generator_runtime
 
@@ -71,6 +72,7 @@ class Engine:
         check_model(kit, bundle)
         _latent.velocity_gain(1.0, velocity_curve)  # validates the curve name
         self.bundle = bundle
+        self.timbre_map = None  # a TimbreMap for set_xy (load_map)
         self.sample_rate = int(sample_rate)
         self.velocity_curve = velocity_curve
         self.runtime = runtime if runtime is not None else load_generator_runtime(bundle, backend, device)
@@ -263,6 +265,19 @@ class Engine:
         self._check_index(to_pad)
         z = _latent.slerp(self.pad_latent(from_pad), self.pad_latent(to_pad), t)
         self.set_latent(index, z)
+
+    def load_map(self, path) -> None:
+        """Load the timbre map at ``path`` (``ganshot map``'s map.json) for ``set_xy``; it must be this model's."""
+        self.timbre_map = load_timbre_map(path, self.bundle)
+
+    def set_xy(self, index: int, x: float, y: float) -> None:
+        """Pad ``index`` gets the latent (and class) under (x, y) of the loaded timbre map."""
+        timbre_map = self.timbre_map
+        if timbre_map is None or timbre_map.model_sha256 != self.bundle.sha256:
+            raise UserInputError("no timbre map of this model is loaded (serve --map DIR, or /map/load)")
+        z, label = timbre_map.latent_at(x, y)
+        changes = {} if label is None else {"class_name": self.bundle.classes[label]}
+        self._edit(index, z=tuple(float(v) for v in z), directions=(), **changes)  # one edit, one render
 
     def set_gain(self, index: int, gain_db: float) -> None:
         self._edit(index, gain_db=gain_db)

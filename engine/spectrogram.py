@@ -100,20 +100,21 @@ def contact_sheet(images: list[np.ndarray], columns: int = 8, gutter: int = 2) -
 
 
 def png_bytes(image: np.ndarray) -> bytes:
-    """A greyscale 8-bit PNG of uint8[height, width]."""
+    """An 8-bit PNG of uint8[height, width] (greyscale) or uint8[height, width, 3] (RGB)."""
     image = np.ascontiguousarray(image, dtype=np.uint8)
-    if image.ndim != 2 or 0 in image.shape:
-        raise UserInputError(f"png needs a non-empty 2-D uint8 image, got shape {list(image.shape)}")
-    height, width = image.shape
+    rgb = image.ndim == 3 and image.shape[2] == 3
+    if not (image.ndim == 2 or rgb) or 0 in image.shape:
+        raise UserInputError(f"png needs a non-empty uint8 image [H, W] or [H, W, 3], got shape {list(image.shape)}")
+    height, width = image.shape[:2]
     raw = b"".join(b"\x00" + image[row].tobytes() for row in range(height))
 
     def chunk(tag: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
 
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", width, height, 8, 2 if rgb else 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
 
 
 def write_png(path, image: np.ndarray):
-    """Write ``image`` uint8[height, width] as a PNG file atomically; returns the path."""
+    """Write ``image`` uint8[height, width] (or [height, width, 3], RGB) as a PNG file atomically; returns the path."""
     return atomic_write_bytes(path, png_bytes(image))

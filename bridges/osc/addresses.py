@@ -102,6 +102,10 @@ ADDRESSES: dict[str, Route] = {r.address: r for r in (
           "move a pad along a latent direction", param="direction"),
     Route("/pad/morph", (_PAD, Arg("from_pad", "int", 0, MAX_PADS - 1), Arg("to_pad", "int", 0, MAX_PADS - 1),
                          Arg("t", "float", 0.0, 1.0)), "morph", False, "slerp between two pads' latents"),
+    Route("/pad/xy", (_PAD, Arg("x", "float", 0.0, 1.0), Arg("y", "float", 0.0, 1.0)), "set_xy", False,
+          "the latent (and class) under (x, y) of the loaded timbre map (ganshot map; serve --map, /map/load)"),
+    Route("/map/load", (Arg("path", "str"),), "map_load", False,
+          "load a timbre map JSON (ganshot map's map.json, inside the kit folder) for /pad/xy"),
     Route("/pad/gain", (_PAD, Arg("gain_db", "float", MIN_GAIN_DB, MAX_GAIN_DB)), "apply", False, "pad gain in dB",
           param="gain_db"),
     Route("/pad/pan", (_PAD, Arg("pan", "float", MIN_PAN, MAX_PAN)), "apply", False, "pan, -1 left .. 1 right",
@@ -332,6 +336,10 @@ def _kit_load(engine, args, ctx):
     engine.load_kit(_kit_path(args[0], ctx))
 
 
+def _map_load(engine, args, ctx):
+    engine.load_map(_kit_path(args[0], ctx))
+
+
 def _kit_save(engine, args, ctx):
     engine.save_kit(_kit_path(args[0], ctx))
 
@@ -356,7 +364,8 @@ def _apply(engine, spec: Route, values: tuple) -> None:
 
 
 #: Commands that are not one Engine method with the arguments in order.
-_COMMANDS = {"note": _note, "learn": _learn, "kit_load": _kit_load, "kit_save": _kit_save, "render": _render,
+_COMMANDS = {"note": _note, "learn": _learn, "kit_load": _kit_load, "kit_save": _kit_save, "map_load": _map_load,
+             "render": _render,
              "model_load": _model_load,
              "status": _status, "status_json": _status_json}
 
