@@ -46,7 +46,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .atomic import fsync_dir, sha256_file
+from .atomic import fsync_dir, sha256_file, umask_mode
 from ._filecheck import PICKLE_EXTENSIONS, check_file
 from .strict_json import read_json_file
 from .errors import FormatError, IntegrityError, UserInputError
@@ -409,6 +409,7 @@ def write_bundle(bundle_dir: str | os.PathLike, meta: dict, files: dict) -> Path
     meta.setdefault("ganshot_version", __version__)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    os.chmod(tmp, umask_mode(0o777))  # mkdtemp's 0700 would make the renamed bundle private
     try:
         listed = {}
         for fname, src in files.items():

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from ganshot.engine.atomic import umask_mode
 from ganshot.engine.errors import FormatError, UserInputError
 from ganshot.training.manifest import MANIFEST_NAME, load_manifest
 
@@ -60,6 +61,7 @@ def staged_dataset(out_dir: str | os.PathLike):
     out = check_out_dir(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    os.chmod(stage, umask_mode(0o777))  # mkdtemp's 0700 would make the renamed dataset private
     try:
         yield stage
         check_out_dir(out)  # someone may have written there meanwhile

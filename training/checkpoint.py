@@ -36,7 +36,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from ganshot.engine.atomic import atomic_write_text, fsync_dir
+from ganshot.engine.atomic import atomic_write_text, fsync_dir, umask_mode
 from ganshot.engine.strict_json import read_json_file
 from ganshot.engine.errors import FormatError, UserInputError
 from ganshot.engine.generators import build_generator, spec_from_dict
@@ -156,7 +156,8 @@ def save_checkpoint(run_dir: str | Path, state: TrainState, spec: GeneratorSpec,
 
 def write_step_folder(final: Path, write, keep: int) -> Path:
     """``final`` (a ``checkpoints/step_XXXXXXX`` folder) written atomically: ``write(tmp)`` fills a
-    temp sibling and returns the names of the files it wrote; each is fsynced, the folder renamed
+    temp sibling and returns the names of the files it wrote; each gets the mode the user's umask gives
+    a new file, is fsynced, the folder renamed
     into place, and only the newest ``keep`` step folders beside it stay. An existing ``final`` is
     kept as it is (this step is already saved). The training runs and the enhancer runs share it."""
     if final.is_dir():
@@ -167,6 +168,7 @@ def write_step_folder(final: Path, write, keep: int) -> Path:
     tmp.mkdir()
     try:
         for name in write(tmp):
+            os.chmod(tmp / name, umask_mode())  # safetensors writes 0600 whatever the umask
             _fsync_file(tmp / name)
         fsync_dir(tmp)
         os.rename(tmp, final)

@@ -314,3 +314,14 @@ def test_provider_choice():
     assert _resolve_providers(["CUDAExecutionProvider", "CPUExecutionProvider"], cpu_only) == [("CPUExecutionProvider", {})]
     chosen = _resolve_providers(["CUDAExecutionProvider"], ["CUDAExecutionProvider", "CPUExecutionProvider"])
     assert chosen == [("CUDAExecutionProvider", {"cudnn_conv_algo_search": "HEURISTIC"}), ("CPUExecutionProvider", {})]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_a_written_bundle_honours_the_umask(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        path = write_bundle(tmp_path / "b", make_meta(), make_sources(tmp_path))
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o777 & ~umask  # not mkdtemp's 0700
+    assert {p.stat().st_mode & 0o777 for p in path.iterdir()} == {0o666 & ~umask}

@@ -1,6 +1,7 @@
 """Folder builder: good files of every format kept, each bad one skipped with its reason."""
 
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -175,3 +176,12 @@ def test_prints_summary_and_skips(samples, tmp_path, capsys):
     assert "7 one-shots, 8 files skipped (empty 2, non-finite 1, silent 1, too short 1, truncated 2, unreadable 1)" in printed
     assert "skipped kick/cut.wav: truncated (header declares 32000 bytes of audio, the file holds 1090)" in printed
     assert "skipped snare/silent.wav: silent" in printed
+
+
+def test_the_dataset_folder_honours_the_umask(samples, tmp_path):
+    old = os.umask(0o027)
+    try:
+        build_folder_dataset(samples, tmp_path / "out", progress=False)
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o750  # not mkdtemp's 0700

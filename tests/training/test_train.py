@@ -138,6 +138,18 @@ def test_keeps_the_last_n_checkpoints_and_no_temp_folders(make_dataset, tmp_path
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["step_0000002", "step_0000003"]
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_checkpoint_files_honour_the_umask(make_dataset, tmp_path, umask):
+    data = dataset_for(make_dataset, "wavegan_small")
+    old = os.umask(umask)
+    try:
+        train("wavegan_small", data, tmp_path / "run", overrides=[*TINY, "train.checkpoint_every=1"], max_steps=1)
+    finally:
+        os.umask(old)
+    files = [p for p in (tmp_path / "run" / "checkpoints").rglob("*") if p.is_file()]
+    assert files and {p.stat().st_mode & 0o777 for p in files} == {0o666 & ~umask}  # safetensors alone writes 0600
+
+
 def test_resume_refuses_another_architecture_and_fresh_runs_refuse_old_folders(make_dataset, tmp_path):
     data = dataset_for(make_dataset, "wavegan_small")
     run = tmp_path / "run"
