@@ -142,7 +142,8 @@ def _cmd_evaluate(args) -> int:
         print(f"ganshot: {line}", file=sys.stderr)
 
     report = evaluate(args.bundle, args.data, args.out, n=args.num, seed=args.seed, retrain=args.retrain,
-                      config=ClassifierConfig(epochs=args.epochs), say=say, enhance=not args.no_enhance)
+                      config=ClassifierConfig(epochs=args.epochs), say=say, enhance=not args.no_enhance,
+                      as_played=args.as_played)
     from ganshot.training._evaluate_report import console_lines
 
     print("\n".join(console_lines(report)))
@@ -253,6 +254,8 @@ def _add_evaluate_command(sub, fmt) -> None:
     evaluate.add_argument("--retrain", action="store_true", help="train a new classifier even if one fits")
     evaluate.add_argument("--no-enhance", action="store_true",
                           help="judge the raw generator of a bundle that carries an enhancer")
+    evaluate.add_argument("--as-played", action="store_true",
+                          help="judge the one-shots after the engine's post-process (tail gate, fade, peak): what is heard")
     evaluate.set_defaults(handler=_cmd_evaluate)
 
 

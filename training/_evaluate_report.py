@@ -164,7 +164,8 @@ def markdown(report: dict, grid_name: str) -> str:
         f"`{d['path']}`{sources} ({d['items']} one-shots, {len(d['classes'])} classes; split by source hit: "
         f"{d['train']} train, {d['test']} test). {report['generated']['count']} generated one-shots from seeds "
         f"{report['generated']['first_seed']} on ({report['generated']['non_finite']} non-finite)"
-        f"{', through the bundle enhancer' if report['generated'].get('enhanced') else ''}. "
+        f"{', through the bundle enhancer' if report['generated'].get('enhanced') else ''}"
+        f"{', as played (the engine post-process: tail gate, fade, peak)' if report['generated'].get('as_played') else ''}. "
         f"Drum classifier accuracy on the held-out kits (test split): {c['test_accuracy']:.3f} (balanced over "
         f"classes {c['test_balanced_accuracy']:.3f}; aim >= 0.85), train {c['train_accuracy']:.3f}"
         f"{' (reused)' if c['reused'] else ''}.",

@@ -292,9 +292,12 @@ def generation_labels(bundle, dataset_classes, dataset_labels, n: int, seed: int
     return np.array([list(bundle.classes).index(known[i]) for i in picks], np.int64)
 
 
-def _generate(bundle, n: int, seed: int, num_samples: int, labels=None, enhance: bool = True) -> tuple[np.ndarray, int]:
+def _generate(bundle, n: int, seed: int, num_samples: int, labels=None, enhance: bool = True,
+              as_played: bool = False) -> tuple[np.ndarray, int]:
     """(float32[n, num_samples] one-shots, how many had non-finite samples before they were zeroed);
-    through the bundle's enhancer when it has one and ``enhance`` is true (as the engine plays them)."""
+    through the bundle's enhancer when it has one and ``enhance`` is true (as the engine plays them),
+    and with ``as_played`` through the engine's post-process at the model's rate (DC, tail gate,
+    fade-out, peak; the bandwidth extension has nothing to add at the model's own rate)."""
     generated = render_seeds(bundle, range(seed, seed + n), label=labels)
     non_finite = int((~np.isfinite(generated)).any(axis=1).sum())
     generated = np.nan_to_num(generated, nan=0.0, posinf=0.0, neginf=0.0)
@@ -303,6 +306,10 @@ def _generate(bundle, n: int, seed: int, num_samples: int, labels=None, enhance:
 
         enhancer = Enhancer(bundle)
         generated = np.concatenate([enhancer.run(generated[i:i + 32]) for i in range(0, len(generated), 32)])
+    if as_played:
+        from ganshot.engine.postprocess import PostProcess, postprocess
+
+        generated, _ = postprocess(generated, bundle.sample_rate, PostProcess())
     if generated.shape[1] >= num_samples:
         return generated[:, :num_samples], non_finite
     return np.pad(generated, ((0, 0), (0, num_samples - generated.shape[1]))), non_finite
@@ -362,12 +369,13 @@ def _sources(manifest) -> list[str]:
 
 def evaluate(bundle_path, data_dir, out_dir=None, n: int = 2000, seed: int = 0, retrain: bool = False,
              config: ClassifierConfig = ClassifierConfig(), test_fraction: float = 0.2, say=print,
-             enhance: bool = True) -> dict:
+             enhance: bool = True, as_played: bool = False) -> dict:
     """Evaluate the bundle at ``bundle_path`` against the dataset ``data_dir``; returns the report dict.
 
     ``out_dir`` (default: ``<bundle>-eval`` beside the bundle) receives the classifier and
     the report files. ``say(line)`` reports progress. ``enhance=False`` judges the raw generator
-    of a bundle that carries an enhancer (by default its one-shots go through it, as they play).
+    of a bundle that carries an enhancer (by default its one-shots go through it, as they play);
+    ``as_played=True`` judges them after the engine's post-process too (the tail gate: what is heard).
     """
     from ._evaluate_report import judge, markdown
 
@@ -386,7 +394,8 @@ def evaluate(bundle_path, data_dir, out_dir=None, n: int = 2000, seed: int = 0, 
     labels = dataset.labels.numpy()
     asked = generation_labels(bundle, list(classes), labels, n, seed)
     enhanced = bool(enhance and bundle.enhancer is not None)
-    generated, non_finite = _generate(bundle, n, seed, dataset.num_samples, asked, enhance=enhanced)
+    generated, non_finite = _generate(bundle, n, seed, dataset.num_samples, asked, enhance=enhanced,
+                                      as_played=as_played)
     say("classifying and measuring")
     figs = _classifier_figures(clf, dataset, train_idx, test_idx)
     p_gen, e_gen = clf.predict(generated)
@@ -395,7 +404,8 @@ def evaluate(bundle_path, data_dir, out_dir=None, n: int = 2000, seed: int = 0, 
               **_describe(bundle, dataset, fingerprint, split, labels[test_idx]),
               "classifier": {"file": CLASSIFIER_FILE, "reused": reused, "held_out": "kits (source hits) of the test split",
                              **{k: figs[k] for k in ("test_accuracy", "test_balanced_accuracy", "train_accuracy")}},
-              "generated": {"count": n, "first_seed": seed, "non_finite": non_finite, "enhanced": enhanced},
+              "generated": {"count": n, "first_seed": seed, "non_finite": non_finite, "enhanced": enhanced,
+                            "as_played": as_played},
               **_scores(figs, p_gen, e_gen, classes, len(train_idx)),
               "memorisation": memorisation(generated, real_all[train_idx], real_all[test_idx], rate),
               "tail_floor": {"definition": f"RMS of the last {TAIL_SHARE:.0%} of each one-shot, dB re its peak "

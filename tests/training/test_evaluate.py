@@ -113,6 +113,19 @@ def test_evaluate_writes_the_report_and_reuses_its_classifier(tiny_bundle, datas
     assert again["frechet_distance"] == pytest.approx(report["frechet_distance"])
     fresh = evaluate(tiny_bundle.path, dataset, out, n=24, config=FAST, retrain=True, say=lambda _: None)
     assert fresh["classifier"]["reused"] is False
+    played = evaluate(tiny_bundle.path, dataset, out, n=24, config=FAST, as_played=True, say=lambda _: None)
+    assert played["generated"]["as_played"] is True and report["generated"]["as_played"] is False
+    assert "as played" in (out / "report.md").read_text()
+
+
+def test_as_played_judges_the_engines_post_process(tiny_bundle):
+    from ganshot.engine.postprocess import PostProcess, postprocess
+    from ganshot.training.evaluate import _generate
+
+    raw, _ = _generate(tiny_bundle, 6, 0, tiny_bundle.num_samples)
+    played, _ = _generate(tiny_bundle, 6, 0, tiny_bundle.num_samples, as_played=True)
+    np.testing.assert_allclose(played, postprocess(raw, tiny_bundle.sample_rate, PostProcess())[0], atol=1e-7)
+    assert np.abs(played).max() <= 10 ** (-0.5 / 20) + 1e-6  # the peak limit, as the engine plays it
 
 
 def test_evaluate_takes_a_dataset_made_from_several_soundfonts(tiny_bundle, tmp_path):
