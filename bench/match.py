@@ -1,10 +1,10 @@
 """Latent matching on held-out real hits: how much closer than the best of N random seeds, and how long. Not a test.
 
 For ``-n`` real one-shots of the dataset's held-out split (the split ``ganshot evaluate`` uses,
-one per class in turn), ``ganshot match``'s :func:`~ganshot.training.match.match_sound` runs with
+one per class in turn), ``ganshot match``'s :func:`~ganshot.engine.match.match_sound` runs with
 the hit's own class: the search over ``--seeds`` seeded latents, then ``--steps`` of refinement
 of the best few. Per hit: the best searched seed's distance, the matched distance (the
-multi-resolution log-mel distance of training/match.py), their ratio, and the wall time of the
+multi-resolution log-mel distance of engine/match.py), their ratio, and the wall time of the
 match (one torch thread, ONNX Runtime one thread). Prints a Markdown table and the medians.
 
     python bench/match.py presets/models/drums-v2 --data data/drums2x8 -n 12
@@ -37,7 +37,7 @@ def main(argv=None) -> int:
     from ganshot.engine.bundle import load_bundle
     from ganshot.training.data import OneShotDataset
     from ganshot.training.evaluate import split_items
-    from ganshot.training.match import match_sound
+    from ganshot.engine.match import match_sound
 
     bundle = load_bundle(args.bundle)
     dataset = OneShotDataset(args.data)

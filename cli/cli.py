@@ -93,7 +93,7 @@ def _cmd_match(args) -> int:
     from ganshot.engine.atomic import atomic_write_text
     from ganshot.engine.kit import save_kit
     from ganshot.engine.presets import load_model_and_kit
-    from ganshot.training.match import load_target, match_sound
+    from ganshot.engine.match import load_target, match_sound
 
     def say(line: str) -> None:
         print(f"ganshot: {line}", file=sys.stderr)

@@ -45,6 +45,8 @@ from .limits import MAX_PADS, check_float, check_int
 from .mixer import Mixer
 from .postprocess import PostProcess
 from .timbre_map import load_timbre_map
+
+LIVE_MATCH_SEEDS, LIVE_MATCH_STEPS = 200, 30  # /pad/match: a few seconds on one core, not ganshot match's minute
 from .render_worker import DEFAULT_CACHE_BYTES, RenderWorker
 from .runtime import load_generator_runtime
 
@@ -278,6 +280,20 @@ class Engine:
         z, label = timbre_map.latent_at(x, y)
         changes = {} if label is None else {"class_name": self.bundle.classes[label]}
         self._edit(index, z=tuple(float(v) for v in z), directions=(), **changes)  # one edit, one render
+
+    def match_pad(self, index: int, sound_path, seeds: int = LIVE_MATCH_SEEDS, steps: int = LIVE_MATCH_STEPS) -> float:
+        """Pad ``index`` gets the latent (and, for a conditional model, the pad's class or the best
+        one) closest to the sound file at ``sound_path`` (engine/match.py; needs torch to refine);
+        returns the matched distance. Seconds of CPU: run it off the audio and dispatch threads."""
+        from .match import load_target, match_sound
+
+        self._check_index(index)
+        bundle = self.bundle
+        result = match_sound(bundle, load_target(sound_path, bundle), class_name=self._kit.pads[int(index)].class_name,
+                             seeds=seeds, steps=steps)
+        changes = {} if result.label is None else {"class_name": bundle.classes[result.label]}
+        self._edit(index, z=tuple(float(v) for v in result.z), directions=(), **changes)
+        return result.distance
 
     def set_gain(self, index: int, gain_db: float) -> None:
         self._edit(index, gain_db=gain_db)

@@ -39,7 +39,7 @@ from ganshot.engine.limits import (
 from .validate import IMMEDIATE, Message, OscError, ntp_to_unix
 
 __all__ = [
-    "Arg", "Route", "ModelJob", "ADDRESSES", "STATUS_FIELDS", "RouteContext", "Reply", "RenderJob", "When",
+    "Arg", "Route", "ModelJob", "MatchJob", "ADDRESSES", "STATUS_FIELDS", "RouteContext", "Reply", "RenderJob", "When",
     "route", "run", "coerce", "schedule", "status_reply", "status_json_reply", "address_table_markdown",
     "MAX_PATH_CHARS", "MAX_RANDOM_SEED", "MAX_INT32",
 ]
@@ -104,6 +104,9 @@ ADDRESSES: dict[str, Route] = {r.address: r for r in (
                          Arg("t", "float", 0.0, 1.0)), "morph", False, "slerp between two pads' latents"),
     Route("/pad/xy", (_PAD, Arg("x", "float", 0.0, 1.0), Arg("y", "float", 0.0, 1.0)), "set_xy", False,
           "the latent (and class) under (x, y) of the loaded timbre map (ganshot map; serve --map, /map/load)"),
+    Route("/pad/match", (_PAD, Arg("path", "str")), "match", False,
+          "find the latent (and class) closest to a sound file (WAV/FLAC inside the kit folder) on the render "
+          "thread and put it on the pad; replies /matched i:pad f:distance, or /fail"),
     Route("/map/load", (Arg("path", "str"),), "map_load", False,
           "load a timbre map JSON (ganshot map's map.json, inside the kit folder) for /pad/xy"),
     Route("/pad/gain", (_PAD, Arg("gain_db", "float", MIN_GAIN_DB, MAX_GAIN_DB)), "apply", False, "pad gain in dB",
@@ -172,6 +175,14 @@ class RenderJob:
 
     request_id: int
     z: tuple
+
+
+@dataclass(frozen=True)
+class MatchJob:
+    """A /pad/match to run off the dispatch thread: the sound file's latent onto pad ``pad``."""
+
+    pad: int
+    path: Path
 
 
 @dataclass(frozen=True)
@@ -336,6 +347,23 @@ def _kit_load(engine, args, ctx):
     engine.load_kit(_kit_path(args[0], ctx))
 
 
+def _match(engine, args, ctx):
+    engine.pad_latent(args[0])  # a pad past the kit's last is refused now, not after the search
+    return MatchJob(args[0], _sound_path(args[1], ctx))
+
+
+def _sound_path(text: str, ctx: RouteContext) -> Path:
+    if not text.lower().endswith((".wav", ".flac")):
+        raise OscError("sound path must end in .wav or .flac")
+    if ctx.kit_dir is None:
+        return Path(text)
+    root = Path(ctx.kit_dir).resolve()
+    path = (root / text).resolve()
+    if root not in path.parents:
+        raise OscError(f"sound path must be inside the kit folder {root} (--osc-kit-dir)")
+    return path
+
+
 def _map_load(engine, args, ctx):
     engine.load_map(_kit_path(args[0], ctx))
 
@@ -364,7 +392,7 @@ def _apply(engine, spec: Route, values: tuple) -> None:
 
 
 #: Commands that are not one Engine method with the arguments in order.
-_COMMANDS = {"note": _note, "learn": _learn, "kit_load": _kit_load, "kit_save": _kit_save, "map_load": _map_load,
+_COMMANDS = {"note": _note, "learn": _learn, "kit_load": _kit_load, "kit_save": _kit_save, "map_load": _map_load, "match": _match,
              "render": _render,
              "model_load": _model_load,
              "status": _status, "status_json": _status_json}
@@ -401,7 +429,7 @@ def run(spec: Route, values: tuple, engine, ctx: RouteContext = RouteContext()):
         raise OscError(_with_hint(spec, values, str(err), engine)) from None
     except OSError as err:  # /kit/save into a folder that is not writable, ...
         raise OscError(f"{type(err).__name__}: {err}") from None
-    return result if isinstance(result, (Reply, RenderJob, ModelJob)) else None  # not the Engine's voice tokens
+    return result if isinstance(result, (Reply, RenderJob, ModelJob, MatchJob)) else None  # not voice tokens
 
 
 def _with_hint(spec: Route, values: tuple, reason: str, engine) -> str:

@@ -64,7 +64,7 @@ from ganshot.bridges._counters import Counters
 from ganshot.engine.errors import GanshotError, UserInputError
 from ganshot.engine.limits import check_int
 
-from .addresses import ADDRESSES, ModelJob, RenderJob, Reply, RouteContext, When, coerce, run, schedule
+from .addresses import ADDRESSES, MatchJob, ModelJob, RenderJob, Reply, RouteContext, When, coerce, run, schedule
 from .fast_path import FAST_COERCERS, FAST_PARSER
 from .net import RateLimiter, is_allowed, resolve, socket_stats
 from .render_cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, RenderCache, default_render_dir
@@ -327,12 +327,12 @@ class OscServer:
         elif isinstance(result, ModelJob):
             self.engine.load_model(result.bundle, at_frame=result.at_frame,
                                    on_done=lambda swap, sender=sender: self._model_done(swap, sender))
-        elif isinstance(result, RenderJob):
+        elif isinstance(result, (RenderJob, MatchJob)):
             try:
                 self._render_queue.put_nowait((result, sender))
             except queue.Full:
                 self._counters.add("dropped")
-                self._reject(sender, "/render", f"render queue full ({self._render_queue.maxsize} waiting)",
+                self._reject(sender, spec.address, f"render queue full ({self._render_queue.maxsize} waiting)",
                              count=False)
 
     def _frame_for(self, unix_s: float):
@@ -347,6 +347,9 @@ class OscServer:
                 job, sender = self._render_queue.get(timeout=POLL_S)
             except queue.Empty:
                 continue
+            if isinstance(job, MatchJob):
+                self._match(job, sender)
+                continue
             try:
                 audio = self.engine.render(job.z)
                 path = self.cache.write(job.request_id, audio, self.sample_rate)
@@ -358,6 +361,18 @@ class OscServer:
                 continue
             self._counters.add("renders")
             self._send(sender, "/rendered", "isii", (job.request_id, str(path), len(audio), self.sample_rate))
+
+    def _match(self, job: MatchJob, sender) -> None:
+        """A /pad/match on the render thread: the pad takes the match; /matched i:pad f:distance."""
+        try:
+            distance = self.engine.match_pad(job.pad, job.path)
+        except GanshotError as err:
+            self._reject(sender, "/pad/match", str(err))
+            return
+        except Exception as err:
+            self._reject(sender, "/pad/match", f"match failed ({type(err).__name__})", err)
+            return
+        self._send(sender, "/matched", "if", (job.pad, float(distance)))
 
     def _model_done(self, swap, sender) -> None:
         """A model swap ended (its thread): /model/loaded s:name f:seconds, or /fail with the reason."""

@@ -164,6 +164,27 @@ def test_render_writes_a_wav_with_the_right_frames(engine, make_server, peer_for
     assert "z must be float32[8]" in peer.expect("/fail", timeout=10.0).params[1]
 
 
+def test_pad_match_finds_a_sound_on_the_render_thread_and_replies(engine, make_server, peer_for, tmp_path):
+    server = make_server(engine)
+    peer = peer_for(server)
+    z = seeded_latent(4242, engine.bundle.latent_dim)
+    own = engine.runtime.render(z[None])[0]  # one of the model's own sounds: it can be found closely
+    sf.write(tmp_path / "mine.wav", own, engine.bundle.sample_rate)
+    before = engine.pad_latent(1).copy()
+    peer.send("/pad/match", 1, "mine.wav")
+    pad, distance = peer.expect("/matched", timeout=60.0).params
+    assert pad == 1 and 0.0 <= distance < 1.0
+    assert not np.array_equal(engine.pad_latent(1), before) and engine.kit.pads[1].seed is None
+    peer.send("/pad/match", 1, "../outside.wav")  # only the kit folder
+    assert "inside the kit folder" in peer.expect("/fail", timeout=10.0).params[1]
+    peer.send("/pad/match", 1, "notes.txt")
+    assert "must end in .wav or .flac" in peer.expect("/fail", timeout=10.0).params[1]
+    peer.send("/pad/match", 1, "missing.wav")  # refused on the render thread, in one line
+    assert "no such file" in peer.expect("/fail", timeout=60.0).params[1]
+    peer.send("/pad/match", 99, "mine.wav")
+    assert "/pad/match" in peer.expect("/fail", timeout=10.0).params[0]
+
+
 def test_malformed_corpus_gets_fail_and_the_server_keeps_serving(engine, make_server, peer_for, caplog):
     caplog.set_level(logging.WARNING, logger="ganshot.bridges.osc.server")
     server = make_server(engine, max_datagram_bytes=UDP_MAX_DATAGRAM, log_burst=5, log_per_s=0.01)

@@ -13,7 +13,7 @@ import soundfile as sf
 from ganshot.engine.errors import UserInputError
 from ganshot.engine.latent import seeded_latent
 from ganshot.engine.runtime import load_generator_runtime
-from ganshot.training.match import distance, load_target, match_sound
+from ganshot.engine.match import distance, load_target, match_sound
 
 
 def own_sound(bundle, seed: int = 5000) -> np.ndarray:

@@ -1,8 +1,9 @@
-"""``ganshot match``: the latent (and class) whose one-shot is closest to a sound the user has.
+"""``ganshot match`` and OSC ``/pad/match``: the latent (and class) whose one-shot is closest to a sound the user has.
 
-Cheat sheet::
+Needs torch (the refinement differentiates through the generator); the engine imports it only when a
+match is asked for. Cheat sheet::
 
-    from ganshot.training.match import load_target, match_sound
+    from ganshot.engine.match import load_target, match_sound
     target = load_target("my_snare.wav", bundle)             # float32[num_samples] at the model's rate
     result = match_sound(bundle, target, class_name="snare")  # MatchResult
     result.z, result.label, result.distance, result.seed_distance, result.audio
@@ -34,9 +35,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ganshot.engine.errors import UserInputError
-from ganshot.engine.latent import seeded_latent
-from ganshot.engine.postprocess import resample
+from .errors import UserInputError
+from .latent import seeded_latent
+from .postprocess import resample
 
 __all__ = ["MatchResult", "match_sound", "load_target", "distance", "DEFAULT_SEEDS", "DEFAULT_STEPS", "KEEP"]
 
@@ -158,9 +159,9 @@ def _refine(model, bundle, target, z0: np.ndarray, label, steps: int) -> tuple[n
 def match_sound(bundle, target: np.ndarray, class_name: str | None = None, seeds: int = DEFAULT_SEEDS,
                 steps: int = DEFAULT_STEPS, say=lambda _line: None) -> MatchResult:
     """Find the latent (and class) of ``bundle`` whose one-shot is closest to ``target`` (see the module doc)."""
-    from ganshot.engine.bundle import IMPORTED
-    from ganshot.engine.limits import check_int
-    from ganshot.engine.runtime import load_generator_runtime
+    from .bundle import IMPORTED
+    from .limits import check_int
+    from .runtime import load_generator_runtime
 
     check_int(seeds, "seeds", 1, 100000)
     check_int(steps, "steps", 0, 10000)
