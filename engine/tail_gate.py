@@ -6,10 +6,12 @@ over every decay, and a sampler playing many hits stacks it up. Samplers trim su
 hand; this does it per render, before the one-shot reaches the mixer:
 
 1. the level of each :data:`GATE_HOP_MS` frame (mean power, dB);
-2. the *floor*: the median level of the last :data:`FLOOR_SHARE` of the frames. It counts only
-   when it is flat (its two halves within :data:`FLAT_DB`: a sound still decaying there is the
-   sound, not a floor) and at least :data:`MIN_RANGE_DB` under the peak (a sustained sound, a
-   shaker, has no decay to end);
+2. the *floor*: the median level of the last :data:`FLOOR_SHARE` of the frames. It counts when
+   it lies at least :data:`MIN_RANGE_DB` under the peak (a sustained sound, a shaker, has no decay
+   to end) and is flat (its two halves within :data:`FLAT_DB`: a sound still decaying there is the
+   sound, not a floor), or, flat or not, when it lies :data:`DEEP_DB` or more under the peak (what
+   still falls down there, a generator's hiss fading with its envelope, is inaudible next to the
+   hit; real one-shots of the dataset are digital silence there);
 3. the gate point: just after the last frame louder than ``floor + margin_db``; from there the
    one-shot falls to exactly 0 along a :data:`GATE_FADE_MS` raised-cosine ramp, and stays 0.
 
@@ -27,13 +29,14 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["gate_points", "GATE_HOP_MS", "GATE_FADE_MS", "FLOOR_SHARE", "FLAT_DB", "MIN_RANGE_DB",
-           "MIN_MARGIN_DB", "MAX_MARGIN_DB", "DEFAULT_MARGIN_DB"]
+           "MIN_MARGIN_DB", "MAX_MARGIN_DB", "DEFAULT_MARGIN_DB", "DEEP_DB"]
 
 GATE_HOP_MS = 5.0  # level frames
 GATE_FADE_MS = 10.0  # the ramp to zero at the gate point (postprocess applies it)
 FLOOR_SHARE = 0.2  # the last fifth of the frames holds the floor
 FLAT_DB = 3.0  # a floor's two halves differ by less than this; more is a decay still going on
 MIN_RANGE_DB = 45.0  # peak over floor: less is a sustained sound (or a long cymbal), left alone
+DEEP_DB = 60.0  # peak over floor: this deep, a floor need not be flat
 MIN_MARGIN_DB, MAX_MARGIN_DB = 1.0, 24.0
 DEFAULT_MARGIN_DB = 6.0  # PostProcess's default: the tail counts as floor within 6 dB of it
 _MIN_FRAMES = 10  # shorter one-shots are left alone
@@ -55,7 +58,9 @@ def gate_points(rows: np.ndarray, sample_rate: float, margin_db: float) -> np.nd
     half = tail.shape[1] // 2
     floor_db = np.median(tail, axis=1)
     flat = np.abs(np.median(tail[:, :half], axis=1) - np.median(tail[:, half:], axis=1)) < FLAT_DB
-    deep = level_db.max(axis=1) - floor_db >= MIN_RANGE_DB
+    depth = level_db.max(axis=1) - floor_db
+    flat |= depth >= DEEP_DB
+    deep = depth >= MIN_RANGE_DB
     audible = floor_db > 10.0 * np.log10(_SILENT_POWER)  # a floor of digital silence needs no gate
     for row in np.flatnonzero(flat & deep & audible):
         above = np.flatnonzero(level_db[row] > floor_db[row] + margin_db)

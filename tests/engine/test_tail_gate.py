@@ -84,3 +84,17 @@ def test_the_margin_is_checked(bad):
 def test_the_gate_is_part_of_the_render_cache_key():
     assert PostProcess() != PostProcess(tail_gate_db=None) and hash(PostProcess()) != hash(PostProcess(tail_gate_db=9))
     assert PostProcess(tail_gate_db=6) == PostProcess()  # 6 and 6.0 make one key
+
+
+def test_a_deep_floor_that_still_fades_is_gated_too():
+    """Hiss that fades with the envelope is not flat, but 60 dB under the hit it is gated all the same."""
+    rng = np.random.default_rng(7)
+    t = np.arange(N) / SR
+    hit = rng.standard_normal(N) * np.exp(-t / 0.03)
+    hit /= np.abs(hit).max()
+    hiss = rng.standard_normal(N) * 10 ** (-68 / 20) * np.exp(-t / 1.5)  # fading: ~3 dB across the last fifth
+    x = (hit + hiss).astype(np.float32)
+    start = int(gate_points(x[None], SR, 6.0)[0])
+    assert start < 0.6 * N
+    shallow = (hit + hiss * 10 ** (25 / 20)).astype(np.float32)  # the same fade only 43 dB down: left alone
+    assert gate_points(shallow[None], SR, 6.0)[0] == N
