@@ -44,9 +44,7 @@ from .kit_schema import TARGETS, Target, parse_target
 from .limits import MAX_PADS, check_float, check_int
 from .mixer import Mixer
 from .postprocess import PostProcess
-from .timbre_map import load_timbre_map
-
-LIVE_MATCH_SEEDS, LIVE_MATCH_STEPS = 200, 30  # /pad/match: a few seconds on one core, not ganshot match's minute
+from .pad_latents import PadLatentCommands
 from .render_worker import DEFAULT_CACHE_BYTES, RenderWorker
 from .runtime import load_generator_runtime
 
@@ -64,7 +62,7 @@ def _directions_of(bundle) -> tuple:
     return (np.asarray(bundle.directions["vectors"], np.float32), np.asarray(bundle.directions["sigmas"], np.float32))
 
 
-class Engine:
+class Engine(PadLatentCommands):
     """A loaded model + kit, its render worker and its C mixer (live or offline)."""
 
     def __init__(self, bundle: ModelBundle, kit: Kit, *, sample_rate: int = DEFAULT_SAMPLE_RATE,
@@ -227,21 +225,6 @@ class Engine:
         self.mixer.stop_all()
 
     # -- commands: the sound of a pad -----------------------------------------------------
-    def set_latent(self, index: int, z) -> None:
-        """Give pad ``index`` the latent ``z`` float[latent_dim] (its directions reset)."""
-        z = np.asarray(z, dtype=np.float64)
-        if z.shape != (self.bundle.latent_dim,) or not np.isfinite(z).all():
-            raise UserInputError(f"z must be {self.bundle.latent_dim} finite numbers, got shape {list(z.shape)}")
-        self._edit(index, z=tuple(float(v) for v in z), directions=())
-
-    def set_dim(self, index: int, dim: int, value: float) -> None:
-        """Set one latent coordinate of pad ``index``."""
-        dim = check_int(dim, "dim", 0, self.bundle.latent_dim - 1)
-        self._check_index(index)
-        z = self._base_latent(index)
-        z[dim] = value
-        self._edit(index, z=tuple(float(v) for v in z))
-
     @property
     def num_directions(self) -> int:
         """How many direction knobs a pad has: the bundle's directions, else its latent axes."""
@@ -255,45 +238,6 @@ class Engine:
         coefficients += [0.0] * (direction + 1 - len(coefficients))
         coefficients[direction] = value
         self._edit(index, directions=tuple(coefficients))
-
-    def randomize(self, index: int, seed: int) -> None:
-        """Give pad ``index`` the latent of ``seed`` (directions reset)."""
-        self._edit(index, seed=seed, directions=())
-
-    def morph(self, index: int, from_pad: int, to_pad: int, t: float) -> None:
-        """Pad ``index`` gets slerp(latent(from_pad), latent(to_pad), t), t in [0, 1]."""
-        t = check_float(t, "t", 0.0, 1.0)
-        self._check_index(from_pad)
-        self._check_index(to_pad)
-        z = _latent.slerp(self.pad_latent(from_pad), self.pad_latent(to_pad), t)
-        self.set_latent(index, z)
-
-    def load_map(self, path) -> None:
-        """Load the timbre map at ``path`` (``ganshot map``'s map.json) for ``set_xy``; it must be this model's."""
-        self.timbre_map = load_timbre_map(path, self.bundle)
-
-    def set_xy(self, index: int, x: float, y: float) -> None:
-        """Pad ``index`` gets the latent (and class) under (x, y) of the loaded timbre map."""
-        timbre_map = self.timbre_map
-        if timbre_map is None or timbre_map.model_sha256 != self.bundle.sha256:
-            raise UserInputError("no timbre map of this model is loaded (serve --map DIR, or /map/load)")
-        z, label = timbre_map.latent_at(x, y)
-        changes = {} if label is None else {"class_name": self.bundle.classes[label]}
-        self._edit(index, z=tuple(float(v) for v in z), directions=(), **changes)  # one edit, one render
-
-    def match_pad(self, index: int, sound_path, seeds: int = LIVE_MATCH_SEEDS, steps: int = LIVE_MATCH_STEPS) -> float:
-        """Pad ``index`` gets the latent (and, for a conditional model, the pad's class or the best
-        one) closest to the sound file at ``sound_path`` (engine/match.py; needs torch to refine);
-        returns the matched distance. Seconds of CPU: run it off the audio and dispatch threads."""
-        from .match import load_target, match_sound
-
-        self._check_index(index)
-        bundle = self.bundle
-        result = match_sound(bundle, load_target(sound_path, bundle), class_name=self._kit.pads[int(index)].class_name,
-                             seeds=seeds, steps=steps)
-        changes = {} if result.label is None else {"class_name": bundle.classes[result.label]}
-        self._edit(index, z=tuple(float(v) for v in result.z), directions=(), **changes)
-        return result.distance
 
     def set_gain(self, index: int, gain_db: float) -> None:
         self._edit(index, gain_db=gain_db)
