@@ -25,7 +25,7 @@ A bundle is a folder::
 :class:`IntegrityError` messages, anything it does not fully understand: unknown
 format or version, missing or ill-typed fields, non-finite numbers, oversized
 JSON, hash mismatches, missing files, path-like file names, links, and every
-pickle-capable file (see :mod:`._filecheck`). :func:`write_bundle` builds the
+pickle-capable file (see :mod:`._filecheck`). :func:`~.bundle_write.write_bundle` builds the
 bundle in a temporary sibling folder, validates it with the same loader, then
 swaps it into place (the previous bundle is kept as ``BUNDLE.bak``).
 
@@ -36,20 +36,16 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import math
 import os
 import re
-import shutil
-import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .atomic import fsync_dir, sha256_file, umask_mode
+from .atomic import sha256_file
 from ._filecheck import PICKLE_EXTENSIONS, check_file
 from .strict_json import read_json_file
-from .errors import FormatError, IntegrityError, UserInputError
+from .errors import FormatError, IntegrityError
 from .generators import ARCHITECTURE_NAMES
 from .limits import MAX_DIRECTIONS, MAX_LATENT_DIM, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, check_int
 
@@ -62,7 +58,6 @@ __all__ = [
     "ModelBundle",
     "load_bundle",
     "parse_model_json",
-    "write_bundle",
 ]
 
 BUNDLE_FORMAT = "ganshot-model"
@@ -367,76 +362,3 @@ def load_bundle(path: str | os.PathLike) -> ModelBundle:
         files=files,
         sha256=hashlib.sha256(raw).hexdigest(),
     )
-
-
-def _copy_synced(src: Path, dst: Path) -> None:
-    with open(src, "rb") as fin, open(dst, "xb") as fout:
-        shutil.copyfileobj(fin, fout, 1 << 20)
-        fout.flush()
-        os.fsync(fout.fileno())
-
-
-def _is_bundle_dir(path: Path) -> bool:
-    return path.is_dir() and not path.is_symlink() and (path / MODEL_JSON).is_file()
-
-
-def write_bundle(bundle_dir: str | os.PathLike, meta: dict, files: dict) -> Path:
-    """Write a bundle atomically; returns its path.
-
-    ``meta`` is model.json without ``files`` (``format``, ``version``,
-    ``created_utc``, ``ganshot_version`` and ``directions`` are filled in when
-    absent); ``files`` maps plain bundle file names to source paths. The bundle is
-    built and validated in a temporary sibling folder, then swapped in; an existing
-    bundle is kept as ``BUNDLE.bak``. Refuses to replace a folder that is not a bundle.
-    """
-    final = Path(bundle_dir)
-    if final.exists() and (final.is_symlink() or not final.is_dir()):
-        raise UserInputError(f"{final}: exists and is not a folder; refusing to replace it")
-    if final.is_dir() and any(final.iterdir()) and not _is_bundle_dir(final):
-        raise UserInputError(f"{final}: exists, is not empty and is not a model bundle; refusing to replace it")
-    backup = final.with_name(final.name + ".bak")
-    if backup.exists() and not _is_bundle_dir(backup):
-        raise UserInputError(f"{backup}: exists and is not a model bundle backup; move it away first")
-    for fname in files:
-        _check_name(fname, "write_bundle")
-    from ganshot import __version__  # the top package is a light module (version string only)
-
-    meta = copy.deepcopy(meta)
-    meta.setdefault("format", BUNDLE_FORMAT)
-    meta.setdefault("version", BUNDLE_VERSION)
-    meta.setdefault("directions", None)
-    meta.setdefault("created_utc", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-    meta.setdefault("ganshot_version", __version__)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
-    os.chmod(tmp, umask_mode(0o777))  # mkdtemp's 0700 would make the renamed bundle private
-    try:
-        listed = {}
-        for fname, src in files.items():
-            _copy_synced(Path(src), tmp / fname)
-            listed[fname] = {"sha256": sha256_file(tmp / fname), "bytes": (tmp / fname).stat().st_size}
-        meta["files"] = listed
-        parse_model_json(meta, where=f"{final / MODEL_JSON} (being written)")
-        try:
-            text = json.dumps(meta, indent=2, allow_nan=False) + "\n"
-        except (TypeError, ValueError) as err:  # a non-finite number or a non-JSON value in meta
-            raise FormatError(f"{final / MODEL_JSON}: cannot write the model description ({err})") from None
-        with open(tmp / MODEL_JSON, "x", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        fsync_dir(tmp)
-        load_bundle(tmp)  # the same checks a reader will run
-        if final.is_dir():
-            if _is_bundle_dir(final):
-                if backup.exists():
-                    shutil.rmtree(backup)
-                os.rename(final, backup)
-            else:
-                final.rmdir()  # empty folder
-        os.rename(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    fsync_dir(final.parent)
-    return final

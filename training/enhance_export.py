@@ -10,7 +10,7 @@ is run once with ONNX Runtime and compared with torch before anything is written
 (:data:`PARITY_TOLERANCE`, relative to the torch output's peak, at batch 3 and 1). The
 new bundle keeps every field and file of the source bundle and adds the ``enhancer``
 entry of model.json (file, sha256, names, rate, length, spec, training record); the
-source bundle is never modified. Written by :func:`ganshot.engine.bundle.write_bundle`
+source bundle is never modified. Written by :func:`ganshot.engine.bundle_write.write_bundle`
 (atomic, validated by the loader).
 """
 
@@ -26,7 +26,8 @@ import numpy as np
 import torch
 
 from ganshot.engine.atomic import sha256_file
-from ganshot.engine.bundle import MODEL_JSON, load_bundle, write_bundle
+from ganshot.engine.bundle import MODEL_JSON, load_bundle
+from ganshot.engine.bundle_write import write_bundle
 from ganshot.engine.errors import GanshotError, UserInputError
 from ganshot.engine.strict_json import read_json_file
 

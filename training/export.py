@@ -28,7 +28,7 @@ What a bundle holds and why:
 Before writing anything, export runs ONNX Runtime (CPU) and torch on the same seeded
 ``z`` (batch 3, labels ``0, 1, 2 mod classes``) and refuses with one line when
 ``max|ort - torch| / max(max|torch|, 1e-6)`` exceeds :data:`PARITY_TOLERANCE`; no bundle is
-written then. The bundle itself is written through :func:`ganshot.engine.bundle.write_bundle`,
+written then. The bundle itself is written through :func:`ganshot.engine.bundle_write.write_bundle`,
 so the format is defined in one place.
 """
 
@@ -43,7 +43,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ganshot.engine.bundle import ONNX_NAME, SAFETENSORS_NAME, write_bundle
+from ganshot.engine.bundle import ONNX_NAME, SAFETENSORS_NAME
+from ganshot.engine.bundle_write import write_bundle
 from ganshot.engine.errors import FormatError, GanshotError, UserInputError
 from ganshot.engine.generators import ARCHITECTURES
 from ganshot.engine.wavegan import GeneratorSpec, WaveGANGenerator

@@ -33,7 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ganshot.engine.bundle import IMPORTED, ONNX_NAME, write_bundle
+from ganshot.engine.bundle import IMPORTED, ONNX_NAME
+from ganshot.engine.bundle_write import write_bundle
 from ganshot.engine.errors import FormatError, UserInputError
 from ganshot.engine.latent import seeded_latent
 from ganshot.engine.limits import MAX_LATENT_DIM, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, check_int

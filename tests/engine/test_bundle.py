@@ -22,8 +22,10 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from ganshot.engine import bundle as bundle_mod
+from ganshot.engine import bundle_write as bundle_write_mod
 from ganshot.engine._filecheck import check_onnx_self_contained, check_safetensors
-from ganshot.engine.bundle import MODEL_JSON, load_bundle, write_bundle
+from ganshot.engine.bundle import MODEL_JSON, load_bundle
+from ganshot.engine.bundle_write import write_bundle
 from ganshot.engine.errors import FormatError, IntegrityError, UserInputError
 from tests.support.bundles import (
     CLASSES, LATENT, SAMPLES, edit_meta, linear_onnx, make_meta, make_sources, refused, rehash,
@@ -253,7 +255,7 @@ def test_atomic_replace_keeps_backup(tmp_path):
 
 def test_crash_mid_write_leaves_old_bundle(tmp_path, monkeypatch, bundle_dir):
     before = (bundle_dir / MODEL_JSON).read_bytes()
-    real_copy, calls = bundle_mod._copy_synced, []
+    real_copy, calls = bundle_write_mod._copy_synced, []
 
     def dying_copy(src, dst):
         calls.append(dst)
@@ -261,7 +263,7 @@ def test_crash_mid_write_leaves_old_bundle(tmp_path, monkeypatch, bundle_dir):
             raise KeyboardInterrupt  # as if killed half-way
         real_copy(src, dst)
 
-    monkeypatch.setattr(bundle_mod, "_copy_synced", dying_copy)
+    monkeypatch.setattr(bundle_write_mod, "_copy_synced", dying_copy)
     with pytest.raises(KeyboardInterrupt):
         write_bundle(bundle_dir, make_meta("new"), make_sources(tmp_path, seed=5))
     assert (bundle_dir / MODEL_JSON).read_bytes() == before and load_bundle(bundle_dir).name == "tiny"
