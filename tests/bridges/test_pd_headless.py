@@ -35,8 +35,10 @@ The spacing holds on every run: the server is synchronous (no cycle is lost) and
 frames keep step with JACK's (its clock lock). The absolute check needs JACK's timeline to stay on
 the wall clock, which a loaded 2-core machine does not always give: after an xrun the dummy driver
 restarts its timeline (the late time is never caught up), so the capture loses its wall-clock
-meaning. It skips, with the numbers, when jackd's xruns during the capture add up to more than a
-fifth of the tolerance (or give no figure). The other checks hold on every run.
+meaning. The capture reads JACK's frame clock against the wall clock every 20 ms and maps each hit
+by the pairs between the same two xruns, so an xrun elsewhere in the capture changes nothing; an
+error within the tolerance passes whatever jackd said, and only an error that jackd's lost time
+(or an xrun with no figure) explains skips, with the numbers. The other checks hold on every run.
 """
 
 from __future__ import annotations
@@ -123,7 +125,7 @@ class PdRun:
     pd_said: str
     serve_said: str
     audio: np.ndarray  # the capture, float32[frames, 2]
-    first_frame_unix_s: float  # wall-clock time of the capture's first frame, by JACK's frame clock
+    unix_at: object  # capture frame index -> its wall-clock time, by JACK's frame clock (PeriodCapture.unix_at)
     latency_frames: int  # JACK's playback latency of system:playback
     jackd_said: str  # jackd's log while the capture ran (xruns, late clients)
     tt1: float
@@ -166,8 +168,8 @@ def pd_run(pd_runs, jack_server, tiny_bundle, saved_kit, tmp_path) -> PdRun:
     assert "Traceback" not in serve_said and "ganshot: stopped" in serve_said, serve_said
     recorded = read_period_capture(cap_path)
     assert recorded.lost_periods == 0  # a synchronous server loses no cycle of any client
-    pd_runs["run"] = PdRun(reports, pd_said, serve_said, recorded.audio, recorded.unix_at(recorded.first_frame),
-                           latency, jackd_said, tt1, tt2)
+    pd_runs["run"] = PdRun(reports, pd_said, serve_said, recorded.audio,
+                           lambda index: recorded.unix_at(recorded.first_frame + index), latency, jackd_said, tt1, tt2)
     return pd_runs["run"]
 
 
@@ -202,15 +204,16 @@ def jack_xruns(run: PdRun) -> list[str]:
     return [line for line in run.jackd_said.splitlines() if "XRun" in line]
 
 
-def skip_after_an_xrun(run: PdRun, what: str) -> None:
-    """Skip when jackd's xruns during the capture moved its timeline against the wall clock by
-    more than a fifth of the absolute tolerance (each ``Process XRun = N usec`` is N us it never
-    caught up; a line without a figure counts as unknown, i.e. too much)."""
+def skip_after_an_xrun(run: PdRun, what: str, error_ms: float) -> None:
+    """Skip a timing error that jackd's xruns during the capture explain: each ``Process XRun = N
+    usec`` is N us the dummy driver never caught up, which moves JACK's timeline against the wall
+    clock between the server's clock fit and the capture's (a line without a figure explains
+    anything). An error beyond the tolerance plus that lost time fails."""
     xruns = jack_xruns(run)
     late_us = [re.search(r"XRun = (\d+) usec", line) for line in xruns]
     unknown = any(m is None for m in late_us)
     total_us = sum(int(m.group(1)) for m in late_us if m is not None)
-    if xruns and (unknown or total_us > ABSOLUTE_TOLERANCE_S * 1e6 / 5):
+    if xruns and (unknown or abs(error_ms) <= ABSOLUTE_TOLERANCE_S * 1e3 + total_us / 1e3):
         pytest.skip(f"JACK reported {len(xruns)} xrun line(s) during the capture ({xruns[0].strip()[:90]}; "
                     f"{'unknown' if unknown else f'{total_us} us'} never caught up): {what} cannot be judged "
                     "against the wall clock on this run")
@@ -230,13 +233,10 @@ def test_pd_hits_are_in_the_capture(pd_runs, jack_server, tiny_bundle, saved_kit
     onsets = timed_onsets(run)
     hit0, lead0 = single_hit(tiny_bundle, saved_kit[0], 0)
     hit1, lead1 = single_hit(tiny_bundle, saved_kit[0], 1)
-    try:
-        assert_hit_at(run.audio, onsets[0], hit0, lead0, "the gs-pad 0 hit")
-        assert_hit_at(run.audio, onsets[1], hit1, lead1, "the hit timed tt1")
-        assert_hit_at(run.audio, onsets[2], hit1, lead1, "the hit timed tt2")
-    except AssertionError:
-        skip_after_an_xrun(run, "a hit cut by it")
-        raise
+    # a synchronous server and a period-stamped capture: no xrun can cut a hit here
+    assert_hit_at(run.audio, onsets[0], hit0, lead0, "the gs-pad 0 hit")
+    assert_hit_at(run.audio, onsets[1], hit1, lead1, "the hit timed tt1")
+    assert_hit_at(run.audio, onsets[2], hit1, lead1, "the hit timed tt2")
 
 
 @needs_pd
@@ -259,11 +259,13 @@ def test_pd_timed_hits_are_heard_at_their_timetags(pd_runs, jack_server, tiny_bu
     run = pd_run(pd_runs, jack_server, tiny_bundle, saved_kit, tmp_path)
     onsets = timed_onsets(run)
     _, lead1 = single_hit(tiny_bundle, saved_kit[0], 1)
-    heard = [run.first_frame_unix_s + (onset - lead1 + run.latency_frames) / RATE for onset in onsets[1:]]
+    heard = [run.unix_at(onset - lead1) + run.latency_frames / RATE for onset in onsets[1:]]
     errors_ms = [(h - tt) * 1e3 for h, tt in zip(heard, (run.tt1, run.tt2))]
     print(f"timed hits heard {errors_ms[0]:+.3f} and {errors_ms[1]:+.3f} ms from their timetags "
           f"(playback latency {run.latency_frames} frames)")
-    skip_after_an_xrun(run, f"absolute timing (measured {errors_ms[0]:+.2f} ms)")
+    worst = max(errors_ms, key=abs)
+    if abs(worst) > ABSOLUTE_TOLERANCE_S * 1e3:  # within the tolerance passes, xruns or not
+        skip_after_an_xrun(run, f"absolute timing (measured {worst:+.2f} ms)", worst)
     assert all(abs(e) <= ABSOLUTE_TOLERANCE_S * 1e3 for e in errors_ms), errors_ms
 
 

@@ -44,7 +44,9 @@ from dataclasses import dataclass
 import numpy as np
 
 SILENCE = 256  # zero frames that separate two hits (as tests/support/jack.py)
-CLOCK_PAIRS = 64
+CLOCK_PAIRS = 64  # read at the end, as well as one every CLOCK_EVERY_S while capturing
+CLOCK_EVERY_S = 0.02
+NEAREST_PAIRS = 9
 
 __all__ = ["PeriodCapture", "read_period_capture", "SILENCE"]
 
@@ -62,14 +64,21 @@ class PeriodCapture:
     periods: int  # captured in time
     lost_periods: int  # missing or late between the first and the last period
     xruns: int  # JACK's xrun callbacks while capturing
-    unix_at_first_frame: float | None = None  # time.time() at JACK frame first_frame (None: not measured)
+    clock: tuple = ()  # ((frame, unix offset of first_frame) pairs as arrays, xrun frames), see unix_at
 
     def unix_at(self, frame: int) -> float:
         """The wall-clock time (``time.time()``) of JACK frame ``frame``, by JACK's own frame clock:
-        pairs of (jack_frame_time, time.time()) read side by side when the capture ended."""
-        if self.unix_at_first_frame is None:
+        pairs of (jack_frame_time, time.time()) read side by side every 20 ms while capturing. An
+        xrun restarts the dummy driver's timeline (the late time is never caught up), so only pairs
+        between the same two xruns as ``frame`` count; of those the median of the nearest 9."""
+        if not self.clock or not len(self.clock[0]):
             raise AssertionError("this capture holds no clock pairs")
-        return self.unix_at_first_frame + (frame - self.first_frame) / self.sample_rate
+        frames, offsets, xruns = self.clock
+        segment = lambda f: np.searchsorted(xruns, f, side="right")  # noqa: E731
+        same = segment(frames) == segment(frame)
+        pool = np.flatnonzero(same) if same.any() else np.arange(len(frames))
+        nearest = pool[np.argsort(np.abs(frames[pool] - frame))[:NEAREST_PAIRS]]
+        return float(np.median(offsets[nearest])) + (frame - self.first_frame) / self.sample_rate
 
     def onsets(self, threshold: float, channel: int = 0) -> list[int]:
         """JACK frames where ``channel`` goes above ``threshold`` (absolute value) from a captured
@@ -105,7 +114,7 @@ def read_period_capture(path) -> PeriodCapture:
     with np.load(path) as data:
         frames, audio, late = data["frames"], data["audio"], data["late"]
         rate, block, xruns = int(data["sample_rate"]), int(data["block_size"]), int(data["xruns"])
-        clock = (data["clock_frames"], data["clock_unix"]) if "clock_frames" in data else None
+        clock = (data["clock_frames"], data["clock_unix"], data["xrun_frames"]) if "clock_frames" in data else None
     if not len(frames):
         raise AssertionError(f"{path}: the capture holds no period")
     first = int(frames[0])
@@ -118,12 +127,14 @@ def read_period_capture(path) -> PeriodCapture:
             timeline[offset:offset + block] = period
             present[offset:offset + block] = True
     kept = int(np.count_nonzero(~late))
-    unix_first = None
+    pairs = ()
     if clock is not None and len(clock[0]):
-        since = (clock[0].astype(np.int64) - first) % 2**32  # 32-bit JACK frames, read after the capture
-        since = np.where(since >= 2**31, since - 2**32, since)
-        unix_first = float(np.median(clock[1] - since / rate))  # the median pair: a preempted read is an outlier
-    return PeriodCapture(timeline, present, first, rate, block, kept, length // block - kept, xruns, unix_first)
+        def since(f):  # 32-bit JACK frames relative to the first captured one
+            d = (np.asarray(f, np.int64) - first) % 2**32
+            return np.where(d >= 2**31, d - 2**32, d)
+        rel = since(clock[0])
+        pairs = (rel + first, clock[1] - rel / rate, np.sort(since(clock[2]) + first))
+    return PeriodCapture(timeline, present, first, rate, block, kept, length // block - kept, xruns, pairs)
 
 
 def _main(argv) -> int:
@@ -154,9 +165,12 @@ def _main(argv) -> int:
         late[n] = not sync and client.frames_since_cycle_start >= nframes
         state["n"] = n + 1
 
+    clock, xrun_frames = [], []  # (jack_frame_time, time.time()) pairs; JACK frame times of xruns
+
     @client.set_xrun_callback
     def xrun(delay_us):
         state["xruns"] += 1
+        xrun_frames.append(client.frame_time)
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
@@ -166,15 +180,14 @@ def _main(argv) -> int:
         while state["n"] == 0 and not done.is_set():
             time.sleep(0.002)
         print("ready", flush=True)
-        while not done.wait(0.05):
-            pass
-        # JACK's frame clock against the wall clock, read side by side (unix_at() takes the median)
-        clock = [(client.frame_time, time.time()) for _ in range(CLOCK_PAIRS)]
+        while not done.wait(CLOCK_EVERY_S):  # JACK's frame clock against the wall clock, side by side
+            clock.append((client.frame_time, time.time()))
+        clock += [(client.frame_time, time.time()) for _ in range(CLOCK_PAIRS)]
     n = state["n"]
     tmp = f"{out}.tmp.npz"
     np.savez(tmp, frames=frames[:n], audio=audio[:n], late=late[:n], sample_rate=rate, block_size=block,
              xruns=state["xruns"], clock_frames=np.array([c[0] for c in clock], np.int64),
-             clock_unix=np.array([c[1] for c in clock], np.float64))
+             clock_unix=np.array([c[1] for c in clock], np.float64), xrun_frames=np.array(xrun_frames, np.int64))
     os.replace(tmp, out)
     return 0
 
