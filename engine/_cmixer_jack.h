@@ -182,13 +182,13 @@ static void gm_message(ganshot_midi *m, ganshot_note_table *t, uint32_t cycle_fr
 static int gm_process(gj_nframes nframes, void *arg) {
     ganshot_midi *m = arg;
     ganshot_note_table *t = atomic_load_explicit(&m->table, memory_order_acquire);
-    uint32_t cycle_frame = gj.last_frame_time(m->client), cycle = cycle_frame;
+    uint32_t cycle_frame = gj.last_frame_time(m->client);
     void *buffer = gj.port_get_buffer(m->port, nframes);
     uint32_t n = buffer ? gj.midi_get_event_count(buffer) : 0;
     atomic_store_explicit(&m->period, nframes, RELAXED);
-    if (m->last_cycle_known && nframes > 0 && cycle - m->last_cycle > nframes) /* woken once for several cycles */
-        atomic_fetch_add_explicit(&m->cycles_missed, (cycle - m->last_cycle) / nframes - 1, RELAXED);
-    m->last_cycle = cycle; m->last_cycle_known = 1;
+    if (m->last_cycle_known && nframes > 0 && cycle_frame - m->last_cycle > nframes) /* woken once for several cycles */
+        atomic_fetch_add_explicit(&m->cycles_missed, (cycle_frame - m->last_cycle) / nframes - 1, RELAXED);
+    m->last_cycle = cycle_frame; m->last_cycle_known = 1;
     for (uint32_t i = 0; i < n; i++) {
         gj_midi_event ev;
         if (gj.midi_event_get(&ev, buffer, i) != 0) { count(&m->events); count(&m->garbage); continue; }

@@ -70,24 +70,27 @@ static void jack_clock_lock(ganshot_state *s, int64_t frames) {
 
 /* ---- Python's side ------------------------------------------------------------------------ */
 
+/* A clock with its scratch buffer (touched: the audio thread never faults on it), no client yet. */
+static ganshot_jack_clock *gjc_alloc(void) {
+    ganshot_jack_clock *c = calloc(1, sizeof *c);
+    if (c && !(c->scratch = alloc_touched(GJC_SCRATCH_FRAMES, GANSHOT_CHANNELS * sizeof(float)))) { free(c); c = NULL; }
+    return c;
+}
+
 ganshot_jack_clock *ganshot_jack_clock_open(ganshot_state *s, const char *client_name, char *why, int32_t why_size) {
     if (!gj_load()) { ganshot_jack_available(why, why_size); return NULL; }
-    ganshot_jack_clock *c = calloc(1, sizeof *c);
-    float *scratch = alloc_touched(GJC_SCRATCH_FRAMES, GANSHOT_CHANNELS * sizeof(float));
-    if (!c || !scratch) { free(c); free(scratch); gm_why(why, why_size, "out of memory", 0); return NULL; }
+    ganshot_jack_clock *c = gjc_alloc();
+    if (!c) { gm_why(why, why_size, "out of memory", 0); return NULL; }
     int status = 0;
     c->client = gj.client_open(client_name, GJ_NO_START_SERVER, &status);
-    if (!c->client) { gm_why(why, why_size, "no JACK server to join", status); free(c); free(scratch); return NULL; }
-    c->scratch = scratch;
+    if (!c->client) { gm_why(why, why_size, "no JACK server to join", status); ganshot_jack_clock_close(c); return NULL; }
     atomic_store_explicit(&s->jack_clock, c, memory_order_release);
     return c;
 }
 
 ganshot_jack_clock *ganshot_jack_clock_fake(ganshot_state *s, uint32_t period) {
-    ganshot_jack_clock *c = calloc(1, sizeof *c);
-    float *scratch = alloc_touched(GJC_SCRATCH_FRAMES, GANSHOT_CHANNELS * sizeof(float));
-    if (!c || !scratch) { free(c); free(scratch); return NULL; }
-    c->scratch = scratch;
+    ganshot_jack_clock *c = gjc_alloc();
+    if (!c) return NULL;
     atomic_store_explicit(&c->fake_period, period, RELAXED);
     atomic_store_explicit(&s->jack_clock, c, memory_order_release);
     return c;
