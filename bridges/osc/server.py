@@ -103,6 +103,10 @@ class _LiveCounters:
         return self.snapshot().get(name, default)
 
 
+#: job type -> (the address its /fail names, the verb of an internal error)
+_JOB_NAMES = {RenderJob: ("/render", "render"), MatchJob: ("/pad/match", "match")}
+
+
 class OscServer:
     """Serve the OSC address space (:data:`~.addresses.ADDRESSES`) for ``engine`` over UDP.
 
@@ -342,37 +346,32 @@ class OscServer:
             return None
 
     def _render_loop(self) -> None:
+        """The render thread: /render and /pad/match jobs, one at a time; a reply each, or /fail."""
         while not self._stopping.is_set():
             try:
                 job, sender = self._render_queue.get(timeout=POLL_S)
             except queue.Empty:
                 continue
-            if isinstance(job, MatchJob):
-                self._match(job, sender)
-                continue
+            address, verb = _JOB_NAMES[type(job)]
             try:
-                audio = self.engine.render(job.z)
-                path = self.cache.write(job.request_id, audio, self.sample_rate)
+                reply = self._run_job(job)
             except GanshotError as err:
-                self._reject(sender, "/render", str(err))
+                self._reject(sender, address, str(err))
                 continue
             except Exception as err:
-                self._reject(sender, "/render", f"render failed ({type(err).__name__})", err)
+                self._reject(sender, address, f"{verb} failed ({type(err).__name__})", err)
                 continue
-            self._counters.add("renders")
-            self._send(sender, "/rendered", "isii", (job.request_id, str(path), len(audio), self.sample_rate))
+            self._send(sender, *reply)
 
-    def _match(self, job: MatchJob, sender) -> None:
-        """A /pad/match on the render thread: the pad takes the match; /matched i:pad f:distance."""
-        try:
-            distance = self.engine.match_pad(job.pad, job.path)
-        except GanshotError as err:
-            self._reject(sender, "/pad/match", str(err))
-            return
-        except Exception as err:
-            self._reject(sender, "/pad/match", f"match failed ({type(err).__name__})", err)
-            return
-        self._send(sender, "/matched", "if", (job.pad, float(distance)))
+    def _run_job(self, job) -> tuple:
+        """-> (address, tags, args) of the reply: /rendered for a RenderJob, /matched for a MatchJob
+        (the pad takes the latent closest to the sound file)."""
+        if isinstance(job, MatchJob):
+            return "/matched", "if", (job.pad, float(self.engine.match_pad(job.pad, job.path)))
+        audio = self.engine.render(job.z)
+        path = self.cache.write(job.request_id, audio, self.sample_rate)
+        self._counters.add("renders")
+        return "/rendered", "isii", (job.request_id, str(path), len(audio), self.sample_rate)
 
     def _model_done(self, swap, sender) -> None:
         """A model swap ended (its thread): /model/loaded s:name f:seconds, or /fail with the reason."""
