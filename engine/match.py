@@ -37,6 +37,7 @@ import torch
 
 from .errors import UserInputError
 from .latent import seeded_latent
+from .mel import mel_filters
 from .postprocess import resample
 
 __all__ = ["MatchResult", "match_sound", "load_target", "distance", "DEFAULT_SEEDS", "DEFAULT_STEPS", "KEEP"]
@@ -46,6 +47,7 @@ DEFAULT_STEPS = 100
 KEEP = 4
 FFT_SIZES = (256, 1024)
 N_MELS = 48
+MEL_MIN_HZ = 30.0
 PRIOR_WEIGHT = 1e-3
 LEARNING_RATE = 0.05
 PRE_ONSET_MS = 2.0
@@ -95,17 +97,8 @@ def load_target(path, bundle) -> np.ndarray:
 
 @lru_cache(maxsize=8)
 def _mel_filters(sample_rate: int, n_fft: int) -> torch.Tensor:
-    """float32[N_MELS, n_fft // 2 + 1]: triangles evenly spaced on the mel scale, 30 Hz to Nyquist."""
-    freqs = np.linspace(0, sample_rate / 2, n_fft // 2 + 1)
-    edges = 700 * (10 ** (np.linspace(_mel(30.0), _mel(sample_rate / 2), N_MELS + 2) / 2595) - 1)
-    lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
-    rising = (freqs[None] - lower) / np.maximum(centre - lower, 1e-9)
-    falling = (upper - freqs[None]) / np.maximum(upper - centre, 1e-9)
-    return torch.from_numpy(np.maximum(0.0, np.minimum(rising, falling)).astype(np.float32))
-
-
-def _mel(hz: float) -> float:
-    return 2595 * np.log10(1 + hz / 700)
+    """float32[N_MELS, n_fft // 2 + 1]: triangles evenly spaced on the mel scale, MEL_MIN_HZ to Nyquist."""
+    return torch.from_numpy(mel_filters(sample_rate, n_fft, N_MELS, MEL_MIN_HZ))
 
 
 def _log_mels(audio: torch.Tensor, sample_rate: int) -> list[torch.Tensor]:

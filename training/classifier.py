@@ -36,6 +36,7 @@ import torch
 from torch import nn
 
 from ganshot.engine.errors import FormatError, UserInputError
+from ganshot.engine.mel import mel_filters
 
 __all__ = [
     "CLASSIFIER_FORMAT",
@@ -76,19 +77,8 @@ class ClassifierConfig:
 
 
 def _mel_filters(sample_rate: int, n_fft: int = N_FFT, n_mels: int = N_MELS) -> np.ndarray:
-    """float32[n_mels, n_fft // 2 + 1] triangular filters on the HTK mel scale."""
-    def mel(f):
-        return 2595.0 * np.log10(1.0 + f / 700.0)
-
-    def hz(m):
-        return 700.0 * (10 ** (m / 2595.0) - 1.0)
-
-    edges = hz(np.linspace(mel(F_MIN_HZ), mel(sample_rate / 2), n_mels + 2))
-    freqs = np.linspace(0, sample_rate / 2, n_fft // 2 + 1)
-    lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
-    rising = (freqs[None] - lower) / np.maximum(centre - lower, 1e-9)
-    falling = (upper - freqs[None]) / np.maximum(upper - centre, 1e-9)
-    return np.maximum(0.0, np.minimum(rising, falling)).astype(np.float32)
+    """float32[n_mels, n_fft // 2 + 1] triangular filters on the HTK mel scale, from F_MIN_HZ."""
+    return mel_filters(sample_rate, n_fft, n_mels, F_MIN_HZ)
 
 
 def log_mel(audio: torch.Tensor, sample_rate: int) -> torch.Tensor:
