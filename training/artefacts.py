@@ -27,10 +27,11 @@ import numpy as np
 
 from ganshot.engine.errors import UserInputError
 
-__all__ = ["tail_floor_db", "tonal_lines_db", "line_frequencies_hz", "mean_log_spectrum_db",
-           "TAIL_SHARE", "SILENCE_DB", "LINE_FFT", "LINE_DIVISORS"]
+__all__ = ["tail_floor_db", "tonal_lines_db", "line_frequencies_hz", "mean_log_spectrum_db", "log_band_powers",
+           "TAIL_SHARE", "SILENCE_DB", "LINE_FFT", "LINE_DIVISORS", "LOG_BANDS"]
 
 TAIL_SHARE = 0.25
+LOG_BANDS = 64
 SILENCE_DB = -120.0  # an exactly silent tail: digital silence
 LINE_FFT = 1024  # a multiple of 16: the lines k*fs/16 sit on bin centres
 LINE_HOP = 512
@@ -97,3 +98,12 @@ def tonal_lines_db(audio, sample_rate: int, n_fft: int = LINE_FFT) -> dict[float
         around = around[(around > 0) & (around < bins - 1)]
         out[float(freq)] = float(spectrum[line] - np.median(spectrum[around]))
     return out
+
+
+def log_band_powers(audio, bands: int = LOG_BANDS) -> np.ndarray:
+    """float64[N, <= bands]: each one-shot's natural-log mean power in log-spaced spectrum bands
+    (the whole one-shot's FFT; bands that would share a bin merge). What ``ganshot map`` lays out
+    without a classifier and ``ganshot import`` finds knob directions in."""
+    power = np.abs(np.fft.rfft(np.asarray(audio, np.float64), axis=1)) ** 2
+    edges = np.unique(np.geomspace(1, power.shape[1], bands + 1).astype(int))
+    return np.stack([np.log(power[:, a:b].mean(axis=1) + 1e-12) for a, b in zip(edges[:-1], edges[1:])], axis=1)

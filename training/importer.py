@@ -38,6 +38,7 @@ from ganshot.engine.bundle_write import write_bundle
 from ganshot.engine.errors import FormatError, UserInputError
 from ganshot.engine.latent import seeded_latent
 from ganshot.engine.limits import MAX_LATENT_DIM, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, check_int
+from ganshot.training.artefacts import log_band_powers
 
 __all__ = ["import_generator", "output_directions", "TORCHSCRIPT_SUFFIXES", "CHECK_BATCH", "DIRECTION_SAMPLES"]
 
@@ -46,7 +47,6 @@ CHECK_BATCH = 4
 DIRECTION_SAMPLES = 256
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
 OPSET = 17
-_BANDS = 64
 
 
 def _torchscript_to_onnx(path: Path, latent_dim: int, out: Path, say) -> None:
@@ -162,17 +162,11 @@ def _checked_render(path: Path, session, z_name: str, latent_dim: int, distribut
     return int(audio.shape[1])
 
 
-def _log_bands(audio: np.ndarray) -> np.ndarray:
-    power = np.abs(np.fft.rfft(audio.astype(np.float64), axis=1)) ** 2
-    edges = np.unique(np.geomspace(1, power.shape[1], _BANDS + 1).astype(int))
-    return np.stack([np.log(power[:, a:b].mean(axis=1) + 1e-12) for a, b in zip(edges[:-1], edges[1:])], axis=1)
-
-
 def output_directions(render, latent_dim: int, k: int = 8, num_samples: int = DIRECTION_SAMPLES,
                       distribution: str = "normal", seed: int = 0) -> dict:
     """model.json "directions" for an opaque generator (``render(z) -> audio``): see the module doc."""
     z = np.stack([seeded_latent(seed + i, latent_dim, distribution) for i in range(num_samples)]).astype(np.float64)
-    features = _log_bands(np.concatenate([render(z[i:i + 64]) for i in range(0, num_samples, 64)]))
+    features = log_band_powers(np.concatenate([render(z[i:i + 64]) for i in range(0, num_samples, 64)]))
     features -= features.mean(axis=0)
     _, singular, components = np.linalg.svd(features, full_matrices=False)
     k = max(1, min(k, latent_dim, len(singular)))

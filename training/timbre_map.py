@@ -29,6 +29,7 @@ from ganshot.engine.latent import seeded_latent
 from ganshot.engine.limits import check_int
 from ganshot.engine.spectrogram import write_png
 from ganshot.engine.timbre_map import MAX_POINTS, timbre_map_json
+from ganshot.training.artefacts import log_band_powers
 
 __all__ = ["build_timbre_map", "map_picture"]
 
@@ -48,11 +49,8 @@ def _embed(bundle, audio: np.ndarray, labels, classifier_path: Path | None):
         probs, embedding = model.predict(audio)
         return embedding.astype(np.float64), [model.classes[i] for i in probs.argmax(axis=1)], \
             f"drum classifier embedding ({classifier_path.name})"
-    power = np.abs(np.fft.rfft(audio.astype(np.float64), axis=1)) ** 2
-    edges = np.unique(np.geomspace(1, power.shape[1], 65).astype(int))
-    bands = np.stack([np.log(power[:, a:b].mean(axis=1) + 1e-12) for a, b in zip(edges[:-1], edges[1:])], axis=1)
     names = [None if label is None else bundle.classes[label] for label in labels]
-    return bands, names, "log-spectrum (no classifier)"
+    return log_band_powers(audio), names, "log-spectrum (no classifier)"
 
 
 def _draw_text(image: np.ndarray, text: str, x: int, y: int) -> None:
