@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from ganshot.engine.limits import MAX_CHANNEL, check_int
+from ganshot.engine.limits import MAX_CHANNEL, check_float, check_int
 from ganshot.engine.tail_gate import DEFAULT_MARGIN_DB as DEFAULT_TAIL_GATE_DB, MAX_MARGIN_DB, MIN_MARGIN_DB
 
 __all__ = ["cmd_serve", "cmd_render", "cmd_export_kit", "DEMO_PATTERN"]
@@ -26,16 +26,14 @@ DEMO_STEP_S = 0.125
 
 
 def _gate_margin(text: str):
-    """--tail-gate-db: a margin in dB, or "off" (None)."""
+    """--tail-gate-db: a margin in dB, or "off" (None); the range is the tail gate's own."""
     if text.strip().lower() == "off":
         return None
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"a number of dB or off, got {text!r:.40}") from None
-    if not MIN_MARGIN_DB <= value <= MAX_MARGIN_DB:
-        raise argparse.ArgumentTypeError(f"must be in [{MIN_MARGIN_DB:g}, {MAX_MARGIN_DB:g}] dB or off, got {text!r:.40}")
-    return value
+    return check_float(value, "the margin (dB, or off)", MIN_MARGIN_DB, MAX_MARGIN_DB, argparse.ArgumentTypeError)
 
 
 def _slug(name: str) -> str:

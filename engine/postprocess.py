@@ -63,7 +63,6 @@ __all__ = [
 ]
 
 RESAMPLE_QUALITY = "HQ"
-DEFAULT_TAIL_GATE_DB = DEFAULT_MARGIN_DB
 MAX_FADE_OUT_MS = 1000.0
 MIN_PEAK_LIMIT_DB, MAX_PEAK_LIMIT_DB = -60.0, 0.0
 
@@ -82,7 +81,7 @@ class PostProcess:
     remove_dc: bool = True
     fade_out_ms: float = 5.0
     peak_limit_db: float | None = -0.5
-    tail_gate_db: float | None = DEFAULT_TAIL_GATE_DB
+    tail_gate_db: float | None = DEFAULT_MARGIN_DB
     extend_bandwidth: bool = True
 
     def __post_init__(self) -> None:
