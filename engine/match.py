@@ -111,15 +111,22 @@ def _log_mels(audio: torch.Tensor, sample_rate: int) -> list[torch.Tensor]:
     return out
 
 
-def distance(audio, target, sample_rate: int) -> torch.Tensor:
-    """float[B]: multi-resolution log-mel distance of ``audio[B, N]`` to ``target[N]`` (differentiable)."""
-    audio = torch.as_tensor(audio, dtype=torch.float32)
-    target = torch.as_tensor(target, dtype=torch.float32)[None]
-    mels, goals = _log_mels(audio, sample_rate), _log_mels(target, sample_rate)
+def _goals(target, sample_rate: int) -> list[torch.Tensor]:
+    """The target's log-mels: what every candidate is compared with (computed once per match)."""
+    return _log_mels(torch.as_tensor(target, dtype=torch.float32)[None], sample_rate)
+
+
+def _distance_to(goals, audio, sample_rate: int) -> torch.Tensor:
+    mels = _log_mels(torch.as_tensor(audio, dtype=torch.float32), sample_rate)
     return sum((m - g).abs().mean(dim=(1, 2)) for m, g in zip(mels, goals)) / len(FFT_SIZES)
 
 
-def _search(bundle, runtime, target, labels, seeds: int):
+def distance(audio, target, sample_rate: int) -> torch.Tensor:
+    """float[B]: multi-resolution log-mel distance of ``audio[B, N]`` to ``target[N]`` (differentiable)."""
+    return _distance_to(_goals(target, sample_rate), audio, sample_rate)
+
+
+def _search(bundle, runtime, goals, labels, seeds: int):
     """-> [(distance, seed, label)] of every seed x label, closest first."""
     found = []
     for label in labels:
@@ -127,19 +134,19 @@ def _search(bundle, runtime, target, labels, seeds: int):
             batch = list(range(start, min(seeds, start + _BATCH)))
             z = np.stack([seeded_latent(s, bundle.latent_dim, bundle.latent_distribution) for s in batch])
             lab = None if label is None else np.full(len(batch), label, np.int64)
-            d = distance(runtime.render(z, lab), target, bundle.sample_rate).numpy()
+            d = _distance_to(goals, runtime.render(z, lab), bundle.sample_rate).numpy()
             found += [(float(x), s, label) for x, s in zip(d, batch)]
     return sorted(found, key=lambda item: item[0])
 
 
-def _refine(model, bundle, target, z0: np.ndarray, label, steps: int) -> tuple[np.ndarray, float]:
+def _refine(model, bundle, goals, z0: np.ndarray, label, steps: int) -> tuple[np.ndarray, float]:
     z = torch.tensor(z0[None], dtype=torch.float32, requires_grad=True)
     labels = None if label is None else torch.tensor([label])
     optimiser = torch.optim.Adam([z], lr=LEARNING_RATE)
     best = (z0.copy(), float("inf"))
     for _ in range(steps + 1):
         audio = model(z, labels).reshape(1, -1)
-        d = distance(audio, target, bundle.sample_rate)[0]
+        d = _distance_to(goals, audio, bundle.sample_rate)[0]
         if d.item() < best[1]:
             best = (z.detach()[0].numpy().copy(), d.item())
         loss = d + PRIOR_WEIGHT * (z ** 2).mean()
@@ -164,7 +171,8 @@ def match_sound(bundle, target: np.ndarray, class_name: str | None = None, seeds
     labels = [None] if not bundle.conditional else \
         [bundle.classes.index(class_name)] if class_name is not None else list(range(len(bundle.classes)))
     onnx = load_generator_runtime(bundle, backend="onnx", device="cpu", threads=1)
-    ranked = _search(bundle, onnx, target, labels, seeds)
+    goals = _goals(target, bundle.sample_rate)
+    ranked = _search(bundle, onnx, goals, labels, seeds)
     say(f"searched {seeds * len(labels)} latents: best distance {ranked[0][0]:.4f}")
     seed_distance, seed, label = ranked[0]
     z_seed = seeded_latent(seed, bundle.latent_dim, bundle.latent_distribution)
@@ -174,13 +182,13 @@ def match_sound(bundle, target: np.ndarray, class_name: str | None = None, seeds
     refined = bundle.meta["architecture"] != IMPORTED and steps > 0
     if refined:
         model = load_generator_runtime(bundle, backend="torch", device="cpu", threads=1).module
-        for d0, s, lbl in ranked[:KEEP]:
-            z, d = _refine(model, bundle, target, seeded_latent(s, bundle.latent_dim, bundle.latent_distribution),
+        for _, s, lbl in ranked[:KEEP]:
+            z, d = _refine(model, bundle, goals, seeded_latent(s, bundle.latent_dim, bundle.latent_distribution),
                            lbl, steps)
             if d < best[1]:
                 best = (z, d, s, lbl)
         say(f"refined the {min(KEEP, len(ranked))} best over {steps} steps: distance {best[1]:.4f}")
     z, d, seed, label = best
     audio = onnx.render(z[None].astype(np.float32), None if label is None else np.array([label], np.int64))[0]
-    return MatchResult(z.astype(np.float32), label, float(distance(audio[None], target, bundle.sample_rate)[0]), seed,
+    return MatchResult(z.astype(np.float32), label, float(_distance_to(goals, audio[None], bundle.sample_rate)[0]), seed,
                        seed_distance, audio, seed_audio, time.perf_counter() - start, refined)
