@@ -14,6 +14,11 @@ from ganshot.engine.errors import GanshotError, UserInputError
 
 __all__ = ["main", "build_parser", "HelpFormatter"]
 
+
+def _say(line: str) -> None:
+    """A progress line of a subcommand, on stderr."""
+    print(f"ganshot: {line}", file=sys.stderr)
+
 DEFAULT_SAMPLE_RATE = 16000
 DEFAULT_NUM_SAMPLES = 16384
 
@@ -70,17 +75,14 @@ def _cmd_import(args) -> int:
 
     from ganshot.training.importer import import_generator
 
-    def say(line: str) -> None:
-        print(f"ganshot: {line}", file=sys.stderr)
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         path = import_generator(args.model_file, args.out, sample_rate=args.sample_rate, latent_dim=args.latent_dim,
-                                name=args.name, latent_distribution=args.latent_distribution, say=say)
+                                name=args.name, latent_distribution=args.latent_distribution, say=_say)
     for warning in caught:
         if "TorchScript" in str(warning.message):
-            say(f"warning: {warning.message}")
-    say(f"wrote model bundle {path} (play it: ganshot serve --model {path})")
+            _say(f"warning: {warning.message}")
+    _say(f"wrote model bundle {path} (play it: ganshot serve --model {path})")
     return 0
 
 
@@ -88,39 +90,35 @@ def _cmd_match(args) -> int:
     import json
     from pathlib import Path
 
-    import soundfile as sf
-
     from ganshot.engine.atomic import atomic_write_text
     from ganshot.engine.kit import save_kit
-    from ganshot.engine.presets import load_model_and_kit
     from ganshot.engine.match import load_target, match_sound
+    from ganshot.engine.offline import write_wav
+    from ganshot.engine.presets import load_model_and_kit
 
-    def say(line: str) -> None:
-        print(f"ganshot: {line}", file=sys.stderr)
-
+    if args.pad is not None and args.kit is None:  # before the search, not after it
+        raise UserInputError("--pad needs --kit: the kit whose pad takes the matched latent")
     bundle, kit = load_model_and_kit(args.kit, args.model)
     target = load_target(args.sound, bundle)
-    result = match_sound(bundle, target, class_name=args.class_name, seeds=args.seeds, steps=args.steps, say=say)
+    result = match_sound(bundle, target, class_name=args.class_name, seeds=args.seeds, steps=args.steps, say=_say)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for name, audio in (("target", target), ("best_seed", result.seed_audio), ("matched", result.audio)):
-        sf.write(out / f"{name}.wav", audio, bundle.sample_rate, subtype="FLOAT")
+        write_wav(out / f"{name}.wav", audio, bundle.sample_rate)
     class_name = None if result.label is None else bundle.classes[result.label]
     report = {"sound": str(args.sound), "model": bundle.name, "class": class_name, "distance": result.distance,
               "best_seed": result.seed, "best_seed_distance": result.seed_distance, "refined": result.refined,
               "seeds": args.seeds, "steps": args.steps, "seconds": round(result.seconds, 2),
               "z": [float(v) for v in result.z]}
     atomic_write_text(out / "match.json", json.dumps(report, indent=2) + "\n")
-    say(f"distance {result.seed_distance:.4f} (best of {args.seeds} seeds) -> {result.distance:.4f} matched, "
-        f"{result.seconds:.1f} s; {out}/matched.wav")
+    _say(f"distance {result.seed_distance:.4f} (best of {args.seeds} seeds) -> {result.distance:.4f} matched, "
+         f"{result.seconds:.1f} s; {out}/matched.wav")
     if args.pad is not None:
-        if args.kit is None:
-            raise UserInputError("--pad needs --kit: the kit whose pad takes the matched latent")
         changes = {"z": result.z}
         if class_name is not None:
             changes["class_name"] = class_name
         save_kit(kit.with_pad(args.pad, **changes), args.kit)
-        say(f"pad {args.pad} of {args.kit} now plays the matched latent (its knobs vary that sound)")
+        _say(f"pad {args.pad} of {args.kit} now plays the matched latent (its knobs vary that sound)")
     return 0
 
 
@@ -128,9 +126,8 @@ def _cmd_map(args) -> int:
     from ganshot.engine.presets import load_model_and_kit
     from ganshot.training.timbre_map import build_timbre_map
 
-    bundle, _ = load_model_and_kit(None, args.model) if args.model else load_model_and_kit()
-    build_timbre_map(bundle, args.out, n=args.num, classifier=args.classifier,
-                     say=lambda line: print(f"ganshot: {line}", file=sys.stderr))
+    bundle, _ = load_model_and_kit(None, args.model)  # no model: the default kit's
+    build_timbre_map(bundle, args.out, n=args.num, classifier=args.classifier, say=_say)
     return 0
 
 
@@ -138,11 +135,8 @@ def _cmd_evaluate(args) -> int:
     from ganshot.training.classifier import ClassifierConfig
     from ganshot.training.evaluate import evaluate
 
-    def say(line: str) -> None:
-        print(f"ganshot: {line}", file=sys.stderr)
-
     report = evaluate(args.bundle, args.data, args.out, n=args.num, seed=args.seed, retrain=args.retrain,
-                      config=ClassifierConfig(epochs=args.epochs), say=say, enhance=not args.no_enhance,
+                      config=ClassifierConfig(epochs=args.epochs), say=_say, enhance=not args.no_enhance,
                       as_played=args.as_played)
     from ganshot.training._evaluate_report import console_lines
 
