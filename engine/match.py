@@ -40,7 +40,7 @@ from .latent import seeded_latent
 from .mel import mel_filters
 from .postprocess import resample
 
-__all__ = ["MatchResult", "match_sound", "load_target", "distance", "DEFAULT_SEEDS", "DEFAULT_STEPS", "KEEP"]
+__all__ = ["MatchResult", "match_sound", "load_target", "place_onset", "distance", "DEFAULT_SEEDS", "DEFAULT_STEPS", "KEEP"]
 
 DEFAULT_SEEDS = 1000
 DEFAULT_STEPS = 100
@@ -86,11 +86,18 @@ def load_target(path, bundle) -> np.ndarray:
         raise UserInputError(f"{path}: silent, empty or not finite")
     if rate != bundle.sample_rate:
         mono = resample(mono, rate, bundle.sample_rate)
-    peak = np.abs(mono).max()
-    onset = int(np.argmax(np.abs(mono) >= peak * 10 ** (-40 / 20)))
-    start = max(0, onset - int(PRE_ONSET_MS * bundle.sample_rate / 1000))
-    out = np.zeros(bundle.num_samples, np.float32)
-    piece = mono[start:start + bundle.num_samples]
+    return place_onset(mono, bundle.sample_rate, bundle.num_samples)
+
+
+def place_onset(mono: np.ndarray, sample_rate: int, num_samples: int) -> np.ndarray:
+    """float32[num_samples]: ``mono`` with its onset (first sample within 40 dB of the peak)
+    :data:`PRE_ONSET_MS` after the start, cut or zero-padded (silence stays silence)."""
+    mono = np.asarray(mono, np.float32)
+    peak = np.abs(mono).max() if len(mono) else 0.0
+    onset = int(np.argmax(np.abs(mono) >= peak * 10 ** (-40 / 20))) if peak > 0 else 0
+    start = max(0, onset - int(PRE_ONSET_MS * sample_rate / 1000))
+    out = np.zeros(num_samples, np.float32)
+    piece = mono[start:start + num_samples]
     out[:len(piece)] = piece
     return out
 

@@ -49,12 +49,16 @@ from .limits import MAX_LATENT_DIM
 from .stft_basis import STFTBasis, griffin_lim
 from .wavegan import LABEL_EMBED_DIM, MAX_NUM_CLASSES, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, _DecayEnvelope, conditioned, strict_spec
 
-__all__ = ["SpecGANSpec", "SpecGANGenerator", "REPRESENTATIONS", "UPSAMPLE_LAYERS"]
+__all__ = ["SpecGANSpec", "SpecGANGenerator", "REPRESENTATIONS", "UPSAMPLE_LAYERS", "UPSAMPLE_MODES"]
 
 #: representation -> image channels
 REPRESENTATIONS = {"logmag_phase": 3, "logmag": 1}
 UPSAMPLE_LAYERS = 5  # each x2 in both axes: the dense layer draws (bins / 32) x (frames / 32)
 MAX_GL_ITERATIONS = 64
+#: x2 upsampling before each conv. "nearest" repeats the dense layer's 8 x 4 grid cells 32 times, and
+#: its steps between cells stay in the image as lines every 32 bins (k x 1 kHz at 16 kHz / n_fft 512:
+#: specgan-pilot's +13 dB lines); "bilinear" (ONNX Resize, linear) ramps between them.
+UPSAMPLE_MODES = ("nearest", "bilinear")
 # Each unrolled Griffin-Lim iteration re-derives the phase from float32 sums, so torch and ONNX
 # Runtime drift apart by ~7e-5 of full scale per iteration (measured: 5.7e-4 after 8); the export's
 # parity check allows this much per iteration ("logmag" only; "logmag_phase" keeps the default).
@@ -80,6 +84,7 @@ class SpecGANSpec:
     log_range_db: int = 80  # magnitudes this far under full scale are clipped to zero
     kernel_size: int = 3
     envelope: int = 1  # 1 = learned decay envelope on the audio (see engine/wavegan.py)
+    upsample: str = "nearest"  # x2 before each conv: "nearest" or "bilinear" (no steps at the dense layer's grid)
 
     def __post_init__(self) -> None:
         limits = {
@@ -95,6 +100,9 @@ class SpecGANSpec:
         if self.representation not in REPRESENTATIONS:
             raise FormatError(f"specgan generator spec: representation must be one of {', '.join(REPRESENTATIONS)}, "
                               f"got {self.representation!r:.40}")
+        if self.upsample not in UPSAMPLE_MODES:
+            raise FormatError(f"specgan generator spec: upsample must be one of {', '.join(UPSAMPLE_MODES)}, "
+                              f"got {self.upsample!r:.40}")
         if self.kernel_size % 2 == 0:
             raise FormatError(f"specgan generator spec: kernel_size must be odd, got {self.kernel_size}")
         STFTBasis.check(self.n_fft, self.hop, self.num_samples, "specgan generator spec")
@@ -132,14 +140,17 @@ class SpecGANSpec:
 
 
 class _Up2d(nn.Module):
-    """Nearest x2 in both axes, then a "same" 2-D conv: ``[B, C, H, W] -> [B, C', 2H, 2W]``."""
+    """Nearest (or bilinear) x2 in both axes, then a "same" 2-D conv: ``[B, C, H, W] -> [B, C', 2H, 2W]``."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int) -> None:
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, mode: str = "nearest") -> None:
         super().__init__()
         self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
+        self.mode = mode
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
+        if self.mode == "nearest":
+            return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
+        return self.conv(F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False))
 
 
 class SpecGANGenerator(nn.Module):
@@ -157,7 +168,8 @@ class SpecGANGenerator(nn.Module):
         self.label_embedding = nn.Embedding(spec.num_classes, LABEL_EMBED_DIM) if spec.conditional else None
         in_features = spec.latent_dim + (LABEL_EMBED_DIM if spec.conditional else 0)
         self.dense = nn.Linear(in_features, channels[0] * self.start[0] * self.start[1])
-        self.convs = nn.ModuleList(_Up2d(channels[i], channels[i + 1], spec.kernel_size) for i in range(UPSAMPLE_LAYERS))
+        self.convs = nn.ModuleList(_Up2d(channels[i], channels[i + 1], spec.kernel_size, spec.upsample)
+                                   for i in range(UPSAMPLE_LAYERS))
         self.envelope = _DecayEnvelope(in_features, spec.num_samples, spec.sample_rate) if spec.envelope else None
         self.stft = STFTBasis(spec.n_fft, spec.hop, spec.num_samples)
         self.ref = spec.n_fft / 2.0  # |X| of a full-scale DC frame: the top of the log range

@@ -83,6 +83,7 @@ class ModelConfig:
     specgan_hop: int = 128  # specgan: hop in samples (num_samples / hop frames)
     specgan_gl_iterations: int = 8  # specgan "logmag": Griffin-Lim iterations unrolled in the graph
     specgan_log_range_db: int = 80  # specgan: log-magnitude range; quieter bins are clipped to zero
+    specgan_upsample: str = "nearest"  # specgan: "nearest" or "bilinear" x2 before each 2-D conv
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ _LIMITS = {
     "model.specgan_hop": (2, 2048),
     "model.specgan_gl_iterations": (0, 64),
     "model.specgan_log_range_db": (20, 160),
+    "model.specgan_upsample": ("nearest", "bilinear"),
     "model.latent_dim": (1, 4096),
     "model.d": (1, 512),
     "model.num_samples": (1024, 1 << 20),

@@ -13,19 +13,24 @@ Run folder::
     RUN/log.jsonl                         one line per evaluation (step, loss, LSD figures, CPU s)
     RUN/checkpoints/step_0000200/
         enhancer.safetensors              the weights; metadata: format, spec (JSON), step
-        state.pt                          {"format", "version", "step", "seed", "cpu_s", "opt"}
+        critic.safetensors                the adversarial critic (adv_weight > 0 only)
+        state.pt                          {"format", "version", "step", "seed", "cpu_s", "opt", "opt_critic"}
                                           (torch.load(weights_only=True) safe)
 
-Pairs (:mod:`.enhance_data`): real one-shots of the dataset's train split
-(:func:`~.evaluate.split_items`) with synthetic WaveGAN-shaped artefacts, and clean ->
-clean identity pairs. Latent-inversion pairs (z fitted so that G(z) matches a real hit)
-are not made: at ~60 ms per generator forward + backward on these CPUs, a few hundred
-steps per hit cost more than the whole training budget.
+Pairs: real one-shots of the dataset's train split (:func:`~.evaluate.split_items`) with
+synthetic WaveGAN-shaped artefacts (:mod:`.enhance_data`), clean -> clean identity pairs,
+and, with ``inversion_pairs`` (a file of :mod:`.enhance_pairs`, ``ganshot enhance-pairs``),
+a share ``inversion_share`` of each batch taken from latent-inversion pairs ``G(z*) -> real``:
+the model's own artefacts on sounds it can make.
 
 Loss: multi-resolution STFT (spectral convergence + log-magnitude L1 at FFT sizes
 256/512/1024, magnitudes floored at -120 dB re the clean peak so tail hiss counts) +
-waveform L1, all on rows scaled so the clean peak is 1. Randomness is re-derived from
-``(seed, step)`` at every step, so a checkpoint's step and seed are the whole RNG state.
+waveform L1, all on rows scaled so the clean peak is 1; with ``adv_weight > 0`` plus an
+adversarial term (the GAN part, as SEGAN): a log-|STFT| critic
+(:class:`~.stft_critic.STFTCritic`, ``adv_n_fft``, ``adv_d``) tells clean rows from
+enhanced ones with the least-squares loss, and the enhancer is pushed towards its "clean"
+side. Randomness is re-derived from ``(seed, step)`` at every step, so a checkpoint's step
+and seed are the whole RNG state (the critic's weights and optimiser travel in it too).
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ __all__ = ["EnhanceConfig", "train_enhancer", "load_enhancer_run", "mr_stft_loss
 
 RUN_FORMAT, STATE_FORMAT, WEIGHTS_FORMAT = "ganshot-enhance-run", "ganshot-enhance-state", "ganshot-enhancer"
 RUN_JSON, LOG_JSONL, CHECKPOINTS = "run.json", "log.jsonl", "checkpoints"
-WEIGHTS_FILE, STATE_FILE = "enhancer.safetensors", "state.pt"
+WEIGHTS_FILE, STATE_FILE, CRITIC_FILE = "enhancer.safetensors", "state.pt", "critic.safetensors"
 STFT_SIZES = (256, 512, 1024)
 FLOOR = 1e-6  # -120 dB re the clean peak
 _EPS_POWER = 1e-20
@@ -74,6 +79,11 @@ class EnhanceConfig:
     eval_every: int = 100
     keep: int = 2
     max_cpu_minutes: float | None = None  # stop (and save) once this process has used this much CPU
+    inversion_pairs: str | None = None  # a file of training.enhance_pairs (G(z*) -> real)
+    inversion_share: float = 0.25  # of each batch, when inversion_pairs is given
+    adv_weight: float = 0.0  # the adversarial term's weight (0: no critic)
+    adv_n_fft: int = 512
+    adv_d: int = 8
     spec: dict = field(default_factory=dict)  # EnhancerSpec overrides (channels, dilations, ...)
 
 
@@ -104,11 +114,24 @@ def log_spectral_distance_db(a, b, n_fft: int = 512, floor_db: float = -120.0) -
     return diff.pow(2).mean(dim=1).sqrt().mean(dim=1).double().numpy()
 
 
-def _loss(net, noisy, clean, cfg: EnhanceConfig) -> torch.Tensor:
+def _loss(net, noisy, clean, cfg: EnhanceConfig, critic=None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(the enhancer's loss, its estimate and the clean rows, both scaled so the clean peak is 1)."""
     scale = 1.0 / clean.abs().amax(dim=1, keepdim=True).clamp_min(1e-6)
     estimate = net(noisy) * scale
     clean = clean * scale
-    return mr_stft_loss(estimate, clean) + cfg.wave_l1_weight * (estimate - clean).abs().mean()
+    loss = mr_stft_loss(estimate, clean) + cfg.wave_l1_weight * (estimate - clean).abs().mean()
+    if critic is not None:
+        loss = loss + cfg.adv_weight * (critic(estimate.clamp(-1, 1)) - 1).pow(2).mean()
+    return loss, estimate, clean
+
+
+def _critic_step(critic, opt_critic, estimate, clean) -> None:
+    """One least-squares critic step: clean rows -> 1, enhanced rows -> 0."""
+    loss = (critic(clean) - 1).pow(2).mean() + critic(estimate.detach().clamp(-1, 1)).pow(2).mean()
+    opt_critic.zero_grad(set_to_none=True)
+    loss.backward()
+    if torch.isfinite(loss):
+        opt_critic.step()
 
 
 def latest_checkpoint(run_dir) -> Path | None:
@@ -117,15 +140,21 @@ def latest_checkpoint(run_dir) -> Path | None:
     return found[-1] if found else None
 
 
-def _save(run_dir: Path, net, opt, step: int, seed: int, cpu_s: float, keep: int) -> Path:
+def _save(run_dir: Path, net, opt, step: int, seed: int, cpu_s: float, keep: int, critic=None, opt_critic=None) -> Path:
     """checkpoints/step_XXXXXXX written in a temp folder, fsynced, renamed; the newest ``keep`` stay."""
     def write(tmp: Path) -> list[str]:
         weights = {k: v.detach().contiguous() for k, v in net.state_dict().items()}
         save_file(weights, tmp / WEIGHTS_FILE, metadata={
             "format": WEIGHTS_FORMAT, "spec": json.dumps(net.spec.to_dict()), "step": str(step)})
-        torch.save({"format": STATE_FORMAT, "version": 1, "step": step, "seed": seed, "cpu_s": cpu_s,
-                    "opt": opt.state_dict()}, tmp / STATE_FILE)
-        return [WEIGHTS_FILE, STATE_FILE]
+        state = {"format": STATE_FORMAT, "version": 1, "step": step, "seed": seed, "cpu_s": cpu_s,
+                 "opt": opt.state_dict()}
+        files = [WEIGHTS_FILE, STATE_FILE]
+        if critic is not None:
+            save_file({k: v.detach().contiguous() for k, v in critic.state_dict().items()}, tmp / CRITIC_FILE)
+            state["opt_critic"] = opt_critic.state_dict()
+            files.append(CRITIC_FILE)
+        torch.save(state, tmp / STATE_FILE)
+        return files
 
     return write_step_folder(Path(run_dir) / CHECKPOINTS / f"step_{step:07d}", write, keep)
 
@@ -149,10 +178,20 @@ def load_enhancer_run(run_dir, step_dir=None) -> tuple[MaskEnhancer, dict]:
     return net.eval(), state
 
 
-def _batch(audio, train_rows, degrade, seed, step, size):
+def _batch(audio, train_rows, degrade, seed, step, size, pairs=None, pair_share: float = 0.0):
+    """(noisy, clean) float32[size, N]: degraded real rows, then (with ``pairs``) inversion pairs."""
     gen = torch.Generator().manual_seed(seed * 1_000_003 + step)
-    pick = torch.from_numpy(train_rows)[torch.randint(len(train_rows), (size,), generator=gen)]
-    return degrade(audio[pick], gen)
+    n_pairs = min(size - 1, int(round(size * pair_share))) if pairs is not None and len(pairs) else 0
+    pick = torch.from_numpy(train_rows)[torch.randint(len(train_rows), (size - n_pairs,), generator=gen)]
+    noisy, clean = degrade(audio[pick], gen)
+    if n_pairs:
+        rows = torch.randint(len(pairs), (n_pairs,), generator=gen)
+        gain = 10 ** ((-24.0 * torch.rand(n_pairs, 1, generator=gen)) / 20)  # the degrader's gain range
+        real, made = pairs.real[rows], pairs.generated[rows]
+        # the generated side at the real hit's loudness: the mask removes energy, it cannot add any
+        made = made * (real.abs().amax(dim=1, keepdim=True) / made.abs().amax(dim=1, keepdim=True).clamp_min(1e-6))
+        noisy, clean = torch.cat([noisy, made * gain]), torch.cat([clean, real * gain])
+    return noisy, clean
 
 
 def _validation(audio, test_rows, degrade, seed):
@@ -164,13 +203,20 @@ def _validation(audio, test_rows, degrade, seed):
     return noisy, clean, audio[torch.from_numpy(rows)]
 
 
-def _evaluate(net, valid) -> dict:
+def _evaluate(net, valid, pairs=None) -> dict:
     noisy, clean, real = valid
     with torch.no_grad():
         enhanced, same = net(noisy), net(real)
-    return {"lsd_noisy_db": float(log_spectral_distance_db(noisy, clean).mean()),
-            "lsd_enhanced_db": float(log_spectral_distance_db(enhanced, clean).mean()),
-            "lsd_identity_db": float(log_spectral_distance_db(same, real).mean())}
+    figures = {"lsd_noisy_db": float(log_spectral_distance_db(noisy, clean).mean()),
+               "lsd_enhanced_db": float(log_spectral_distance_db(enhanced, clean).mean()),
+               "lsd_identity_db": float(log_spectral_distance_db(same, real).mean())}
+    if pairs is not None and len(pairs):  # training rows: a fit check, not a held-out figure
+        rows = slice(0, min(VALID_ROWS, len(pairs)))
+        with torch.no_grad():
+            out = net(pairs.generated[rows])
+        figures["lsd_pairs_before_db"] = float(log_spectral_distance_db(pairs.generated[rows], pairs.real[rows]).mean())
+        figures["lsd_pairs_after_db"] = float(log_spectral_distance_db(out, pairs.real[rows]).mean())
+    return figures
 
 
 def _prepare(data_dir, bundle_path, run_dir: Path, cfg: EnhanceConfig, resume: bool):
@@ -189,7 +235,7 @@ def _prepare(data_dir, bundle_path, run_dir: Path, cfg: EnhanceConfig, resume: b
     run_dir.mkdir(parents=True, exist_ok=True)
     info = {"format": RUN_FORMAT, "version": 1, "config": asdict(cfg), "spec": spec.to_dict(),
             "dataset": {"path": str(data_dir), **dataset.manifest.summary()}, "model": bundle.name,
-            "pairs": {"degraded_real": True, "identity": True, "latent_inversion": False}}
+            "pairs": {"degraded_real": True, "identity": True, "latent_inversion": bool(cfg.inversion_pairs)}}
     atomic_write_text(run_dir / RUN_JSON, json.dumps(info, indent=2) + "\n")
     return dataset, spec, np.asarray(train_idx), np.asarray(test_idx)
 
@@ -202,6 +248,12 @@ def train_enhancer(data_dir, bundle_path, run_dir, cfg: EnhanceConfig = EnhanceC
     torch.manual_seed(cfg.seed)
     net = MaskEnhancer(spec)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, betas=(0.9, 0.99))
+    critic = opt_critic = None
+    if cfg.adv_weight > 0:
+        from .stft_critic import STFTCritic
+
+        critic = STFTCritic(n_fft=cfg.adv_n_fft, d=cfg.adv_d)
+        opt_critic = torch.optim.Adam(critic.parameters(), lr=cfg.lr, betas=(0.5, 0.99))
     step, cpu_before = 0, 0.0
     found = latest_checkpoint(run_dir) if resume else None
     if found is not None:
@@ -209,15 +261,25 @@ def train_enhancer(data_dir, bundle_path, run_dir, cfg: EnhanceConfig = EnhanceC
         opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, betas=(0.9, 0.99))
         opt.load_state_dict(state["opt"])
         step, cpu_before = int(state["step"]), float(state.get("cpu_s", 0.0))
+        if critic is not None and (found / CRITIC_FILE).is_file() and "opt_critic" in state:
+            critic.load_state_dict(load_file(found / CRITIC_FILE))
+            opt_critic.load_state_dict(state["opt_critic"])
         say(f"resumed {found.name}")
+    pairs = None
+    if cfg.inversion_pairs:
+        from .enhance_pairs import load_inversion_pairs
+
+        pairs = load_inversion_pairs(cfg.inversion_pairs, load_bundle(bundle_path))
+        say(f"{len(pairs)} latent-inversion pairs from {cfg.inversion_pairs}")
     degrade = Degrader(spec.sample_rate, identity_share=cfg.identity_share)
     valid = _validation(dataset.audio, test_rows, degrade, cfg.seed)
     net.train()
     cpu_start, skipped = time.process_time(), 0
     cpu_now = lambda: cpu_before + time.process_time() - cpu_start  # noqa: E731
     while step < cfg.steps:
-        noisy, clean = _batch(dataset.audio, train_rows, degrade, cfg.seed, step, cfg.batch_size)
-        loss = _loss(net, noisy, clean, cfg)
+        noisy, clean = _batch(dataset.audio, train_rows, degrade, cfg.seed, step, cfg.batch_size, pairs,
+                              cfg.inversion_share)
+        loss, estimate, scaled_clean = _loss(net, noisy, clean, cfg, critic)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         norm = torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
@@ -225,18 +287,20 @@ def train_enhancer(data_dir, bundle_path, run_dir, cfg: EnhanceConfig = EnhanceC
             opt.step()
         else:  # one bad batch must not poison the weights (counted in the log)
             skipped += 1
+        if critic is not None:
+            _critic_step(critic, opt_critic, estimate, scaled_clean)
         step += 1
         out_of_time = cfg.max_cpu_minutes is not None and cpu_now() >= cfg.max_cpu_minutes * 60
         if step % cfg.eval_every == 0 or step == cfg.steps or out_of_time:
             net.eval()
             figures = {"step": step, "loss": float(loss.detach()), "cpu_s": round(cpu_now(), 1), "skipped": skipped,
-                       **_evaluate(net, valid)}
+                       **_evaluate(net, valid, pairs)}
             net.train()
             with open(run_dir / LOG_JSONL, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(figures) + "\n")
             say(" ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in figures.items()))
         if step % cfg.checkpoint_every == 0 or step == cfg.steps or out_of_time:
-            _save(run_dir, net, opt, step, cfg.seed, cpu_now(), cfg.keep)
+            _save(run_dir, net, opt, step, cfg.seed, cpu_now(), cfg.keep, critic, opt_critic)
         if out_of_time:
             say(f"stopped at step {step}: {cfg.max_cpu_minutes:g} CPU minutes used (continue with --resume)")
             break

@@ -135,7 +135,7 @@ def _specgan_spec(m, num_classes: int) -> SpecGANSpec:
     return SpecGANSpec(latent_dim=m.latent_dim, d=m.d, num_samples=m.num_samples, num_classes=num_classes,
                        sample_rate=m.sample_rate, n_fft=m.specgan_n_fft, hop=m.specgan_hop,
                        representation=m.specgan_representation, gl_iterations=m.specgan_gl_iterations,
-                       log_range_db=m.specgan_log_range_db, envelope=int(m.envelope))
+                       log_range_db=m.specgan_log_range_db, envelope=int(m.envelope), upsample=m.specgan_upsample)
 
 
 #: model.architecture -> the generator spec of a model config (the critic is the same for all)

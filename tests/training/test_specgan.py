@@ -42,17 +42,19 @@ def _hit(num_samples: int = 16384, seed: int = 0) -> torch.Tensor:
     return (0.8 * torch.sin(phase) * torch.exp(-t / 0.25) + 0.2 * noise * torch.exp(-t / 0.04)).float().unsqueeze(0)
 
 
-@pytest.mark.parametrize("representation, conditional", [("logmag_phase", True), ("logmag", False)])
-def test_specgan_trains_two_steps_and_exports_with_parity(make_dataset, tmp_path, representation, conditional):
+@pytest.mark.parametrize("representation, conditional, upsample", [
+    ("logmag_phase", True, "nearest"), ("logmag", False, "nearest"), ("logmag_phase", True, "bilinear")])
+def test_specgan_trains_two_steps_and_exports_with_parity(make_dataset, tmp_path, representation, conditional, upsample):
     data = make_dataset(num_items=6, classes=("kick", "snare", "closed_hat"))
     run = tmp_path / "run"
     overrides = [*TINY, f"model.conditional={str(conditional).lower()}", f"model.specgan_representation={representation}",
-                 "model.specgan_gl_iterations=2"]
+                 "model.specgan_gl_iterations=2", f"model.specgan_upsample={upsample}"]
     result = train("drums_specgan", data_dir=data, run_dir=run, overrides=overrides, max_steps=2)
     assert result["step"] == 2 and np.isfinite(result["critic_loss"]) and np.isfinite(result["generator_loss"])
     bundle = load_bundle(export_run(run, tmp_path / "bundle", directions_k=2, directions_samples=64))
     assert bundle.meta["architecture"] == "specgan" and bundle.meta["training"]["weights"] == "ema"
     assert bundle.hyperparameters["representation"] == representation
+    assert bundle.hyperparameters["upsample"] == upsample
     assert bundle.conditional == conditional and bundle.num_samples == 16384
     assert bundle.meta["export"]["parity_rel_error"] <= 1e-4
     z = _z(3, bundle.latent_dim)
@@ -137,6 +139,10 @@ def test_spec_table_round_trips_and_refuses_bad_specs():
         spec_from_dict("specgan", {**spec.to_dict(), "nearest_layers": 3})
     with pytest.raises(FormatError, match="representation"):
         SpecGANSpec(representation="dct")
+    with pytest.raises(FormatError, match="upsample must be one of nearest, bilinear"):
+        SpecGANSpec(upsample="bicubic")
+    old = {k: v for k, v in spec.to_dict().items() if k != "upsample"}  # a bundle made before the option
+    assert spec_from_dict("specgan", old).upsample == "nearest"
     with pytest.raises(FormatError, match="multiples of 32"):
         SpecGANSpec(n_fft=4096, hop=2048)  # 8 frames
     with pytest.raises(FormatError, match="hop"):
@@ -148,6 +154,7 @@ def test_spec_table_round_trips_and_refuses_bad_specs():
     ("model.specgan_hop=96", "hop=96"),
     ("model.specgan_representation=dct", "specgan_representation"),
     ("model.specgan_n_fft=100", "power of two"),
+    ("model.specgan_upsample=cubic", "specgan_upsample"),
 ])
 def test_a_bad_specgan_config_is_one_line(make_dataset, tmp_path, setting, needle):
     data = make_dataset(num_items=2, classes=("kick", "snare"))
