@@ -62,3 +62,20 @@ def tiny_bundle(tmp_path_factory):
     torch.manual_seed(0)
     root = tmp_path_factory.mktemp("tiny-bundle")
     return load_bundle(export_generator(WaveGANGenerator(spec), spec, root / "tiny", name="tiny", sample_rate=16000))
+
+
+@pytest.fixture(scope="session")
+def tiny_specgan_bundle(tmp_path_factory):
+    """A real exported bundle of a tiny random SpecGAN (latent 8, d=2, 2048 samples at 16 kHz, n_fft 256, hop 64; the
+    inverse STFT inside its ONNX graph)."""
+    import torch
+
+    from ganshot.engine.bundle import load_bundle
+    from ganshot.engine.specgan import SpecGANGenerator, SpecGANSpec
+    from ganshot.training.export import export_generator
+
+    spec = SpecGANSpec(latent_dim=8, d=2, num_samples=2048, n_fft=256, hop=64, upsample="bilinear")
+    torch.manual_seed(0)
+    root = tmp_path_factory.mktemp("tiny-specgan")
+    return load_bundle(export_generator(SpecGANGenerator(spec), spec, root / "tiny-specgan", name="tiny-specgan",
+                                        sample_rate=16000))

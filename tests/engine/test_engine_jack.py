@@ -106,19 +106,23 @@ def live_runs():
     return {}
 
 
+def _mixed_kit(bundle, folder):
+    from ganshot.engine.kit import ModelRef, save_kit
+
+    kit = dataclasses.replace(kit_for(bundle), model=ModelRef.of(bundle, path=str(bundle.path)))
+    for index, changes in PAD_MIX.items():
+        kit = kit.with_pad(index, **changes)
+    return kit, save_kit(kit, folder / "mixed.json")
+
+
 @pytest.fixture(scope="module")
 def mixed_kit(tiny_bundle, tmp_path_factory):
     """kit_for(tiny_bundle) with its own gain and pan per pad, saved; -> (Kit, path)."""
-    from ganshot.engine.kit import ModelRef, save_kit
-
-    kit = dataclasses.replace(kit_for(tiny_bundle), model=ModelRef.of(tiny_bundle, path=str(tiny_bundle.path)))
-    for index, changes in PAD_MIX.items():
-        kit = kit.with_pad(index, **changes)
-    return kit, save_kit(kit, tmp_path_factory.mktemp("kit") / "mixed.json")
+    return _mixed_kit(tiny_bundle, tmp_path_factory.mktemp("kit"))
 
 
 def live_run(live_runs, jack_server, tmp_path, tiny_bundle, mixed_kit, sample_rate, block_size):
-    key = (sample_rate, block_size)
+    key = (sample_rate, block_size, str(tiny_bundle.path))
     if key not in live_runs:
         server = jack_server(sample_rate=sample_rate, block_size=block_size, sync=True)  # nothing is lost
         path = tmp_path / "capture.npz"
@@ -179,6 +183,20 @@ def test_served_triggers_land_on_their_frames(live_runs, jack_server, tmp_path, 
 @pytest.mark.parametrize("sample_rate, block_size", RATES_AND_BLOCKS)
 def test_live_events_equal_the_offline_render(live_runs, jack_server, tmp_path, tiny_bundle, mixed_kit,
                                               sample_rate, block_size):
+    _check_live_equals_offline(live_runs, jack_server, tmp_path, tiny_bundle, mixed_kit, sample_rate, block_size)
+
+
+@pytest.mark.jack
+@pytest.mark.slow
+def test_a_specgan_kit_plays_live_as_offline(live_runs, jack_server, tmp_path, tiny_specgan_bundle, tmp_path_factory):
+    """The same served run with a SpecGAN bundle (2-D generator, inverse STFT inside its ONNX graph)."""
+    kit = _mixed_kit(tiny_specgan_bundle, tmp_path_factory.mktemp("specgan-kit"))
+    _check_live_equals_offline(live_runs, jack_server, tmp_path, tiny_specgan_bundle, kit, 48000, 128)
+    server, report, capture = live_runs[(48000, 128, str(tiny_specgan_bundle.path))]
+    assert report["after"]["late_starts"] == 0 and report["after"]["buffers_held"] == 0
+
+
+def _check_live_equals_offline(live_runs, jack_server, tmp_path, tiny_bundle, mixed_kit, sample_rate, block_size):
     from ganshot.engine.engine import Engine
     from ganshot.engine.offline import render_events
 
