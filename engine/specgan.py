@@ -27,6 +27,13 @@ Representations (``representation``; the phase comparison is bench/specgan_phase
   inverse STFT.
 * ``"logmag"`` (C = 1): log-magnitude only; the phase comes from ``gl_iterations`` Griffin-Lim
   iterations unrolled in the graph (each one STFT + inverse STFT more).
+* ``"logmag_if"`` (C = 2): log-magnitude plus the instantaneous frequency (GANSynth, Engel et al.
+  2019): channel 1 in [-1, 1] is each bin's phase advance from the previous frame minus the bin
+  centre's own advance (``2 pi k hop / n_fft``), in units of pi; the phase is its cumulative sum
+  over frames. Exact on real audio (no guessing) like ``logmag_phase``, but a steady partial is a
+  constant, which upsampling convs draw easily; with ``logmag_phase`` they must draw phase vectors
+  turning at each bin's own rate, and the frame-to-frame disagreement they leave is heard as a
+  comb at multiples of the frame rate (specgan-pilot: lines every 125 Hz, 5-29 dB).
 
 The inversion (:mod:`~ganshot.engine.stft_basis`: conv1d / conv_transpose1d with fixed bases)
 is part of ``forward``, so training's critics, the ONNX export and every runtime see z -> audio
@@ -37,6 +44,7 @@ as for WaveGAN. ``envelope = 1`` multiplies the audio by WaveGAN's learned decay
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import ClassVar
 
@@ -52,7 +60,7 @@ from .wavegan import LABEL_EMBED_DIM, MAX_NUM_CLASSES, MAX_SAMPLE_RATE, MIN_SAMP
 __all__ = ["SpecGANSpec", "SpecGANGenerator", "REPRESENTATIONS", "UPSAMPLE_LAYERS", "UPSAMPLE_MODES"]
 
 #: representation -> image channels
-REPRESENTATIONS = {"logmag_phase": 3, "logmag": 1}
+REPRESENTATIONS = {"logmag_phase": 3, "logmag": 1, "logmag_if": 2}
 UPSAMPLE_LAYERS = 5  # each x2 in both axes: the dense layer draws (bins / 32) x (frames / 32)
 MAX_GL_ITERATIONS = 64
 #: x2 upsampling before each conv. "nearest" repeats the dense layer's 8 x 4 grid cells 32 times, and
@@ -172,6 +180,12 @@ class SpecGANGenerator(nn.Module):
                                    for i in range(UPSAMPLE_LAYERS))
         self.envelope = _DecayEnvelope(in_features, spec.num_samples, spec.sample_rate) if spec.envelope else None
         self.stft = STFTBasis(spec.n_fft, spec.hop, spec.num_samples)
+        advance = 2 * math.pi * torch.arange(spec.bins, dtype=torch.float64) * spec.hop / spec.n_fft  # rad a frame
+        frames = torch.arange(spec.frames, dtype=torch.float64)
+        self.register_buffer("advance", torch.remainder(advance, 2 * math.pi).float().unsqueeze(1),
+                             persistent=False)  # [bins, 1]: the bin centres' advance a frame
+        self.register_buffer("advance_total", torch.remainder(advance[:, None] * frames[None], 2 * math.pi).float(),
+                             persistent=False)  # [bins, frames]: the bin centres' phase at each frame
         self.ref = spec.n_fft / 2.0  # |X| of a full-scale DC frame: the top of the log range
         self.floor = 10.0 ** (-spec.log_range_db / 20.0)
         self.reset_parameters()
@@ -205,6 +219,12 @@ class SpecGANGenerator(nn.Module):
         level = self.level(norm)
         if self.spec.representation == "logmag":
             return level
+        if self.spec.representation == "logmag_if":
+            phase = torch.atan2(spectrum[:, 1], spectrum[:, 0])  # [B, bins, frames]
+            step = torch.diff(phase, dim=2, prepend=torch.zeros_like(phase[:, :, :1])) - self.advance
+            step[:, :, 0] = phase[:, :, 0]  # the first frame carries the starting phase
+            wrapped = torch.remainder(step + math.pi, 2 * math.pi) - math.pi
+            return torch.cat([level, (wrapped / math.pi).unsqueeze(1)], dim=1)
         return torch.cat([level, spectrum / norm.clamp_min(1e-12)], dim=1)
 
     def invert(self, image: torch.Tensor) -> torch.Tensor:
@@ -212,6 +232,11 @@ class SpecGANGenerator(nn.Module):
         magnitude = self.magnitude(image[:, 0])
         if self.spec.representation == "logmag":
             return griffin_lim(self.stft, magnitude, self.spec.gl_iterations)
+        if self.spec.representation == "logmag_if":
+            # the bin centres' advance is a [bins, frames] table wrapped to one turn in float64, so the
+            # float32 cumulative sum only adds the drawn deviations (<= pi a frame): torch and ONNX agree
+            phase = torch.cumsum(image[:, 1] * math.pi, dim=2) + self.advance_total
+            return self.stft.synthesise(torch.stack([torch.cos(phase), torch.sin(phase)], dim=1) * magnitude.unsqueeze(1))
         phase = image[:, 1:3]
         unit = phase / torch.sqrt(phase.square().sum(dim=1, keepdim=True) + _PHASE_EPS)
         return self.stft.synthesise(unit * magnitude.unsqueeze(1))
@@ -225,6 +250,8 @@ class SpecGANGenerator(nn.Module):
             h = conv(h)
             if index != last:
                 h = F.relu(h)
+        if self.spec.representation == "logmag_if":
+            return torch.tanh(h)  # level and instantaneous frequency, both in [-1, 1]
         return torch.cat([torch.tanh(h[:, :1]), h[:, 1:]], dim=1)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:

@@ -78,7 +78,7 @@ class ModelConfig:
     ddsp_noise_bands: int = 32  # architecture "ddsp": filtered-noise bands
     ddsp_sinusoids: int = 8  # architecture "ddsp": damped gliding sinusoids
     ddsp_transient_ms: int = 24  # architecture "ddsp": length of the free transient
-    specgan_representation: str = "logmag_phase"  # architecture "specgan": "logmag_phase" or "logmag" (Griffin-Lim)
+    specgan_representation: str = "logmag_phase"  # specgan: "logmag_phase", "logmag_if" or "logmag" (Griffin-Lim)
     specgan_n_fft: int = 512  # specgan: FFT size (n_fft / 2 bins, the Nyquist bin dropped)
     specgan_hop: int = 128  # specgan: hop in samples (num_samples / hop frames)
     specgan_gl_iterations: int = 8  # specgan "logmag": Griffin-Lim iterations unrolled in the graph
@@ -124,7 +124,7 @@ _LIMITS = {
     "model.ddsp_noise_bands": (1, 256),
     "model.ddsp_sinusoids": (0, 256),
     "model.ddsp_transient_ms": (0, 200),
-    "model.specgan_representation": ("logmag_phase", "logmag"),
+    "model.specgan_representation": ("logmag_phase", "logmag", "logmag_if"),
     "model.specgan_n_fft": (64, 4096),
     "model.specgan_hop": (2, 2048),
     "model.specgan_gl_iterations": (0, 64),
