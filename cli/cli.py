@@ -23,19 +23,47 @@ DEFAULT_SAMPLE_RATE = 16000
 DEFAULT_NUM_SAMPLES = 16384
 
 
+_DRUM_ONLY_FLAGS = (("variations", "--variations"), ("notes", "--notes"), ("max_kits", "--max-kits"), ("seed", "--seed"))
+_PITCHED_ONLY_FLAGS = (("pitch_range", "--pitch-range"), ("hold_s", "--hold-s"))
+
+
 def _cmd_dataset_soundfont(args) -> int:
+    if args.programs is not None:
+        return _cmd_dataset_pitched(args)
+    given = [flag for key, flag in _PITCHED_ONLY_FLAGS if getattr(args, key) is not None]
+    if given:
+        raise UserInputError(f"{', '.join(given)} need --programs (pitched instruments); drum kits have no pitch range")
     from ganshot.training.dataset_soundfont import build_soundfont_dataset
 
     build_soundfont_dataset(
         args.out,
         sf2_path=args.sf2,
         sample_rate=args.sample_rate,
-        num_samples=args.num_samples,
-        seed=args.seed,
+        num_samples=args.num_samples or DEFAULT_NUM_SAMPLES,
+        seed=0 if args.seed is None else args.seed,
         velocities=tuple(args.velocities),
-        variations=args.variations,
+        variations=2 if args.variations is None else args.variations,
         notes=tuple(args.notes) if args.notes else None,
         max_kits=args.max_kits,
+    )
+    return 0
+
+
+def _cmd_dataset_pitched(args) -> int:
+    given = [flag for key, flag in _DRUM_ONLY_FLAGS if getattr(args, key) is not None]
+    if given:
+        raise UserInputError(f"{', '.join(given)} are for drum kits; --programs renders pitched notes without them")
+    from ganshot.training import dataset_pitched
+
+    dataset_pitched.build_pitched_dataset(
+        args.out,
+        args.programs,
+        sf2_path=args.sf2,
+        sample_rate=args.sample_rate,
+        num_samples=args.num_samples or dataset_pitched.DEFAULT_NUM_SAMPLES,
+        pitch_range=args.pitch_range or dataset_pitched.DEFAULT_PITCH_RANGE,
+        velocities=tuple(args.velocities),
+        hold_s=args.hold_s,
     )
     return 0
 
@@ -43,7 +71,8 @@ def _cmd_dataset_soundfont(args) -> int:
 def _cmd_dataset_folder(args) -> int:
     from ganshot.training.dataset_folder import build_folder_dataset
 
-    build_folder_dataset(args.input, args.out, sample_rate=args.sample_rate, num_samples=args.num_samples)
+    build_folder_dataset(args.input, args.out, sample_rate=args.sample_rate, num_samples=args.num_samples,
+                         pitched=args.pitched, require_pitch=args.require_pitch)
     return 0
 
 
@@ -186,7 +215,8 @@ def _add_dataset_commands(sub, fmt) -> None:
     dsub = dataset.add_subparsers(dest="source", metavar="SOURCE")
     dsub.required = True
 
-    sf = dsub.add_parser("soundfont", help="render GM drum kits of SoundFonts with FluidSynth", formatter_class=fmt)
+    sf = dsub.add_parser("soundfont", help="render GM drum kits (or, with --programs, pitched instruments) of "
+                         "SoundFonts with FluidSynth", formatter_class=fmt)
     sf.add_argument(
         "--sf2", action="append", default=None, metavar="PATH",
         help="SoundFont file (.sf2/.sf3); repeat for several, de-duplicated across all "
@@ -194,12 +224,23 @@ def _add_dataset_commands(sub, fmt) -> None:
     )  # fmt: skip
     sf.add_argument("-o", "--out", required=True, help="output dataset folder")
     sf.add_argument("--sample-rate", type=int, default=DEFAULT_SAMPLE_RATE, help="Hz")
-    sf.add_argument("--num-samples", type=int, default=DEFAULT_NUM_SAMPLES, help="length of each one-shot in samples")
-    sf.add_argument("--seed", type=int, default=0, help="seed for the small detune/gain variations")
+    sf.add_argument("--num-samples", type=int, default=None,
+                    help=f"length of each one-shot in samples (default {DEFAULT_NUM_SAMPLES} for drum kits, "
+                    "64000 = 4 s at 16 kHz with --programs)")
     sf.add_argument("--velocities", type=int, nargs="+", default=[50, 90, 127], help="MIDI velocities per note")
-    sf.add_argument("--variations", type=int, default=2, help="seeded detune/gain variants per note and velocity")
-    sf.add_argument("--notes", type=int, nargs="+", default=None, help="only these GM notes (default 35-81)")
-    sf.add_argument("--max-kits", type=int, default=None, help="only the first N drum kits (bank 128) of each SoundFont")
+    sf.add_argument("--programs", default=None, metavar="LIST",
+                    help="pitched instead of drums: GM melodic programs by name, alias or number, comma-separated "
+                    "(e.g. sax,violin,flute or 65,40,73); classes are the program names")
+    sf.add_argument("--pitch-range", default=None, metavar="LOW-HIGH",
+                    help="with --programs: MIDI pitches to render, cut to each program's playable range (default 36-96)")
+    sf.add_argument("--hold-s", type=float, default=None,
+                    help="with --programs: seconds from note on to note off; the release after it is kept "
+                    "(default 3/4 of the one-shot's length)")
+    sf.add_argument("--seed", type=int, default=None, help="drums: seed for the small detune/gain variations (default 0)")
+    sf.add_argument("--variations", type=int, default=None,
+                    help="drums: seeded detune/gain variants per note and velocity (default 2)")
+    sf.add_argument("--notes", type=int, nargs="+", default=None, help="drums: only these GM notes (default 35-81)")
+    sf.add_argument("--max-kits", type=int, default=None, help="drums: only the first N drum kits (bank 128) of each SoundFont")
     sf.set_defaults(handler=_cmd_dataset_soundfont)
 
     folder = dsub.add_parser("folder", help="prepare a folder of your own one-shots", formatter_class=fmt)
@@ -207,6 +248,11 @@ def _add_dataset_commands(sub, fmt) -> None:
     folder.add_argument("-o", "--out", required=True, help="output dataset folder")
     folder.add_argument("--sample-rate", type=int, default=DEFAULT_SAMPLE_RATE, help="Hz")
     folder.add_argument("--num-samples", type=int, default=DEFAULT_NUM_SAMPLES, help="length of each one-shot in samples")
+    folder.add_argument("--pitched", action="store_true",
+                        help="pitched instruments: give each file a MIDI pitch from its name (C4.wav, 60.wav, "
+                        "sax_A3_v100.wav) or, failing that, estimated from its sound (reported)")
+    folder.add_argument("--require-pitch", action="store_true",
+                        help="with --pitched: refuse the build if a file has neither a pitch in its name nor a stable pitch")
     folder.set_defaults(handler=_cmd_dataset_folder)
 
 

@@ -26,6 +26,14 @@ in the manifest's ``source.skipped``. Only the first 60 s of a long file are rea
 ``out_dir`` follows the rule of :mod:`ganshot.training._dataset_out` (new, empty
 or an earlier dataset, replaced whole) and may not lie inside ``in_dir`` (nor
 ``in_dir`` inside it).
+
+Pitched folders (``pitched=True``, ``ganshot dataset folder --pitched``): subfolders are
+still the classes (the instruments), and each item also gets a MIDI ``pitch``, read from
+its file name (``C4.wav``, ``60.wav``, ``sax_A3_v100.wav``; the rule is in
+:mod:`ganshot.training.pitch_names`) or else estimated from the sound (YIN) when it has a
+stable pitch. How each pitch was found is counted, printed and kept in
+``source.pitch``; notes without one keep ``pitch`` null, or, with ``require_pitch``, the
+build is refused naming them.
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ from ganshot.engine.errors import UserInputError
 from ganshot.training._dataset_out import check_out_dir, slug, staged_dataset, write_flac
 from ganshot.training.audio_prep import Rejected, prepare_one_shot
 from ganshot.training.manifest import Manifest, ManifestItem, save_manifest
+from ganshot.training.pitch_names import PitchLabeller
 
 __all__ = [
     "AUDIO_EXTENSIONS",
@@ -144,13 +153,16 @@ def _check_paths(in_dir, out_dir) -> tuple[Path, Path]:
 
 
 def build_folder_dataset(
-    in_dir, out_dir, sample_rate: int = 16000, num_samples: int = 16384, progress: bool = True
+    in_dir, out_dir, sample_rate: int = 16000, num_samples: int = 16384, progress: bool = True,
+    pitched: bool = False, require_pitch: bool = False,
 ) -> tuple[Manifest, list[tuple[str, str]]]:
     """Prepare every audio file under ``in_dir`` into a dataset folder ``out_dir``.
 
     sample_rate (Hz) and num_samples: the one-shot contract (each file becomes
     a (num_samples,) hit at sample_rate). progress: show a bar and print the
     per-class counts and the skipped files at the end.
+    pitched: label each item with a MIDI pitch (file name, else estimated; module docstring).
+    require_pitch: with pitched, refuse the build when a usable file has no pitch.
     Returns (manifest, skipped) with skipped = [(path relative to in_dir, reason)].
     Raises UserInputError when in_dir is missing, holds no audio files, or none
     of them can be used.
@@ -160,9 +172,12 @@ def build_folder_dataset(
         raise UserInputError(f"sample_rate must be an integer number of Hz in 1000..384000, got {sample_rate!r}")
     if isinstance(num_samples, bool) or not isinstance(num_samples, int) or not 16 <= num_samples <= 1 << 22:
         raise UserInputError(f"num_samples must be an integer in 16..{1 << 22}, got {num_samples!r}")
+    if require_pitch and not pitched:
+        raise UserInputError("require_pitch needs pitched (--require-pitch goes with --pitched)")
     files = find_audio_files(src)
     if not files:
         raise UserInputError(f"{src}: no audio files ({' '.join(AUDIO_EXTENSIONS)}) found")
+    labeller = PitchLabeller(sample_rate, require_pitch) if pitched else None
 
     items: list[ManifestItem] = []
     skipped: list[tuple[str, str]] = []
@@ -183,21 +198,28 @@ def build_folder_dataset(
                 skipped.append((rel.as_posix(), f"unreadable ({detail})"))
                 continue
             out_rel = f"audio/{slug(label, 'class')}/{index:05d}_{slug(rel.stem, 'sample')}.flac"
+            pitch = labeller(rel.as_posix(), rel.stem, hit) if labeller is not None else None
             write_flac(stage / out_rel, hit, sample_rate)
-            items.append(ManifestItem(path=out_rel, label=label))
+            items.append(ManifestItem(path=out_rel, label=label, pitch=pitch))
         if not items:
             reasons = Counter(reason.split(" (")[0] for _, reason in skipped)
             raise UserInputError(f"{src}: none of the {len(files)} audio files could be used ({dict(reasons)})")
+        source = {"kind": "folder", "input": str(src), "num_files": len(files), "skipped": [list(s) for s in skipped]}
+        if labeller is not None:
+            labeller.check()
+            source["pitch"] = labeller.record()
         manifest = Manifest(
             sample_rate=sample_rate,
             num_samples=num_samples,
             classes=sorted({item.label for item in items}),
             items=items,
-            source={"kind": "folder", "input": str(src), "num_files": len(files), "skipped": [list(s) for s in skipped]},
+            source=source,
         )
         save_manifest(stage, manifest)
     if progress:
         _print_summary(manifest, skipped)
+        if labeller is not None:
+            print(labeller.summary())
     return manifest, skipped
 
 

@@ -44,21 +44,27 @@ normalisation removes). A duplicate's variations are not rendered.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import tempfile
 from collections import Counter
 from pathlib import Path
 
 import mido
 import numpy as np
-import soundfile as sf
 from tqdm import tqdm
 
-from ganshot.engine.atomic import sha256_file
 from ganshot.engine import gm_drums
 from ganshot.engine.errors import GanshotError, UserInputError
 from ganshot.training._dataset_out import slug, staged_dataset, write_flac
+from ganshot.training.fluidsynth_render import (
+    DEFAULT_SF2,
+    DEFAULT_SF2_PACKAGES,
+    DEFAULT_SF2S,
+    TICKS_PER_SECOND,
+    fluidsynth_exe,
+    plan_soundfonts,
+    render_midi,
+    soundfont_paths,
+)
 from ganshot.training.audio_prep import Rejected, prepare_one_shot
 from ganshot.training.dedupe import HitFingerprints
 from ganshot.training.manifest import Manifest, ManifestItem, save_manifest
@@ -66,11 +72,6 @@ from ganshot.training.sf2 import DRUM_BANK, Preset, drum_kits, read_presets
 
 __all__ = ["DEFAULT_SF2", "DEFAULT_SF2S", "NON_GM_KIT_PROGRAMS", "build_soundfont_dataset", "kit_midi", "render_midi", "hit_variation"]
 
-DEFAULT_SF2 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
-#: The default set: FluidR3 GM (Debian fluid-soundfont-gm) and MuseScore General
-#: (Debian musescore-general-soundfont; SF3 = Ogg-compressed samples, which fluidsynth renders).
-DEFAULT_SF2S = (DEFAULT_SF2, Path("/usr/share/sounds/sf3/MuseScore_General.sf3"))
-DEFAULT_SF2_PACKAGES = ("fluid-soundfont-gm", "musescore-general-soundfont")  # Debian packages, same order
 #: Drum-kit programs whose key layout is not GM percussion (GS Orchestra/SFX,
 #: MuseScore General's metronome and marching kits).
 NON_GM_KIT_PROGRAMS = {
@@ -87,12 +88,10 @@ DETUNE_CENTS = 30.0
 GAIN_DB = 1.5
 REFERENCE_PEAK_DB = -2.5
 BEND_RANGE_SEMITONES = 2
-TICKS_PER_SECOND = 960  # 480 ticks per beat at the default 120 bpm
 LEAD_IN_S = 0.1
 TAIL_S = 0.1  # rendered after num_samples before the note is cut
 GAP_S = 0.05  # silence after CC120, so the next slot starts clean
 PRE_SLICE_S = 0.005  # slice a little before the nominal onset
-FLUIDSYNTH_TIMEOUT_S = 900
 
 
 def hit_variation(seed: int, kit: Preset, note: int, velocity: int, variation: int) -> tuple[float, float]:
@@ -137,31 +136,6 @@ def kit_midi(program: int, hits: list[tuple[int, int, float]], sample_rate: int,
     midi = mido.MidiFile(type=0, ticks_per_beat=TICKS_PER_SECOND // 2)
     midi.tracks.append(track)
     return midi, onsets
-
-
-def _fluidsynth() -> str:
-    exe = shutil.which("fluidsynth")
-    if exe is None:
-        raise GanshotError("the `fluidsynth` command is missing; install it with `apt-get install fluidsynth`")
-    return exe
-
-
-def render_midi(midi_path: Path, sf2_path: Path, wav_path: Path, sample_rate: int) -> np.ndarray:
-    """Render ``midi_path`` with fluidsynth (dry, gain 1) -> (frames, 2) float32 at ``sample_rate``."""
-    # dynamic sample loading: only the kit's samples are loaded (and SF3-decoded), same audio, ~3x faster
-    cmd = [_fluidsynth(), "-ni", "-q", "-o", "synth.dynamic-sample-loading=1", "-g", "1.0", "-R", "0", "-C", "0", "-r", str(sample_rate),
-           "-O", "float", "-T", "wav", "-F", str(wav_path), str(sf2_path), str(midi_path)]  # fmt: skip
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=FLUIDSYNTH_TIMEOUT_S, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise GanshotError(f"fluidsynth took longer than {FLUIDSYNTH_TIMEOUT_S} s rendering {midi_path.name}") from None
-    if done.returncode != 0 or not wav_path.is_file():
-        last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise GanshotError(f"fluidsynth failed (exit {done.returncode}): {last[0]}")
-    audio, rate = sf.read(wav_path, dtype="float32", always_2d=True)
-    if rate != sample_rate:
-        raise GanshotError(f"fluidsynth rendered at {rate} Hz instead of {sample_rate} Hz")
-    return audio
 
 
 class _KitRenderer:
@@ -253,33 +227,14 @@ def _check_args(sample_rate, num_samples, seed, velocities, variations, notes, m
 
 
 def _soundfont_paths(sf2_path) -> list[Path]:
-    """None -> the default set; a path -> [it]; several -> them (duplicates by content refused later)."""
-    if sf2_path is None:
-        paths, packages = [Path(p) for p in DEFAULT_SF2S], DEFAULT_SF2_PACKAGES
-    elif isinstance(sf2_path, (str, bytes)) or hasattr(sf2_path, "__fspath__"):
-        paths, packages = [Path(sf2_path).expanduser()], ()
-    else:
-        paths, packages = [Path(p).expanduser() for p in sf2_path], ()
-    if not paths:
-        raise UserInputError("no SoundFont given")
-    for index, path in enumerate(paths):
-        if not path.is_file():
-            hint = f" (install the Debian package {packages[index]})" if index < len(packages) else ""
-            raise GanshotError(f"{path}: SoundFont not found{hint}")
-    return paths
+    """None -> this module's default set (looked up at call time); a path -> [it]; several -> them."""
+    return soundfont_paths(sf2_path, DEFAULT_SF2S, DEFAULT_SF2_PACKAGES)
 
 
 def _plan_soundfonts(paths: list[Path], max_kits):
     """[(path, sha256, slug, kits, excluded)] with unique slugs; identical files refused."""
-    plans, slugs, hashes = [], Counter(), {}
-    for path in paths:
-        digest = sha256_file(path)
-        if digest in hashes:
-            raise UserInputError(f"{path}: same SoundFont as {hashes[digest]} (sha256 {digest[:12]}...); give it once")
-        hashes[digest] = path
-        base = slug(path.stem, "sf")
-        slugs[base] += 1
-        sf_slug = base if slugs[base] == 1 else f"{base}-{slugs[base]}"
+    plans = []
+    for path, digest, sf_slug in plan_soundfonts(paths):
         all_kits = drum_kits(read_presets(path))
         kits = [k for k in all_kits if k.program not in NON_GM_KIT_PROGRAMS]
         excluded = [k for k in all_kits if k.program in NON_GM_KIT_PROGRAMS]
@@ -341,7 +296,7 @@ def build_soundfont_dataset(
     """
     velocities, notes = _check_args(sample_rate, num_samples, seed, velocities, variations, notes, max_kits)
     paths = _soundfont_paths(sf2_path)
-    _fluidsynth()
+    fluidsynth_exe()
     plans = _plan_soundfonts(paths, max_kits)
 
     items: list[ManifestItem] = []

@@ -10,6 +10,14 @@
                 "kit": "Standard", "note": 36, "velocity": 100,
                 "source": "FluidR3_GM.sf2"}, ...]}        # "source": optional (v2)
 
+Pitched-instrument items (``ganshot dataset soundfont --programs``, ``dataset folder
+--pitched``) add ``"pitch": 60`` (MIDI, sounding, C4 = 60) and, when rendered from a GM
+program, ``"program": 65``; their class is the instrument (``"alto_sax"``). Both keys are
+optional and written only when set, so drum manifests are unchanged; they arrived within
+version 2 because a reader that does not know them still reads a pitched dataset
+correctly, as an instrument-labelled one (it only loses the pitch), and the keys are
+range-checked (0..127) by this loader.
+
 Paths are relative to DIR and may not leave it. ``note``/``velocity``/``kit``
 may be null for a user's own files. An item's ``source`` names the SoundFont file
 it was rendered from (written only when set), so same-named kits of two
@@ -46,6 +54,7 @@ MANIFEST_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 MANIFEST_NAME = "manifest.json"
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+_OPTIONAL_ITEM_KEYS = ("source", "pitch", "program")
 
 
 @dataclass
@@ -56,11 +65,14 @@ class ManifestItem:
     note: int | None = None
     velocity: int | None = None
     source: str | None = None  # the SoundFont file name of a multi-source build
+    pitch: int | None = None  # MIDI pitch of a pitched note (C4 = 60); None for drums / unknown
+    program: int | None = None  # GM program 0..127 a pitched note was rendered with
 
     def to_json(self) -> dict:
         out = {"path": self.path, "class": self.label, "kit": self.kit, "note": self.note, "velocity": self.velocity}
-        if self.source is not None:
-            out["source"] = self.source
+        for key in _OPTIONAL_ITEM_KEYS:  # written only when set, so drum manifests stay as they were
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
         return out
 
 
@@ -71,6 +83,11 @@ class Manifest:
     classes: list[str]
     items: list[ManifestItem] = field(default_factory=list)
     source: dict = field(default_factory=dict)
+
+    @property
+    def pitched(self) -> bool:
+        """True when any item carries a MIDI ``pitch`` (a pitched-instrument dataset)."""
+        return any(item.pitch is not None for item in self.items)
 
     def class_counts(self) -> dict[str, int]:
         counts = {name: 0 for name in self.classes}
@@ -158,6 +175,8 @@ def parse_manifest(data: dict, where: str = "manifest") -> Manifest:
                 note=_check_int(raw.get("note"), "note", at, 0, 127, optional=True),
                 velocity=_check_int(raw.get("velocity"), "velocity", at, 0, 127, optional=True),
                 source=item_source,
+                pitch=_check_int(raw.get("pitch"), "pitch", at, 0, 127, optional=True),
+                program=_check_int(raw.get("program"), "program", at, 0, 127, optional=True),
             )
         )
     source = data.get("source", {})

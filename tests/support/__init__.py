@@ -5,6 +5,7 @@ Cheat sheet::
     from tests.support import kit_for, synth_hit, missing
     kit = kit_for(bundle, num_pads=4)            # a valid Kit on notes 36.. with seeds 1..
     hit = synth_hit("kick", 16384, 16000, rng)   # a drum-like float32 one-shot
+    note = synth_tone(60, 16000, 16000)          # a pitched note (harmonics, vibrato, noise)
     missing("needs pd (Debian: puredata-core)")  # skip here; a failure when CI=true
 
 Submodules: :mod:`.jack` (a private jackd per test, onsets, jackd's xrun lines),
@@ -22,7 +23,7 @@ import shutil
 import numpy as np
 import pytest
 
-__all__ = ["IN_CI", "missing", "need_tools", "synth_hit", "kit_for"]
+__all__ = ["IN_CI", "missing", "need_tools", "synth_hit", "synth_tone", "kit_for"]
 
 #: CI runs everything: a test that would skip for a missing program fails there instead.
 IN_CI = os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
@@ -53,6 +54,22 @@ def synth_hit(kind: str, num_samples: int, sample_rate: int, rng: np.random.Gene
         decay = 25.0 if kind == "snare" else 60.0
         wave = rng.standard_normal(num_samples) * np.exp(-t * decay)
     return (0.8 * wave / np.max(np.abs(wave))).astype(np.float32)
+
+
+def synth_tone(midi_pitch: float, num_samples: int, sample_rate: int, harmonics: int = 1, vibrato_cents: float = 0.0,
+               vibrato_hz: float = 5.5, noise_db: float | None = None, decay_per_s: float = 0.0, seed: int = 0) -> np.ndarray:
+    """A pitched note at MIDI ``midi_pitch`` (A4 = 69 = 440 Hz): ``harmonics`` partials at 1/k amplitude
+    (those under Nyquist), optional sine vibrato of +-``vibrato_cents``, white noise ``noise_db`` below the
+    tone's RMS, exponential decay; peak 0.5, float32."""
+    t = np.arange(num_samples) / sample_rate
+    f0 = 440.0 * 2.0 ** ((midi_pitch - 69) / 12.0) * 2.0 ** (vibrato_cents / 1200.0 * np.sin(2 * np.pi * vibrato_hz * t))
+    phase = 2 * np.pi * np.cumsum(f0) / sample_rate
+    wave = sum(np.sin(k * phase) / k for k in range(1, harmonics + 1) if k * f0.max() < sample_rate / 2)
+    wave = wave * np.exp(-decay_per_s * t)
+    if noise_db is not None:
+        rms = np.sqrt(np.mean(wave**2))
+        wave = wave + rms * 10 ** (noise_db / 20) * np.random.default_rng(seed).standard_normal(num_samples)
+    return (0.5 * wave / np.max(np.abs(wave))).astype(np.float32)
 
 
 def kit_for(bundle, num_pads=4, **pad_changes):
