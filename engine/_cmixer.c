@@ -122,6 +122,12 @@ int ganshot_choke(ganshot_state *s, uint32_t group, int64_t at_frame) {
     return push_command(s, &ev);
 }
 
+int ganshot_release(ganshot_state *s, uint64_t token, int64_t at_frame, int32_t release_frames) {
+    if (release_frames < 1 || release_frames > GANSHOT_MAX_RELEASE_FRAMES) return 0;
+    ganshot_event ev = {CMD_RELEASE, 0, 0.f, 0.f, token, 0, NULL, release_frames, at_frame};
+    return push_command(s, &ev);
+}
+
 int ganshot_stop_all(ganshot_state *s) {
     ganshot_event ev = {CMD_STOP_ALL, 0, 0.f, 0.f, 0, 0, NULL, 0, GANSHOT_ASAP};
     return push_command(s, &ev);
@@ -151,10 +157,24 @@ int32_t ganshot_pop_finished(ganshot_state *s, ganshot_finished *out, int32_t ma
 
 /* ---- voices ---------------------------------------------------------------- */
 
-static void start_fade(ganshot_state *s, ganshot_voice *v, int32_t reason) {
-    v->fade_left = GANSHOT_FADE_FRAMES;
+static void start_fade_over(ganshot_state *s, ganshot_voice *v, int32_t reason, int32_t frames) {
+    v->fade_left = v->fade_frames = frames;
     v->fade_reason = reason;
     s->sounding--;
+}
+
+static void start_fade(ganshot_state *s, ganshot_voice *v, int32_t reason) {
+    start_fade_over(s, v, reason, GANSHOT_FADE_FRAMES);
+}
+
+static void release_token(ganshot_state *s, uint64_t token, int32_t frames) {
+    for (int32_t i = 0; i < s->num_slots; i++) {
+        ganshot_voice *v = &s->voices[i];
+        if (v->in_use && v->fade_reason == 0 && v->token == token) {
+            start_fade_over(s, v, GANSHOT_FINISHED_RELEASED, frames);
+            return;
+        }
+    }
 }
 
 static void release_voice(ganshot_state *s, ganshot_voice *v, int32_t reason) {
@@ -210,7 +230,7 @@ static void mix_voice(ganshot_state *s, ganshot_voice *v, float *out, int64_t n)
     if (v->fade_reason != 0) {
         if (n > v->fade_left) n = v->fade_left;
         for (int64_t i = 0; i < n; i++) {
-            float m = (float)(--v->fade_left) / (float)GANSHOT_FADE_FRAMES;
+            float m = (float)(--v->fade_left) / (float)v->fade_frames;
             out[2 * i] += x[i] * gl * m;
             out[2 * i + 1] += x[i] * gr * m;
         }
@@ -264,6 +284,7 @@ static void drain_commands(ganshot_state *s) {
 
 static void apply_event(ganshot_state *s, const ganshot_event *ev, int64_t now) {
     if (ev->kind == CMD_CHOKE) { fade_group(s, ev->group); return; }
+    if (ev->kind == CMD_RELEASE) { release_token(s, ev->token, (int32_t)ev->frames); return; }
     if (ev->at_frame >= 0 && ev->at_frame < now) { /* GANSHOT_ASAP (< 0) is never late */
         int64_t late = now - ev->at_frame;
         count(&s->late_starts);

@@ -11,6 +11,7 @@
 
 #define GANSHOT_CHANNELS 2
 #define GANSHOT_FADE_FRAMES 48             /* linear fade for choke, steal and stop_all */
+#define GANSHOT_MAX_RELEASE_FRAMES 4194304 /* 2^22: the longest note-off release fade (87 s at 48 kHz) */
 #define GANSHOT_ASAP -1                    /* start frame: the first frame of the next mixed block */
 #define GANSHOT_MAX_VOICES_LIMIT 1024
 #define GANSHOT_MAX_QUEUE 1048576
@@ -31,7 +32,8 @@ enum {
     GANSHOT_FINISHED_STOPPED,   /* faded by stop_all (panic) */
     GANSHOT_FINISHED_CANCELLED, /* scheduled, never started: removed by stop_all */
     GANSHOT_FINISHED_DROPPED,   /* never started: no room in the event heap or voice slots */
-    GANSHOT_FINISHED_CUT        /* a fading tail cut short: every slot was busy */
+    GANSHOT_FINISHED_CUT,       /* a fading tail cut short: every slot was busy */
+    GANSHOT_FINISHED_RELEASED   /* faded by its note-off release (ganshot_release) */
 };
 
 typedef struct ganshot_state ganshot_state; /* opaque to Python */
@@ -98,6 +100,9 @@ int64_t ganshot_finished_capacity(const ganshot_state *s);
 int ganshot_play(ganshot_state *s, uint64_t token, const float *buffer, int64_t frames,
                  float gain_l, float gain_r, int64_t start_frame, uint32_t choke_group);
 int ganshot_choke(ganshot_state *s, uint32_t group, int64_t at_frame);
+/* note-off: the voice of ``token`` fades out linearly over release_frames (1..MAX_RELEASE_FRAMES)
+ * from exactly at_frame (a voice not sounding then, or never started, is left alone) */
+int ganshot_release(ganshot_state *s, uint64_t token, int64_t at_frame, int32_t release_frames);
 int ganshot_stop_all(ganshot_state *s);
 int ganshot_set_master_gain(ganshot_state *s, float gain);
 int ganshot_set_limiter_ceiling(ganshot_state *s, float ceiling); /* linear, (0, 1] */

@@ -18,7 +18,7 @@
 
 #define GANSHOT_PA_OUTPUT_UNDERFLOW 0x4ul /* paOutputUnderflow in PaStreamCallbackFlags */
 
-enum { CMD_PLAY = 1, CMD_CHOKE, CMD_STOP_ALL, CMD_MASTER_GAIN, CMD_LIMITER_CEILING };
+enum { CMD_PLAY = 1, CMD_CHOKE, CMD_STOP_ALL, CMD_MASTER_GAIN, CMD_LIMITER_CEILING, CMD_RELEASE };
 
 typedef struct { /* a command in the ring, then an event in the heap */
     int32_t kind;
@@ -35,7 +35,7 @@ typedef struct {
     int64_t frames, pos;
     float gain_l, gain_r;
     uint32_t group;
-    int32_t in_use, fade_left, fade_reason; /* fade_reason 0: sounding, else a GANSHOT_FINISHED_* */
+    int32_t in_use, fade_left, fade_frames, fade_reason; /* fade_reason 0: sounding, else a GANSHOT_FINISHED_* */
 } ganshot_voice;
 
 struct ganshot_state {

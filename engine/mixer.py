@@ -46,11 +46,12 @@ from ._cmixer import ffi, lib
 from .errors import UserInputError
 from .limits import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, check_float, check_int
 
-__all__ = ["Mixer", "FADE_FRAMES", "MAX_VOICES_LIMIT", "MAX_GAIN", "FINISH_REASONS", "MAX_RECORD_FRAMES",
+__all__ = ["Mixer", "FADE_FRAMES", "MAX_RELEASE_FRAMES", "MAX_VOICES_LIMIT", "MAX_GAIN", "FINISH_REASONS", "MAX_RECORD_FRAMES",
            "LIMITER_RELEASE_MS", "MIN_CEILING_DB", "MAX_CEILING_DB"]
 
 # The C constants, bound by name from engine/_cmixer.h (GANSHOT_FADE_FRAMES -> FADE_FRAMES, ...):
-# CHANNELS, FADE_FRAMES (linear fade for choke, steal and stop_all), ASAP, MAX_VOICES_LIMIT,
+# CHANNELS, FADE_FRAMES (linear fade for choke, steal and stop_all), MAX_RELEASE_FRAMES (the longest
+# note-off fade), ASAP, MAX_VOICES_LIMIT,
 # MAX_QUEUE, MAX_RECORD_FRAMES (the record ring's largest capacity), FINISHED_* (reasons),
 # LIMITER_RELEASE_MS (the master limiter's recovery time constant).
 for _name in dir(lib):
@@ -160,6 +161,16 @@ class Mixer:
         at = ASAP if at_frame is None else _frame_arg("at_frame", at_frame)
         with self._lock:
             return bool(lib.ganshot_choke(self._state, group, at))
+
+    def release(self, token: int, release_frames: int, at_frame: int | None = None) -> bool:
+        """Note-off: the voice ``token`` (from :meth:`play`) fades out linearly over
+        ``release_frames`` (1..MAX_RELEASE_FRAMES) from exactly ``at_frame`` (None: now). A voice that
+        has ended by then, or was never started, is left alone. False: the command queue was full."""
+        token = check_int(token, "token", 1, 2**63 - 1)
+        frames = check_int(release_frames, "release_frames", 1, MAX_RELEASE_FRAMES)
+        at = ASAP if at_frame is None else _frame_arg("at_frame", at_frame)
+        with self._lock:
+            return bool(lib.ganshot_release(self._state, token, at, frames))
 
     def stop_all(self) -> bool:
         """Panic: fade out every voice and cancel everything scheduled."""

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from ganshot.engine.errors import UserInputError
-from ganshot.engine.mixer import FADE_FRAMES, FINISH_REASONS, Mixer
+from ganshot.engine.mixer import FADE_FRAMES, FINISH_REASONS, MAX_RELEASE_FRAMES, Mixer
 
 BLOCK_SIZES = [1, 64, 65, 128, 1024, 8193]
 SR = 48000
@@ -148,6 +148,52 @@ def test_choke_command_at_a_frame_and_group_zero_is_never_choked():
     assert np.all(out[:, 1] == np.where(np.arange(3000) == 10, 1.0, 0.5))
 
 
+def release_curve(frames: int) -> np.ndarray:
+    """A constant 1.0 from the frame a release of ``frames`` starts (the C side's float ops)."""
+    return np.array([np.float32(k) / np.float32(frames) for k in range(frames - 1, -1, -1)], np.float32)
+
+
+@pytest.mark.parametrize("at_frame, release_frames, block", [
+    (0, 1, 64), (1, 1000, 65), (777, 4800, 128), (8191, 3, 8192), (5000, 20000, 63)])
+def test_release_fades_the_one_voice_from_its_exact_frame(at_frame, release_frames, block):
+    mixer = Mixer(SR)
+    ones = np.ones(40000, np.float32)
+    held = mixer.play(ones, 1.0, 0.0, start_frame=0)
+    other = mixer.play(ones, 0.0, 0.5, start_frame=0)  # another voice: untouched
+    assert held and other and mixer.release(held, release_frames, at_frame=at_frame)
+    out = render_in_blocks(mixer, 40000, block)
+    assert np.all(out[:at_frame, 0] == 1.0)
+    np.testing.assert_array_equal(out[at_frame:at_frame + release_frames, 0], release_curve(release_frames))
+    assert not out[at_frame + release_frames:, 0].any() and np.all(out[:, 1] == 0.5)
+    assert mixer.counters()["finished_released"] == 1
+
+
+def test_release_of_an_ended_or_unstarted_voice_changes_nothing():
+    mixer = Mixer(SR)
+    short = mixer.play(impulse(0.5, 100), start_frame=0)
+    later = mixer.play(np.ones(500, np.float32), start_frame=2000)
+    mixer.release(short, 48, at_frame=1000)  # ended at 100
+    mixer.release(later, 48, at_frame=1500)  # not started until 2000
+    out = render_in_blocks(mixer, 3000, 128)
+    assert out[0, 0] == 0.5 and np.all(out[2000:2500, 0] == 1.0) and not out[2500:].any()
+    counters = mixer.counters()
+    assert counters["finished_released"] == 0 and counters["finished_ended"] == 2
+
+
+def test_a_release_at_the_start_frame_and_bad_arguments():
+    mixer = Mixer(SR)
+    token = mixer.play(np.ones(1000, np.float32), start_frame=10)
+    mixer.release(token, 4, at_frame=10)  # queued after the play: same frame, fades from its first frame
+    out = mixer.render(100)
+    np.testing.assert_array_equal(out[10:14, 0], release_curve(4))
+    assert not out[14:].any()
+    for bad in (0, -1, MAX_RELEASE_FRAMES + 1, 1.5, float("nan")):
+        with pytest.raises(UserInputError, match="release_frames"):
+            mixer.release(token, bad)
+    with pytest.raises(UserInputError, match="token"):
+        mixer.release(0, 10)
+
+
 def test_late_start_plays_at_the_next_block_and_is_counted():
     mixer = Mixer(SR)
     mixer.render(1000)
@@ -190,7 +236,8 @@ def test_each_returned_buffer_is_counted_under_its_reason():
     mixer.render(200)
     counters = mixer.counters()
     got = {name: counters[f"finished_{name}"] for name in FINISH_REASONS.values()}
-    assert got == {"ended": 1, "choked": 1, "stolen": 1, "stopped": 1, "cancelled": 1, "dropped": 0, "cut": 0}
+    assert got == {"ended": 1, "choked": 1, "stolen": 1, "stopped": 1, "cancelled": 1, "dropped": 0, "cut": 0,
+                   "released": 0}
     assert counters["buffers_held"] == 0
 
 
