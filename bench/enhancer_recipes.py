@@ -82,7 +82,8 @@ def main(argv=None) -> int:
         results["raw model"] = {"figures": _evaluate(Path(args.model), args.data, args.classifier, out / "eval-raw",
                                                      False, args.n), "log": None}
     wanted = RECIPES if args.only is None else {k: RECIPES[k] for k in args.only.split(",")}
-    for index, (name, fields) in enumerate(wanted.items()):
+    for name, fields in wanted.items():
+        index = list(RECIPES).index(name)  # folders by the recipe's place in the table, whatever --only picks
         run = out / f"run-{index}"
         fields = {**fields, "inversion_pairs": args.pairs if fields.get("inversion_pairs") else None}
         cfg = EnhanceConfig(steps=1_000_000, max_cpu_minutes=args.cpu_minutes, eval_every=200, **fields)

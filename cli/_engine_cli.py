@@ -119,6 +119,9 @@ def _serve(args, stop) -> int:
     from ganshot.engine.audio_stream import AudioStream, check_block_size, check_output_settings, resolve_output_device
 
     check_block_size(args.block_size)
+    from ganshot.bridges.web.cli import check_web_arguments
+
+    check_web_arguments(args)  # --web with --no-osc is refused before the slow warm-up
     _fixed_mmap_threshold()  # hours of knob renders and model swaps without the heap creeping up
     if args.kit is None and args.kit_set:  # a kit set alone: serve starts on (and loads the model of) its first kit
         from ganshot.bridges.midi.kitset import first_kit_path
@@ -155,6 +158,11 @@ def _serve(args, stop) -> int:
             osc = start_osc(engine, args)  # after stream.start(): timetags need the running stream clock
             if osc is not None:
                 cleanup.callback(osc.close)
+            from ganshot.bridges.web.cli import start_web
+
+            web = start_web(engine, osc, args)  # None without --web; its commands go to the OSC server
+            if web is not None:
+                cleanup.callback(web.close)  # closed before the OSC server it sends to
             midi = start_midi(engine, args)  # None with --no-midi, or (with a warning) when no MIDI system works
             if midi is not None:
                 cleanup.callback(midi.close)
@@ -271,8 +279,10 @@ def add_engine_commands(sub, fmt) -> None:
 
     from ganshot.bridges.midi.cli import add_midi_arguments, add_midi_ports_command  # argparse only
     from ganshot.bridges.osc.cli import add_osc_arguments  # stdlib-only import: no numpy, no torch
+    from ganshot.bridges.web.cli import add_web_arguments  # argparse only
 
     add_osc_arguments(serve)
+    add_web_arguments(serve)
     add_midi_arguments(serve)
     serve.set_defaults(handler=cmd_serve)
     add_midi_ports_command(sub, fmt)

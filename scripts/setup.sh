@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(gcc jackd2 libportaudio2 jack-capture liblo-tools puredata-core fluidsynth fluid-soundfont-gm musescore-general-soundfont libsndfile1)
+APT_PACKAGES=(gcc jackd2 libportaudio2 jack-capture liblo-tools puredata-core fluidsynth fluid-soundfont-gm musescore-general-soundfont libsndfile1 chromium chromium-driver)
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 

@@ -65,6 +65,15 @@ class Served:
             self._seen.put(line)
 
     def _wait_for_port(self, timeout_s: float = 30.0) -> int:
+        found = self.wait_for(r"OSC on [\d.]+:(\d+)", timeout_s)
+        if found is None:
+            _stop(self.process)
+            raise AssertionError("ganshot serve did not start its OSC server:\n" + "\n".join(self.lines[-20:]))
+        return int(found.group(1))
+
+    def wait_for(self, pattern: str, timeout_s: float = 30.0):
+        """The match of the next stderr line that ``pattern`` (a regex) finds; None when serve
+        exits or ``timeout_s`` passes first."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             try:
@@ -73,11 +82,10 @@ class Served:
                 if self.process.poll() is not None:
                     break
                 continue
-            found = re.search(r"OSC on [\d.]+:(\d+)", line)
+            found = re.search(pattern, line)
             if found:
-                return int(found.group(1))
-        _stop(self.process)
-        raise AssertionError("ganshot serve did not start its OSC server:\n" + "\n".join(self.lines[-20:]))
+                return found
+        return None
 
     def stop(self) -> str:
         _stop(self.process)
