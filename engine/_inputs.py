@@ -1,7 +1,8 @@
 """What every generator backend (ONNX Runtime, torch) shares: input checks and the bundle's sizes.
 
 ``check_inputs(bundle, z, labels)`` returns ``(z float32[B, latent_dim], labels int64[B] | None)``,
-both C-contiguous, or raises a one-line :class:`UserInputError`. :class:`BundleSizes` gives a
+both C-contiguous, or raises a one-line :class:`UserInputError`; ``check_pitches(bundle, pitches,
+batch)`` does the same for a pitch-conditional bundle's MIDI notes (int64[B] in its range, else None). :class:`BundleSizes` gives a
 class with a ``bundle`` attribute its ``latent_dim``, ``num_samples`` and ``sample_rate``.
 """
 
@@ -11,7 +12,7 @@ import numpy as np
 
 from .errors import UserInputError
 
-__all__ = ["MAX_BATCH", "BundleSizes", "check_inputs"]
+__all__ = ["MAX_BATCH", "BundleSizes", "check_inputs", "check_pitches"]
 
 MAX_BATCH = 4096
 
@@ -54,6 +55,27 @@ def check_inputs(bundle, z, labels) -> tuple[np.ndarray, np.ndarray | None]:
     """Validate ``z`` float[B, latent_dim] (finite) and ``labels`` int[B]; UserInputError otherwise."""
     z = check_z(z, bundle.latent_dim)
     return z, check_labels(bundle, labels, z.shape[0])
+
+
+def check_pitches(bundle, pitches, batch: int) -> np.ndarray | None:
+    """``pitches`` as int64[batch] MIDI notes in the bundle's pitch range, or None for a bundle without one."""
+    pitch_range = bundle.pitch_range
+    if pitch_range is None:
+        if pitches is not None:
+            raise UserInputError("this model has no pitch input: pitches must be None")
+        return None
+    low, high = pitch_range
+    if pitches is None:
+        raise UserInputError(f"this model is pitch-conditional (MIDI {low}-{high}): pass pitches")
+    pitches = np.asarray(pitches)
+    if not np.issubdtype(pitches.dtype, np.integer):
+        raise UserInputError(f"pitches must be integer MIDI notes (int64), got {pitches.dtype}")
+    if pitches.shape != (batch,):
+        raise UserInputError(f"pitches must have shape [{batch}] to match z, got {list(pitches.shape)}")
+    if pitches.min() < low or pitches.max() > high:
+        raise UserInputError(f"pitches must be MIDI notes in [{low}, {high}] (this model's range), "
+                             f"got {pitches.min()}..{pitches.max()}")
+    return np.ascontiguousarray(pitches, dtype=np.int64)
 
 
 class BundleSizes:

@@ -3,7 +3,7 @@
 A bundle is a folder::
 
     BUNDLE/model.json             # the contract below, written last
-    BUNDLE/generator.onnx         # z[B, latent_dim] (+ label int64[B]) -> audio[B, num_samples]
+    BUNDLE/generator.onnx         # z[B, latent_dim] (+ label int64[B]) (+ pitch int64[B]) -> audio[B, num_samples]
     BUNDLE/generator.safetensors  # the generator's state_dict (for torch users)
     BUNDLE/enhancer.onnx          # optional post-filter: audio[B, num_samples] -> enhanced[B, num_samples]
     BUNDLE/README.md, *.png       # optional
@@ -15,11 +15,16 @@ A bundle is a folder::
      "sample_rate": 16000, "num_samples": 16384, "latent_dim": 100,
      "classes": ["kick", ...], "conditional": true, "latent_distribution": "normal",
      "onnx": {"input": "z", "label_input": "label", "output": "audio", "opset": 17},
+     "pitch": null | {"input": "pitch", "low": 36, "high": 96},
      "dataset": {...summary...}, "training": {"step": 1000, "config": {...}},
      "directions": null, "created_utc": "...", "ganshot_version": "0.1.0",
      "enhancer": null | {"file": "enhancer.onnx", "sha256": "...", "input": "audio",
                          "output": "enhanced", "sample_rate": 16000, "num_samples": 16384, ...},
      "files": {"generator.onnx": {"sha256": "...", "bytes": 123}, ...}}
+
+``pitch`` (absent or null: no pitch input, as in every older bundle): the graph's int64[B] MIDI-note
+input ``input`` and the trained range ``low < high`` (:func:`~.limits.check_pitch_range`); runtimes refuse
+notes outside it, :class:`~.onnx_runtime.OnnxGenerator` a graph whose inputs differ.
 
 :func:`load_bundle` refuses, with one-line :class:`FormatError` /
 :class:`IntegrityError` messages, anything it does not fully understand: unknown
@@ -47,7 +52,7 @@ from ._filecheck import PICKLE_EXTENSIONS, check_file
 from .strict_json import read_json_file
 from .errors import FormatError, IntegrityError
 from .generators import ARCHITECTURE_NAMES
-from .limits import MAX_DIRECTIONS, MAX_LATENT_DIM, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, check_int
+from .limits import MAX_DIRECTIONS, MAX_LATENT_DIM, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, check_int, check_pitch_range
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -73,6 +78,7 @@ MAX_MODEL_JSON_BYTES = 4 * 1024 * 1024
 MAX_BUNDLE_ENTRIES = 256
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+PITCH_KEYS = ("input", "low", "high")  # model.json "pitch", exactly these
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,18 @@ class ModelBundle:
     def onnx_io(self) -> dict:
         """``{"input": "z", "label_input": "label" | None, "output": "audio", "opset": 17}``."""
         return dict(self.meta["onnx"])
+
+    @property
+    def pitch_range(self) -> tuple[int, int] | None:
+        """``(low, high)`` MIDI notes of a pitch-conditional model (inclusive), or None without a pitch input."""
+        pitch = self.meta.get("pitch")
+        return (pitch["low"], pitch["high"]) if pitch is not None else None
+
+    @property
+    def pitch_input(self) -> str | None:
+        """The ONNX graph's pitch input name, or None without a pitch input."""
+        pitch = self.meta.get("pitch")
+        return pitch["input"] if pitch is not None else None
 
     @property
     def enhancer(self) -> dict | None:
@@ -195,6 +213,7 @@ def parse_model_json(data, where: str = MODEL_JSON) -> dict:
     _check_format_version(data, where)
     latent_dim, conditional = _check_contract(data, where)
     _check_onnx_names(data, conditional, where)
+    _check_pitch(data, where)
     for key in ("dataset", "training", "directions", "enhancer"):
         if data.get(key) is not None and not isinstance(data[key], dict):
             raise FormatError(f"{where}: field {key!r} must be an object or null")
@@ -285,6 +304,26 @@ def _check_onnx_names(data: dict, conditional: bool, where: str) -> None:
     if conditional != isinstance(label_input, str) or label_input == "":
         raise FormatError(f"{where}: onnx.label_input must be a name exactly when the model is conditional")
     _int(onnx, "opset", f"{where}: onnx", 7, 100)
+
+
+def _check_pitch(data: dict, where: str) -> None:
+    """``pitch`` null/absent, or ``{"input": name, "low": MIDI, "high": MIDI}`` matching the hyperparameters."""
+    pitch, hyper = data.get("pitch"), data["hyperparameters"]
+    hyper_range = (hyper.get("pitch_low"), hyper.get("pitch_high"))
+    if pitch is None:
+        if hyper_range != (None, None) and hyper_range != (0, 0):
+            raise FormatError(f"{where}: hyperparameters give a pitch range but model.json has no pitch entry")
+        return
+    where = f"{where}: pitch"
+    if not isinstance(pitch, dict) or set(pitch) != set(PITCH_KEYS):
+        raise FormatError(f"{where} must be null or an object with exactly the keys {', '.join(PITCH_KEYS)}")
+    name = pitch["input"]
+    others = {data["onnx"].get(key) for key in ("input", "label_input", "output")}
+    if not isinstance(name, str) or not name or len(name) > 100 or name in others:
+        raise FormatError(f"{where}: input must be a non-empty name distinct from the other ONNX inputs and output")
+    low, high = check_pitch_range(pitch["low"], pitch["high"], f"{where}: low, high", FormatError)
+    if hyper_range != (None, None) and hyper_range != (low, high):
+        raise FormatError(f"{where}: range {low}-{high} differs from hyperparameters pitch_low/pitch_high {hyper_range}")
 
 
 def _check_files(data: dict, where: str, needs_weights: bool = True) -> None:

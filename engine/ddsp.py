@@ -44,7 +44,7 @@ from torch import nn
 
 from .errors import FormatError
 from .limits import MAX_LATENT_DIM
-from .wavegan import LABEL_EMBED_DIM, MAX_NUM_CLASSES, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, _DecayEnvelope, conditioned, strict_spec, _log_range
+from .wavegan import LABEL_EMBED_DIM, MAX_NUM_CLASSES, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, _DecayEnvelope, check_pitch_fields, conditioned, drop_unused_pitch_fields, input_features, pitch_embedding_of, strict_spec, _log_range
 
 __all__ = ["DDSPSpec", "DDSPGenerator"]
 
@@ -76,8 +76,11 @@ class DDSPSpec:
     noise_frames: int = 64  # magnitude frames over the whole output
     sinusoids: int = 8
     transient_ms: int = 24
+    pitch_low: int = 0  # MIDI; pitch_low < pitch_high adds the pitch input (0, 0 = none)
+    pitch_high: int = 0
 
     def __post_init__(self) -> None:
+        check_pitch_fields(self, "ddsp generator spec")
         limits = {
             "latent_dim": (1, MAX_LATENT_DIM), "d": (1, 128), "num_samples": (1024, 1 << 20),
             "num_classes": (0, MAX_NUM_CLASSES), "sample_rate": (MIN_SAMPLE_RATE, MAX_SAMPLE_RATE),
@@ -102,8 +105,12 @@ class DDSPSpec:
     def conditional(self) -> bool:
         return self.num_classes > 0
 
+    @property
+    def pitch_conditional(self) -> bool:
+        return self.pitch_high > self.pitch_low
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        return drop_unused_pitch_fields(self, asdict(self))
 
     @classmethod
     def from_dict(cls, data: dict) -> "DDSPSpec":
@@ -163,7 +170,8 @@ class DDSPGenerator(nn.Module):
         n, sr = spec.num_samples, spec.sample_rate
         hidden = HIDDEN_PER_D * spec.d
         self.label_embedding = nn.Embedding(spec.num_classes, LABEL_EMBED_DIM) if spec.conditional else None
-        in_features = spec.latent_dim + (LABEL_EMBED_DIM if spec.conditional else 0)
+        self.pitch_embedding = pitch_embedding_of(spec)
+        in_features = input_features(spec)
         self.dense = nn.Linear(in_features, hidden)  # named like WaveGAN's: GANSpace directions read it
         self.hidden = nn.Linear(hidden, hidden)
         self.noise_head = nn.Linear(hidden, spec.noise_bands * (spec.noise_frames + 1))
@@ -239,9 +247,11 @@ class DDSPGenerator(nn.Module):
         ring = torch.sin(2.0 * math.pi * cycles + phase) * level * fade
         return ring.sum(dim=1).reshape(-1, s.num_samples)
 
-    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """``z`` float32[B, latent_dim], ``labels`` int64[B] (conditional only) -> float32[B, num_samples]."""
-        x = conditioned(self.label_embedding, z, labels)
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None,
+                pitches: torch.Tensor | None = None) -> torch.Tensor:
+        """``z`` float32[B, latent_dim], ``labels`` int64[B] (conditional only), ``pitches`` int64[B] MIDI
+        (pitch-conditional only) -> float32[B, num_samples]."""
+        x = conditioned(self.label_embedding, z, labels, self.pitch_embedding, pitches)
         h = F.leaky_relu(self.hidden(F.leaky_relu(self.dense(x), _LEAK)), _LEAK)
         audio = self._filtered_noise(h, z)
         if self.sine_head is not None:

@@ -30,7 +30,7 @@ __all__ = [
     "MIN_GAIN_DB", "MAX_GAIN_DB", "MIN_PAN", "MAX_PAN", "MIN_PITCH_SEMITONES", "MAX_PITCH_SEMITONES",
     "MIN_DIRECTION", "MAX_DIRECTION", "MAX_DIRECTIONS", "MAX_LATENT_DIM", "MAX_ABS_Z", "MAX_SEED",
     "MIN_SAMPLE_RATE", "MAX_SAMPLE_RATE", "MAX_INT32",
-    "check_int", "check_float", "describe",
+    "check_int", "check_float", "check_pitch_range", "describe",
 ]
 
 # -- MIDI ------------------------------------------------------------------------------------
@@ -94,3 +94,14 @@ def check_float(value, name: str, low: float, high: float, error: type[Exception
     if not inside:
         raise error(f"{name} must be a number in {_interval(low, high, low_open, 'g')}, got {value!r:.60}")
     return float(value)
+
+
+def check_pitch_range(low, high, name: str, error: type[Exception] = UserInputError) -> tuple[int, int]:
+    """A model's MIDI pitch range: ints with ``MIN_NOTE <= low < high <= MAX_NOTE``; else ``error``
+    (specs, training configs and model.json ``pitch`` all check it here)."""
+    ok = all(not isinstance(v, bool) and isinstance(v, numbers.Integral) and MIN_NOTE <= v <= MAX_NOTE
+             for v in (low, high))
+    if not ok or not low < high:
+        raise error(f"{name} must be two MIDI notes low < high in [{MIN_NOTE}, {MAX_NOTE}], "
+                    f"got {low!r:.20}, {high!r:.20}")
+    return int(low), int(high)

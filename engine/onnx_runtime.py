@@ -8,6 +8,7 @@ Cheat sheet::
     gen = OnnxGenerator(load_bundle("presets/models/drums"))       # CPU
     audio = gen.render(z)                                          # z float32[B, latent_dim]
     audio = gen.render(z, labels=np.array([0, 2], np.int64))       # conditional bundles
+    audio = gen.render(z, labels, pitches=np.array([60, 67]))      # pitch-conditional bundles (MIDI)
     gen_gpu = OnnxGenerator(bundle, providers=["CUDAExecutionProvider", "CPUExecutionProvider"])
 
 The session is built from the bytes whose sha256 was just checked against
@@ -25,7 +26,7 @@ import hashlib
 import numpy as np
 
 from ._filecheck import check_onnx_bytes
-from ._inputs import MAX_BATCH, BundleSizes, check_inputs
+from ._inputs import MAX_BATCH, BundleSizes, check_inputs, check_pitches
 from .bundle import MODEL_JSON, ONNX_NAME, ModelBundle, load_bundle
 from .errors import FormatError, IntegrityError
 
@@ -50,7 +51,8 @@ def _resolve_providers(requested, available: list[str]) -> list:
 
 
 class OnnxGenerator(BundleSizes):
-    """A bundle's ONNX generator: ``render(z[B, latent_dim], labels[B] | None) -> float32[B, num_samples]``.
+    """A bundle's ONNX generator: ``render(z[B, latent_dim], labels[B] | None, pitches[B] | None)
+    -> float32[B, num_samples]``.
 
     ``bundle`` is a :class:`ModelBundle` or a bundle folder. ``threads`` sets ONNX
     Runtime's intra-op threads (0: its default).
@@ -62,6 +64,7 @@ class OnnxGenerator(BundleSizes):
         self.bundle = bundle if isinstance(bundle, ModelBundle) else load_bundle(bundle)
         io = self.bundle.onnx_io
         self._input, self._label_input, self._output = io["input"], io["label_input"], io["output"]
+        self._pitch_input = self.bundle.pitch_input
         path = self.bundle.onnx_path
         data = path.read_bytes()
         if hashlib.sha256(data).hexdigest() != self.bundle.meta["files"][ONNX_NAME]["sha256"]:
@@ -81,6 +84,7 @@ class OnnxGenerator(BundleSizes):
         self.providers = tuple(self._session.get_providers())
         inputs = {i.name: i for i in self._session.get_inputs()}
         expected = {self._input} | ({self._label_input} if self._label_input else set())
+        expected |= {self._pitch_input} if self._pitch_input else set()
         outputs = [o.name for o in self._session.get_outputs()]
         if set(inputs) != expected or self._output not in outputs:
             raise FormatError(
@@ -91,17 +95,24 @@ class OnnxGenerator(BundleSizes):
         if len(z_shape) != 2 or z_shape[1] != self.bundle.latent_dim:
             expected = f"[batch, {self.bundle.latent_dim}]"
             raise FormatError(f"{path}: input {self._input!r} has shape {z_shape}, expected {expected}")
+        if self._pitch_input and inputs[self._pitch_input].type != "tensor(int64)":
+            kind = inputs[self._pitch_input].type
+            raise FormatError(f"{path}: pitch input {self._pitch_input!r} is {kind}, expected tensor(int64)")
 
-    def render(self, z, labels=None) -> np.ndarray:
-        """Generate ``float32[B, num_samples]`` from ``z`` float32[B, latent_dim] (and int64 ``labels[B]``)."""
-        return self.run(*check_inputs(self.bundle, z, labels))
+    def render(self, z, labels=None, pitches=None) -> np.ndarray:
+        """Generate ``float32[B, num_samples]`` from ``z`` float32[B, latent_dim] (and int64 ``labels[B]``,
+        and int64 MIDI ``pitches[B]`` in the bundle's pitch range for a pitch-conditional bundle)."""
+        z, labels = check_inputs(self.bundle, z, labels)
+        return self.run(z, labels, check_pitches(self.bundle, pitches, z.shape[0]))
 
-    def run(self, z: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
+    def run(self, z: np.ndarray, labels: np.ndarray | None, pitches: np.ndarray | None = None) -> np.ndarray:
         """:meth:`render` without the input checks, for callers that ran ``check_inputs`` already
         (GeneratorRuntime): the check runs once per render, not once per layer."""
         feeds = {self._input: z}
         if labels is not None:
             feeds[self._label_input] = labels
+        if pitches is not None:
+            feeds[self._pitch_input] = pitches
         (audio,) = self._session.run([self._output], feeds)
         expected = (z.shape[0], self.num_samples)
         if audio.shape != expected:
@@ -113,5 +124,5 @@ class OnnxGenerator(BundleSizes):
         b = self.bundle
         return (
             f"OnnxGenerator(name={b.name!r}, latent_dim={b.latent_dim}, num_samples={b.num_samples}, "
-            f"sample_rate={b.sample_rate}, conditional={b.conditional}, providers={list(self.providers)})"
+            f"sample_rate={b.sample_rate}, conditional={b.conditional}, pitch_range={b.pitch_range}, providers={list(self.providers)})"
         )

@@ -9,6 +9,7 @@ Cheat sheet::
     gen.timings_summary                    # "onnx-cpu 6.4 ms vs torch-cpu 18.0 ms" (batch 1, median)
     audio = gen.render(z)                  # z float32[B, latent_dim] -> float32[B, num_samples]
     audio = gen.render(z, labels=np.array([0, 2]))                 # conditional bundles: int64[B]
+    audio = gen.render(z, labels, pitches=np.array([60, 67]))      # pitch-conditional: MIDI int64[B]
     gen = load_generator_runtime(bundle, backend="onnx", threads=1)  # never imports torch
 
 Backends:
@@ -45,7 +46,7 @@ import time
 
 import numpy as np
 
-from ._inputs import MAX_BATCH, BundleSizes, check_inputs
+from ._inputs import MAX_BATCH, BundleSizes, check_inputs, check_pitches
 from .bundle import IMPORTED, MODEL_JSON, SAFETENSORS_NAME, ModelBundle, load_bundle
 from .errors import FormatError, GanshotError, IntegrityError, UserInputError
 from .limits import check_int
@@ -71,7 +72,7 @@ log = logging.getLogger(__name__)
 
 
 class GeneratorRuntime(BundleSizes):
-    """One loaded generator: ``render(z[B, latent_dim], labels[B] | None) -> float32[B, num_samples]``.
+    """One loaded generator: ``render(z[B, latent_dim], labels[B] | None, pitches[B] | None) -> float32[B, num_samples]``.
 
     Attributes: ``bundle``; ``backend`` ("onnx" | "torch"); ``device`` ("cpu" | "cuda");
     ``timings`` (name -> median render ms at batch 1, filled by ``backend="auto"``);
@@ -98,12 +99,13 @@ class GeneratorRuntime(BundleSizes):
         """e.g. ``"onnx-cpu 6.4 ms vs torch-cpu 18.0 ms"`` (empty when nothing was measured)."""
         return " vs ".join(f"{name} {ms:.1f} ms" for name, ms in self.timings.items())
 
-    def render(self, z, labels=None) -> np.ndarray:
-        """``z`` float32[B, latent_dim] (+ int64 ``labels[B]``) -> a new float32[B, num_samples] array."""
+    def render(self, z, labels=None, pitches=None) -> np.ndarray:
+        """``z`` float32[B, latent_dim] (+ int64 ``labels[B]``, + int64 MIDI ``pitches[B]`` in the bundle's
+        pitch range for a pitch-conditional bundle) -> a new float32[B, num_samples] array."""
         z, labels = check_inputs(self.bundle, z, labels)
-        return self._render(z, labels)
+        return self._render(z, labels, check_pitches(self.bundle, pitches, z.shape[0]))
 
-    def _render(self, z: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
+    def _render(self, z: np.ndarray, labels: np.ndarray | None, pitches: np.ndarray | None = None) -> np.ndarray:
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -141,8 +143,8 @@ class _OnnxRuntime(GeneratorRuntime):
             raise UserInputError("device 'cuda' asked for, but ONNX Runtime found no usable GPU")
         super().__init__(bundle, used)
 
-    def _render(self, z, labels):
-        return self._gen.run(z, labels)  # checked by render(); session.run releases the GIL
+    def _render(self, z, labels, pitches=None):
+        return self._gen.run(z, labels, pitches)  # checked by render(); session.run releases the GIL
 
 
 def _safetensors_metadata(data: bytes) -> dict:
@@ -194,7 +196,8 @@ class _TorchRuntime(GeneratorRuntime):
     @property
     def module(self):
         """The torch generator (eval mode, weights frozen), for callers that differentiate through it
-        with respect to z (``ganshot match``); ``module(z, labels)`` -> audio."""
+        with respect to z (``ganshot match``); ``module(z, labels)`` (``module(z, labels, pitches)`` for a
+        pitch-conditional bundle) -> audio."""
         return self._model
 
     def _capture(self, size: int) -> tuple:
@@ -202,18 +205,21 @@ class _TorchRuntime(GeneratorRuntime):
         torch, dev = self._torch, self.device
         z = torch.zeros(size, self.latent_dim, device=dev)
         labels = torch.zeros(size, dtype=torch.int64, device=dev) if self.bundle.conditional else None
+        pitch_range = self.bundle.pitch_range
+        pitches = torch.full((size,), pitch_range[0], dtype=torch.int64, device=dev) if pitch_range else None
+        extra = (pitches,) if pitches is not None else ()
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
             for _ in range(3):  # warm-up outside the graph (cuDNN picks its algorithms here)
-                self._model(z, labels)
+                self._model(z, labels, *extra)
         torch.cuda.current_stream().wait_stream(side)
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
-            out = self._model(z, labels)
-        return graph, z, labels, out
+            out = self._model(z, labels, *extra)
+        return graph, z, labels, pitches, out
 
-    def _render_graph(self, z: np.ndarray, labels) -> np.ndarray | None:
+    def _render_graph(self, z: np.ndarray, labels, pitches=None) -> np.ndarray | None:
         batch = z.shape[0]
         size = next((s for s in self._graph_batches if s >= batch), None)
         if size is None:
@@ -227,40 +233,46 @@ class _TorchRuntime(GeneratorRuntime):
                     log.warning("CUDA graph capture failed (%s); running eagerly", err)
                     self._graph_batches, self.cuda_graphs = (), False
                     return None
-            graph, static_z, static_labels, out = self._graphs[size]
+            graph, static_z, static_labels, static_pitches, out = self._graphs[size]
             static_z.zero_()
             static_z[:batch].copy_(torch.from_numpy(z))
             if static_labels is not None:
                 static_labels.zero_()
                 static_labels[:batch].copy_(torch.from_numpy(labels))
+            if static_pitches is not None:
+                static_pitches[:batch].copy_(torch.from_numpy(pitches))  # padding rows keep a valid note
             graph.replay()
             return out[:batch].float().cpu().numpy()  # .cpu() waits for the replay
 
-    def _render(self, z, labels):
+    def _render(self, z, labels, pitches=None):
         torch = self._torch
         with torch.inference_mode():
             if self._graph_batches:
-                audio = self._render_graph(z, labels)
+                audio = self._render_graph(z, labels, pitches)
                 if audio is not None:
                     return audio
             zt = torch.from_numpy(z).to(self.device)
             lt = torch.from_numpy(labels).to(self.device) if labels is not None else None
-            out = self._model(zt, lt)  # each op releases the GIL while it runs
+            extra = (torch.from_numpy(pitches).to(self.device),) if pitches is not None else ()
+            out = self._model(zt, lt, *extra)  # each op releases the GIL while it runs
             return np.ascontiguousarray(out.float().cpu().numpy())
 
 
 def measure_render_ms(
     runtime: GeneratorRuntime, batch: int = 1, warmup: int = AUTO_WARMUP_RUNS, runs: int = AUTO_TIMED_RUNS
 ) -> float:
-    """Median wall time in ms of ``runtime.render`` at ``batch`` (seeded z, label 0), after ``warmup`` runs."""
+    """Median wall time in ms of ``runtime.render`` at ``batch`` (seeded z, label 0, the lowest pitch of a
+    pitch-conditional bundle), after ``warmup`` runs."""
     z = np.random.default_rng(0).standard_normal((batch, runtime.latent_dim)).astype(np.float32)
     labels = np.zeros(batch, np.int64) if runtime.bundle.conditional else None
+    pitch_range = runtime.bundle.pitch_range
+    pitches = np.full(batch, pitch_range[0], np.int64) if pitch_range else None
     for _ in range(warmup):
-        runtime.render(z, labels)
+        runtime.render(z, labels, pitches)
     times = []
     for _ in range(max(int(runs), 1)):
         start = time.perf_counter()
-        runtime.render(z, labels)
+        runtime.render(z, labels, pitches)
         times.append((time.perf_counter() - start) * 1000.0)
     return float(statistics.median(times))
 

@@ -55,7 +55,7 @@ from torch import nn
 from .errors import FormatError
 from .limits import MAX_LATENT_DIM
 from .stft_basis import STFTBasis, griffin_lim
-from .wavegan import LABEL_EMBED_DIM, MAX_NUM_CLASSES, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, _DecayEnvelope, conditioned, strict_spec
+from .wavegan import LABEL_EMBED_DIM, MAX_NUM_CLASSES, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, _DecayEnvelope, check_pitch_fields, conditioned, drop_unused_pitch_fields, input_features, pitch_embedding_of, strict_spec
 
 __all__ = ["SpecGANSpec", "SpecGANGenerator", "REPRESENTATIONS", "UPSAMPLE_LAYERS", "UPSAMPLE_MODES"]
 
@@ -93,8 +93,11 @@ class SpecGANSpec:
     kernel_size: int = 3
     envelope: int = 1  # 1 = learned decay envelope on the audio (see engine/wavegan.py)
     upsample: str = "nearest"  # x2 before each conv: "nearest" or "bilinear" (no steps at the dense layer's grid)
+    pitch_low: int = 0  # MIDI; pitch_low < pitch_high adds the pitch input (0, 0 = none)
+    pitch_high: int = 0
 
     def __post_init__(self) -> None:
+        check_pitch_fields(self, "specgan generator spec")
         limits = {
             "latent_dim": (1, MAX_LATENT_DIM), "d": (1, 128), "num_samples": (1024, 1 << 20),
             "num_classes": (0, MAX_NUM_CLASSES), "sample_rate": (MIN_SAMPLE_RATE, MAX_SAMPLE_RATE),
@@ -132,6 +135,10 @@ class SpecGANSpec:
         return self.num_classes > 0
 
     @property
+    def pitch_conditional(self) -> bool:
+        return self.pitch_high > self.pitch_low
+
+    @property
     def parity_tolerance(self) -> float | None:
         """The export's ONNX-vs-torch tolerance when it differs from the default (None)."""
         if self.representation == "logmag" and self.gl_iterations:
@@ -139,7 +146,7 @@ class SpecGANSpec:
         return None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return drop_unused_pitch_fields(self, asdict(self))
 
     @classmethod
     def from_dict(cls, data: dict) -> "SpecGANSpec":
@@ -174,7 +181,8 @@ class SpecGANGenerator(nn.Module):
         channels = [16 * spec.d // 2**i for i in range(UPSAMPLE_LAYERS)] + [REPRESENTATIONS[spec.representation]]
         self.initial_channels = channels[0]
         self.label_embedding = nn.Embedding(spec.num_classes, LABEL_EMBED_DIM) if spec.conditional else None
-        in_features = spec.latent_dim + (LABEL_EMBED_DIM if spec.conditional else 0)
+        self.pitch_embedding = pitch_embedding_of(spec)
+        in_features = input_features(spec)
         self.dense = nn.Linear(in_features, channels[0] * self.start[0] * self.start[1])
         self.convs = nn.ModuleList(_Up2d(channels[i], channels[i + 1], spec.kernel_size, spec.upsample)
                                    for i in range(UPSAMPLE_LAYERS))
@@ -254,9 +262,11 @@ class SpecGANGenerator(nn.Module):
             return torch.tanh(h)  # level and instantaneous frequency, both in [-1, 1]
         return torch.cat([torch.tanh(h[:, :1]), h[:, 1:]], dim=1)
 
-    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """``z`` float32[B, latent_dim], ``labels`` int64[B] (conditional only) -> float32[B, num_samples]."""
-        x = conditioned(self.label_embedding, z, labels)
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None,
+                pitches: torch.Tensor | None = None) -> torch.Tensor:
+        """``z`` float32[B, latent_dim], ``labels`` int64[B] (conditional only), ``pitches`` int64[B] MIDI
+        (pitch-conditional only) -> float32[B, num_samples]."""
+        x = conditioned(self.label_embedding, z, labels, self.pitch_embedding, pitches)
         audio = torch.tanh(self.invert(self.draw(x)))
         return audio * self.envelope(x) if self.envelope is not None else audio
 

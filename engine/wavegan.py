@@ -25,6 +25,10 @@ dynamic batch) without shape tricks.
 
 Conditioning (``num_classes > 0``): a learned label embedding of
 :data:`LABEL_EMBED_DIM` values is concatenated with ``z`` before the dense layer.
+Pitch conditioning (``pitch_low < pitch_high``, MIDI notes): a third input ``pitches``
+int64[B] in that range; its :class:`~.pitch_conditioning.PitchEmbedding` (fixed sinusoidal
+encoding + a learned Linear, :data:`~.pitch_conditioning.PITCH_EMBED_DIM` values) is appended
+after the class embedding. ``pitch_low = pitch_high = 0`` (the default) means no pitch input.
 
 Post-filter (``post_filter_length > 0``): a learned FIR (one Conv1d without bias) with
 "same" padding applied after tanh, as in the paper's post-processing filter (512 taps).
@@ -53,9 +57,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from .errors import FormatError, UserInputError
-from .limits import MAX_LATENT_DIM  # one definition for bundles, kits and the generator
+from .limits import MAX_LATENT_DIM, MAX_NOTE, MIN_NOTE, check_pitch_range  # one definition for bundles, kits and the generator
+from .pitch_conditioning import PITCH_EMBED_DIM, PitchEmbedding
 
-__all__ = ["GeneratorSpec", "WaveGANGenerator", "generator_layout", "LABEL_EMBED_DIM"]
+__all__ = ["GeneratorSpec", "WaveGANGenerator", "generator_layout", "LABEL_EMBED_DIM", "conditioned", "input_features"]
 
 LABEL_EMBED_DIM = 50
 MIN_NUM_SAMPLES = 1024
@@ -74,6 +79,7 @@ ENVELOPE_INIT_LOGITS = (-3.0, 2.0, 3.0)  # attack, decay, end before the sigmoid
 
 # Fields added after the first bundles: to_dict() omits them while the model uses none of them.
 _OPTIONAL_FIELDS = ("nearest_layers", "nearest_kernel_size", "envelope", "sample_rate")
+PITCH_FIELDS = ("pitch_low", "pitch_high")  # left out of to_dict() by every spec without a pitch input
 
 # The three stacks of the paper; other lengths take the one that wastes least.
 _STACKS = ((4, 4, 4, 4, 4), (4, 4, 4, 4, 4, 2), (4, 4, 4, 4, 4, 4))
@@ -92,16 +98,55 @@ def strict_spec(cls, data, label: str):
     return cls(**data)
 
 
-def conditioned(label_embedding, z: torch.Tensor, labels) -> torch.Tensor:
+def conditioned(label_embedding, z: torch.Tensor, labels, pitch_embedding=None, pitches=None) -> torch.Tensor:
     """The generator's input: ``z``, with the class embedding of ``labels`` appended when the
-    generator is conditional (``label_embedding`` not None); a missing or stray label is one error."""
+    generator is conditional (``label_embedding`` not None) and then the pitch embedding of
+    ``pitches`` when it is pitch-conditional; a missing or stray label or pitch is one error."""
+    parts = [z]
     if label_embedding is not None:
         if labels is None:
             raise UserInputError(f"this generator is conditional ({label_embedding.num_embeddings} classes): pass labels")
-        return torch.cat([z, label_embedding(labels)], dim=1)
-    if labels is not None:
+        parts.append(label_embedding(labels))
+    elif labels is not None:
         raise UserInputError("this generator is unconditional: labels must be None")
-    return z
+    if pitch_embedding is not None:
+        if pitches is None:
+            raise UserInputError(f"this generator is pitch-conditional (MIDI {pitch_embedding.low}-"
+                                 f"{pitch_embedding.high}): pass pitches")
+        parts.append(pitch_embedding(pitches))
+    elif pitches is not None:
+        raise UserInputError("this generator has no pitch input: pitches must be None")
+    return torch.cat(parts, dim=1) if len(parts) > 1 else z
+
+
+def check_pitch_fields(spec, label: str) -> None:
+    """A spec's ``pitch_low``/``pitch_high``: both 0 (no pitch input) or a valid MIDI range."""
+    low, high = spec.pitch_low, spec.pitch_high
+    for value in (low, high):
+        if isinstance(value, bool) or not isinstance(value, int) or not MIN_NOTE <= value <= MAX_NOTE:
+            raise FormatError(f"{label}: pitch_low and pitch_high must be MIDI notes in [{MIN_NOTE}, {MAX_NOTE}], got {value!r}")
+    if (low, high) != (0, 0):
+        check_pitch_range(low, high, f"{label}: pitch_low, pitch_high", FormatError)
+
+
+def pitch_embedding_of(spec) -> PitchEmbedding | None:
+    """The generator's pitch embedding module for ``spec`` (None without a pitch input)."""
+    return PitchEmbedding(spec.pitch_low, spec.pitch_high, PITCH_EMBED_DIM) if spec.pitch_conditional else None
+
+
+def input_features(spec, label_embed_dim: int = LABEL_EMBED_DIM) -> int:
+    """Width of :func:`conditioned`'s output for ``spec``: z, class and pitch embeddings."""
+    return (spec.latent_dim + (label_embed_dim if spec.conditional else 0)
+            + (PITCH_EMBED_DIM if spec.pitch_conditional else 0))
+
+
+def drop_unused_pitch_fields(spec, data: dict) -> dict:
+    """``data`` (a spec's asdict) without the pitch fields when the spec has no pitch input, so
+    bundles written before pitch conditioning keep their exact hyperparameters."""
+    if not spec.pitch_conditional:
+        for name in PITCH_FIELDS:
+            data.pop(name, None)
+    return data
 
 @dataclass(frozen=True)
 class GeneratorSpec:
@@ -122,6 +167,8 @@ class GeneratorSpec:
     nearest_kernel_size: int = 9
     envelope: int = 0  # 1 = learned decay envelope (see the module docstring)
     sample_rate: int = 16000  # Hz; only the envelope's times depend on it
+    pitch_low: int = 0  # MIDI; pitch_low < pitch_high adds the pitch input (0, 0 = none)
+    pitch_high: int = 0
 
     def __post_init__(self) -> None:
         limits = {
@@ -140,6 +187,7 @@ class GeneratorSpec:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise FormatError(f"generator spec: {name} must be an integer in [{low}, {high}], got {value!r}")
+        check_pitch_fields(self, "generator spec")
 
     def to_dict(self) -> dict:
         """Plain dict of ints (JSON/TOML friendly). A model without nearest layers and envelope
@@ -149,7 +197,7 @@ class GeneratorSpec:
         if not (self.nearest_layers or self.envelope):  # then these change nothing in the model
             for name in _OPTIONAL_FIELDS:
                 del data[name]
-        return data
+        return drop_unused_pitch_fields(self, data)
 
     @classmethod
     def from_dict(cls, data: dict) -> "GeneratorSpec":
@@ -159,6 +207,10 @@ class GeneratorSpec:
     @property
     def conditional(self) -> bool:
         return self.num_classes > 0
+
+    @property
+    def pitch_conditional(self) -> bool:
+        return self.pitch_high > self.pitch_low
 
 
 def generator_layout(num_samples: int) -> tuple[int, tuple[int, ...]]:
@@ -249,7 +301,8 @@ class WaveGANGenerator(nn.Module):
         channels = [max(c, 1) for c in channels]
         self.initial_channels = channels[0]
         self.label_embedding = nn.Embedding(spec.num_classes, LABEL_EMBED_DIM) if spec.conditional else None
-        in_features = spec.latent_dim + (LABEL_EMBED_DIM if spec.conditional else 0)
+        self.pitch_embedding = pitch_embedding_of(spec)
+        in_features = input_features(spec)
         self.dense = nn.Linear(in_features, self.initial_length * channels[0])
         self.convs = nn.ModuleList()
         first_nearest = len(self.strides) - spec.nearest_layers
@@ -287,9 +340,11 @@ class WaveGANGenerator(nn.Module):
         """Samples produced by the conv stack before cropping (``>= num_samples``)."""
         return self.initial_length * math.prod(self.strides)
 
-    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """``z`` float32[B, latent_dim], ``labels`` int64[B] (conditional only) -> float32[B, num_samples]."""
-        z = conditioned(self.label_embedding, z, labels)
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None,
+                pitches: torch.Tensor | None = None) -> torch.Tensor:
+        """``z`` float32[B, latent_dim], ``labels`` int64[B] (conditional only), ``pitches`` int64[B]
+        MIDI (pitch-conditional only) -> float32[B, num_samples]."""
+        z = conditioned(self.label_embedding, z, labels, self.pitch_embedding, pitches)
         h = z
         x = self.dense(z).reshape(-1, self.initial_channels, self.initial_length)
         x = F.relu(x)
@@ -316,5 +371,6 @@ class WaveGANGenerator(nn.Module):
             f"WaveGANGenerator(latent_dim={s.latent_dim}, d={s.d}, num_samples={s.num_samples}, "
             f"num_classes={s.num_classes}, post_filter_length={s.post_filter_length}, "
             f"kernel_size={s.kernel_size}, nearest_layers={s.nearest_layers}, envelope={s.envelope}, "
+            f"pitch_range={(s.pitch_low, s.pitch_high) if s.pitch_conditional else None}, "
             f"strides={self.strides}, initial_length={self.initial_length})"
         )

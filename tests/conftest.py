@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.support import need_tools, synth_hit
+from tests.support import need_tools, synth_hit, synth_tone
 from tests.support.jack import jack_servers
 
 
@@ -28,12 +28,16 @@ def jack_server(tmp_path):
 
 @pytest.fixture
 def make_dataset(tmp_path):
-    """make_dataset(num_items=8, num_samples=16384, sample_rate=16000, classes=(...)) -> dataset dir."""
+    """make_dataset(num_items=8, num_samples=16384, sample_rate=16000, classes=(...), pitches=None) -> dataset dir.
+
+    ``pitches`` (MIDI notes, cycled over the items): a pitched dataset of harmonic tones, each item
+    carrying its ``pitch`` (and a GM ``program``: 65 for the first class, 40 for the others)."""
     import soundfile as sf
 
     from ganshot.training.manifest import Manifest, ManifestItem, save_manifest
 
-    def _make(num_items=8, num_samples=16384, sample_rate=16000, classes=("kick", "snare"), seed=0, name="data"):
+    def _make(num_items=8, num_samples=16384, sample_rate=16000, classes=("kick", "snare"), seed=0, name="data",
+              pitches=None):
         rng = np.random.default_rng(seed)
         root = tmp_path / name
         (root / "audio").mkdir(parents=True)
@@ -41,8 +45,15 @@ def make_dataset(tmp_path):
         for index in range(num_items):
             label = classes[index % len(classes)]
             rel = f"audio/{label}_{index:03d}.flac"
-            sf.write(root / rel, synth_hit(label, num_samples, sample_rate, rng), sample_rate, subtype="PCM_16")
-            items.append(ManifestItem(path=rel, label=label, kit="synth", note=36 + index % 2, velocity=100))
+            if pitches is None:
+                sf.write(root / rel, synth_hit(label, num_samples, sample_rate, rng), sample_rate, subtype="PCM_16")
+                items.append(ManifestItem(path=rel, label=label, kit="synth", note=36 + index % 2, velocity=100))
+                continue
+            pitch, program = pitches[index % len(pitches)], 65 if label == classes[0] else 40
+            tone = synth_tone(pitch, num_samples, sample_rate, harmonics=4 + index % len(classes), decay_per_s=2.0)
+            sf.write(root / rel, tone, sample_rate, subtype="PCM_16")
+            items.append(ManifestItem(path=rel, label=label, kit="synth", note=pitch, velocity=100, pitch=pitch,
+                                      program=program))
         save_manifest(root, Manifest(sample_rate, num_samples, list(classes), items, {"kind": "synthetic", "seed": seed}))
         return root
 

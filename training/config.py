@@ -13,7 +13,8 @@ the file) and sets only what differs::
 Shipped configs (``ganshot/training/configs/*.toml``, see :func:`list_configs`): ``base``,
 ``wavegan_16k`` (16384 samples), ``wavegan_32k`` (32768), ``wavegan_65k`` (65536),
 ``seed_64000`` (500-dim z, 64000 samples at 16 kHz) and ``wavegan_small`` (d=16,
-batch 16: what a 2-core CPU can train). Overrides are ``SECTION.KEY=VALUE`` strings whose
+batch 16: what a 2-core CPU can train); ``pitched_64000`` and ``pitched_small`` (program- and
+pitch-conditional: ``model.pitch_conditional``, ``model.pitch_range``). Overrides are ``SECTION.KEY=VALUE`` strings whose
 value is read as TOML (``train.betas=[0.5, 0.9]``, ``model.conditional=true``); a bare
 word is taken as a string. Unknown sections or keys and out-of-range values raise
 :class:`FormatError` naming the key. :func:`save_config` writes the exact resolved config,
@@ -35,6 +36,7 @@ except ModuleNotFoundError:  # Python 3.10
 from ganshot.engine.atomic import atomic_write_text
 from ganshot.engine.errors import FormatError
 from ganshot.engine.generators import ARCHITECTURE_NAMES
+from ganshot.engine.limits import MAX_NOTE, MIN_NOTE, check_pitch_range
 
 __all__ = [
     "ModelConfig",
@@ -84,6 +86,8 @@ class ModelConfig:
     specgan_gl_iterations: int = 8  # specgan "logmag": Griffin-Lim iterations unrolled in the graph
     specgan_log_range_db: int = 80  # specgan: log-magnitude range; quieter bins are clipped to zero
     specgan_upsample: str = "nearest"  # specgan: "nearest" or "bilinear" x2 before each 2-D conv
+    pitch_conditional: bool = False  # true: a MIDI pitch input, pitches from the dataset's manifest
+    pitch_range: tuple = (36, 96)  # MIDI notes [low, high] the pitch input accepts (pitch_conditional only)
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,7 @@ _LIMITS = {
     "model.nearest_kernel_size": (1, 101),
     "model.stft_critic": (64, 8192),
     "model.stft_critic_d": (1, 512),
+    "model.pitch_range": (MIN_NOTE, MAX_NOTE),
     "train.loss": ("wgan_gp", "ns_r1"),
     "train.r1_gamma": (0.0, 1e6),
     "train.r1_every": (1, 1 << 20),
@@ -220,6 +225,7 @@ def _build(raw: dict) -> Config:
                 raise FormatError(f"config: unknown key '{name}.{key}' (known: {', '.join(sorted(known))})")
         values = {key: _check_value(f"{name}.{key}", val, getattr(defaults, key)) for key, val in given.items()}
         sections[name] = replace(defaults, **values)
+    check_pitch_range(*sections["model"].pitch_range, "config: model.pitch_range", FormatError)
     return Config(**sections)
 
 

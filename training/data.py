@@ -56,6 +56,7 @@ class OneShotDataset(Dataset):
     num_samples: length served to the model; None = the manifest's. A shorter
         length crops each hit's tail, a longer one zero-pads it.
     Item: (FloatTensor[num_samples] in [-1, 1], label index into ``classes``).
+    ``pitches``: LongTensor[N] of MIDI notes when every item carries one, else None.
     """
 
     def __init__(self, root, num_samples: int | None = None):
@@ -75,6 +76,9 @@ class OneShotDataset(Dataset):
         self.audio = audio  # (N, num_samples) float32
         index_of = {name: i for i, name in enumerate(self.manifest.classes)}
         self.labels = torch.tensor([index_of[item.label] for item in self.manifest.items], dtype=torch.long)  # (N,)
+        pitched = all(item.pitch is not None for item in self.manifest.items)
+        # (N,) MIDI notes when every item has one (a pitched dataset), else None
+        self.pitches = torch.tensor([item.pitch for item in self.manifest.items], dtype=torch.long) if pitched else None
 
     @property
     def classes(self) -> list[str]:

@@ -47,7 +47,9 @@ POWER_ITERATIONS = 4
 def dense_activations(generator: WaveGANGenerator, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
     """The dense layer's output before ReLU, flattened: float32[B, hidden] on the CPU.
 
-    ``z`` float[B, latent_dim]; ``labels`` int64[B] for a conditional generator, else None.
+    ``z`` float[B, latent_dim]; ``labels`` int64[B] for a conditional generator, else None. A
+    pitch-conditional generator is held at the middle of its pitch range (directions are
+    latent moves; one pitch keeps the pitch's own shift out of the PCA, as the class's is).
     """
     device = generator.dense.weight.device
     dtype = generator.dense.weight.dtype
@@ -57,6 +59,10 @@ def dense_activations(generator: WaveGANGenerator, z: torch.Tensor, labels: torc
             if labels is None:
                 raise UserInputError("this generator is conditional: dense_activations needs labels")
             x = torch.cat([x, generator.label_embedding(labels.to(device))], dim=1)
+        pitch_embedding = getattr(generator, "pitch_embedding", None)
+        if pitch_embedding is not None:
+            middle = (pitch_embedding.low + pitch_embedding.high) // 2
+            x = torch.cat([x, pitch_embedding(torch.full((x.shape[0],), middle, dtype=torch.int64, device=device))], dim=1)
         return generator.dense(x).reshape(x.shape[0], -1).to("cpu", torch.float32)
 
 

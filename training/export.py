@@ -12,7 +12,8 @@ What a bundle holds and why:
 
 * ``generator.onnx`` — legacy TorchScript-based ONNX exporter (``dynamo=False``,
   opset 17; the dynamo exporter fails on this model in torch 2.13), inputs ``z``
-  float32[batch, latent_dim] (+ ``label`` int64[batch] when conditional), output
+  float32[batch, latent_dim] (+ ``label`` int64[batch] when conditional, + ``pitch``
+  int64[batch] MIDI notes when pitch-conditional, recorded in model.json ``pitch``), output
   ``audio`` float32[batch, num_samples], dynamic batch. The runtime runs this file.
   The legacy exporter needs neither onnxscript nor onnx_ir (checked with torch 2.13).
 * ``generator.safetensors`` — the state_dict, for torch users and fine-tuning; with
@@ -26,7 +27,7 @@ What a bundle holds and why:
   along them. ``directions_k=0`` leaves the field null (the knobs then move latent axes).
 
 Before writing anything, export runs ONNX Runtime (CPU) and torch on the same seeded
-``z`` (batch 3, labels ``0, 1, 2 mod classes``) and refuses with one line when
+``z`` (batch 3, labels ``0, 1, 2 mod classes``, pitches spread over the pitch range) and refuses with one line when
 ``max|ort - torch| / max(max|torch|, 1e-6)`` exceeds :data:`PARITY_TOLERANCE`; no bundle is
 written then. The bundle itself is written through :func:`ganshot.engine.bundle_write.write_bundle`,
 so the format is defined in one place.
@@ -58,6 +59,7 @@ OPSET = 17
 PARITY_TOLERANCE = 1e-4
 PARITY_BATCH = 3
 PARITY_SEED = 0
+PITCH_INPUT = "pitch"  # the ONNX input name of a pitch-conditional generator
 RUN_JSON = "run.json"
 DEFAULT_DIRECTIONS = 8  # GANSpace directions export_run stores (the MIDI bridge has 8 direction knobs)
 DEFAULT_DIRECTION_SAMPLES = 10000
@@ -65,10 +67,17 @@ _ARCHITECTURE_TITLES = {"wavegan": "WaveGAN", "ddsp": "DDSP (noise bands + dampe
                         "specgan": "SpecGAN (2-D STFT image, inverse STFT in the graph)"}
 
 
+def _pitched(spec) -> bool:
+    return bool(getattr(spec, "pitch_conditional", False))
+
+
 def _export_onnx(model: WaveGANGenerator, spec: GeneratorSpec, path: Path) -> None:
     z = torch.zeros(2, spec.latent_dim)
-    names = ["z"] + (["label"] if spec.conditional else [])
-    args = (z, torch.zeros(2, dtype=torch.int64)) if spec.conditional else (z,)
+    names = ["z"] + (["label"] if spec.conditional else []) + ([PITCH_INPUT] if _pitched(spec) else [])
+    labels = torch.zeros(2, dtype=torch.int64) if spec.conditional else None
+    args = (z, labels) if spec.conditional else (z,)
+    if _pitched(spec):  # positional: (z, labels or None, pitches); None inputs are left out of the graph
+        args = (z, labels, torch.full((2,), spec.pitch_low, dtype=torch.int64))
     axes = {name: {0: "batch"} for name in (*names, "audio")}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # the legacy exporter's notices
@@ -83,30 +92,38 @@ def _export_onnx(model: WaveGANGenerator, spec: GeneratorSpec, path: Path) -> No
             raise GanshotError(f"export refused: torch.onnx.export failed ({detail}); no bundle written") from None
 
 
-def _run_onnx(path: Path, z: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
+def _run_onnx(path: Path, z: np.ndarray, labels: np.ndarray | None, pitches: np.ndarray | None = None) -> np.ndarray:
     """Run the exported file once with ONNX Runtime on CPU (a seam for tests)."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(path.read_bytes(), providers=["CPUExecutionProvider"])
     feeds = {"z": z} if labels is None else {"z": z, "label": labels}
+    if pitches is not None:
+        feeds[PITCH_INPUT] = pitches
     return session.run(["audio"], feeds)[0]
 
 
-def _parity_inputs(spec: GeneratorSpec, batch: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+def _parity_inputs(spec: GeneratorSpec, batch: int) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """Seeded ``(z, labels | None, pitches | None)``; pitches step through the range (low, then +7 semitones...)."""
     gen = torch.Generator().manual_seed(PARITY_SEED)
     z = torch.randn(batch, spec.latent_dim, generator=gen)
     labels = torch.arange(batch, dtype=torch.int64) % spec.num_classes if spec.conditional else None
-    return z, labels
+    pitches = None
+    if _pitched(spec):
+        span = spec.pitch_high - spec.pitch_low + 1
+        pitches = spec.pitch_low + (torch.arange(batch, dtype=torch.int64) * 7) % span
+    return z, labels, pitches
 
 
 def _check_parity(model: WaveGANGenerator, spec: GeneratorSpec, path: Path) -> float:
     """Relative max error of ONNX Runtime against torch; raises GanshotError above tolerance."""
     for batch in (PARITY_BATCH, 1):  # batch 1 as well: the batch axis must really be dynamic
-        z, labels = _parity_inputs(spec, batch)
+        z, labels, pitches = _parity_inputs(spec, batch)
         with torch.no_grad():
-            expected = model(z, labels).numpy()
+            expected = (model(z, labels) if pitches is None else model(z, labels, pitches)).numpy()
         try:
-            got = _run_onnx(path, z.numpy(), None if labels is None else labels.numpy())
+            feeds = (z.numpy(), None if labels is None else labels.numpy())
+            got = _run_onnx(path, *feeds) if pitches is None else _run_onnx(path, *feeds, pitches.numpy())
         except Exception as err:  # onnxruntime has its own exception types
             detail = (str(err).strip().splitlines() or [type(err).__name__])[0]
             raise GanshotError(
@@ -145,6 +162,8 @@ def _readme(meta: dict, sizes: dict, num_params: int) -> str:
         f"{meta['num_samples']} samples at {meta['sample_rate']} Hz "
         f"({meta['num_samples'] / meta['sample_rate']:.3f} s).",
         f"Classes: {classes} ({'conditional: pass a label' if meta['conditional'] else 'unconditional'}).",
+        *([f"Pitch: MIDI {meta['pitch']['low']}-{meta['pitch']['high']} (pass pitches, ONNX input "
+           f"{meta['pitch']['input']!r})."] if meta.get("pitch") else []),
         f"Parameters: {num_params:,}. Files: " + ", ".join(f"{k} ({v:,} bytes)" for k, v in sizes.items()) + ".",
         f"Made by `ganshot export` from {made} (torch {torch.__version__}, ONNX opset {OPSET}); "
         f"ONNX Runtime matched torch to {meta['export']['parity_rel_error']:.2g} relative.",
@@ -195,6 +214,8 @@ def export_generator(
         "training": training,
         "directions": copy.deepcopy(directions),
     }
+    if _pitched(spec):  # only then: bundles without a pitch input keep exactly their old model.json
+        meta["pitch"] = {"input": PITCH_INPUT, "low": spec.pitch_low, "high": spec.pitch_high}
     with tempfile.TemporaryDirectory(prefix="ganshot-export-") as work:
         work = Path(work)
         onnx_path, weights_path = work / ONNX_NAME, work / SAFETENSORS_NAME

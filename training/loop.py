@@ -44,20 +44,23 @@ def step_seed(seed: int, rank: int, step: int) -> int:
 
 
 def _batches(dataset, stream: BatchStream, start_batch: int, device: torch.device, num_workers: int):
-    """Endless ``(audio float32[B, N], labels int64[B])`` on ``device`` from batch ``start_batch`` on."""
+    """Endless ``(audio float32[B, N], labels int64[B], pitches int64[B] | None)`` on ``device`` from batch
+    ``start_batch`` on (pitches when the dataset has them: ``dataset.pitches``)."""
     audio = getattr(dataset, "audio", None)
     if isinstance(audio, torch.Tensor):  # OneShotDataset keeps everything in memory
-        labels = dataset.labels
+        labels, pitches = dataset.labels, getattr(dataset, "pitches", None)
         if device.type == "cuda" and audio.numel() * audio.element_size() <= MAX_DEVICE_DATA_BYTES:
             audio, labels = audio.to(device), labels.to(device)
+            pitches = pitches.to(device) if pitches is not None else None
         for indices in stream.iterate(start_batch):
             index = torch.tensor(indices, device=audio.device)
-            yield audio[index].to(device, non_blocking=True), labels[index].to(device, non_blocking=True)
+            picked = pitches[index.to(pitches.device)].to(device, non_blocking=True) if pitches is not None else None
+            yield audio[index].to(device, non_blocking=True), labels[index].to(device, non_blocking=True), picked
     else:
         loader = torch.utils.data.DataLoader(dataset, batch_sampler=stream.iterate(start_batch),
                                              num_workers=num_workers, pin_memory=device.type == "cuda")
         for audio, labels in loader:
-            yield audio.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+            yield audio.to(device, non_blocking=True), labels.to(device, non_blocking=True), None
 
 
 def _autocast_factory(amp: str, device: torch.device):
@@ -116,6 +119,7 @@ class TrainLoop:
         self.ctx, self.cfg, self.state, self.spec, self.disc_params = ctx, cfg, state, spec, disc_params
         self.classes, self.run_dir = classes, run_dir
         m, t = cfg.model, cfg.train
+        self.pitched = m.pitch_conditional
         weights = None
         if t.class_balance > 0:  # rare classes drawn more often: count(class) ** -class_balance per one-shot
             counts = torch.bincount(dataset.labels).double()
@@ -137,27 +141,28 @@ class TrainLoop:
     def critic_step(self, count: int) -> dict:
         """One critic update on the next real batch; ``count`` numbers critic updates (lazy R1)."""
         t, state = self.cfg.train, self.state
-        real, labels = next(self.batches)
+        real, labels, pitches = next(self.batches)
         labels = labels if self.classes else None
+        cond = (labels, pitches) if self.pitched else (labels,)  # what G and D take after z / the audio
         with torch.no_grad(), self.amp():
-            fake = self.bare_g(self._latent(real.shape[0]), labels)
+            fake = self.bare_g(self._latent(real.shape[0]), *cond)
         real_in, fake_in = self.view(real), self.view(fake.float())
         if t.loss == "ns_r1":
             r1_weight = t.r1_gamma / 2 * t.r1_every if t.r1_gamma > 0 and count % t.r1_every == 0 else 0.0
-            loss_d, stats = ns_critic_loss(state.discriminator, real_in, fake_in, labels, r1_weight, self.autocast)
+            loss_d, stats = ns_critic_loss(state.discriminator, real_in, fake_in, cond, r1_weight, self.autocast)
         else:
-            loss_d, stats = critic_loss(state.discriminator, real_in, fake_in, labels, t.gp_lambda, self.autocast)
+            loss_d, stats = critic_loss(state.discriminator, real_in, fake_in, cond, t.gp_lambda, self.autocast)
         state.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         state.opt_d.step()
-        self._labels, self._batch = labels, real.shape[0]
+        self._cond, self._batch = cond, real.shape[0]
         return stats
 
     def generator_step(self) -> torch.Tensor:
         t, state = self.cfg.train, self.state
         z = self._latent(self._batch)
         with self.d_no_sync(), self.amp():  # D's gradients here are thrown away, so skip their all-reduce
-            scores = state.discriminator(self.view(state.generator(z, self._labels)), self._labels)
+            scores = state.discriminator(self.view(state.generator(z, *self._cond)), *self._cond)
             loss_g = ns_generator_loss(scores) if t.loss == "ns_r1" else generator_loss(scores)
         state.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -182,7 +187,7 @@ class TrainLoop:
             self.saved = save_checkpoint(self.run_dir, self.state, self.spec, self.disc_params,
                                          self.cfg.train.keep_checkpoints)
 
-    def _report(self, progress, monitor, stats: dict, z_preview, y_preview) -> None:
+    def _report(self, progress, monitor, stats: dict, z_preview, y_preview, p_preview=None) -> None:
         m, t, state = self.cfg.model, self.cfg.train, self.state
         if state.step % t.log_every == 0 or state.step == t.steps:
             values = {k: float(v) for k, v in stats.items()}
@@ -191,8 +196,10 @@ class TrainLoop:
         if monitor.active and state.step % t.sample_every == 0:
             preview = state.ema.module if state.ema is not None else self.bare_g
             with torch.no_grad(), self.amp():
-                audio = preview(z_preview, y_preview)
+                audio = preview(z_preview, y_preview, *(() if p_preview is None else (p_preview,)))
             names = [self.classes[int(y)] for y in y_preview] if self.classes else None
+            if p_preview is not None:
+                names = [f"{name}_midi{int(p)}".lstrip("_") for name, p in zip(names or [""] * len(p_preview), p_preview)]
             monitor.samples(state.step, audio.float(), m.sample_rate, names)
 
     def run(self, on_step) -> dict:
@@ -201,6 +208,10 @@ class TrainLoop:
         preview = torch.Generator().manual_seed(t.seed)
         z_preview = sample_latent(NUM_PREVIEWS, m.latent_dim, m.latent_distribution, "cpu", preview).to(device)
         y_preview = (torch.arange(NUM_PREVIEWS, device=device) % len(self.classes)) if self.classes else None
+        p_preview = None
+        if self.pitched:  # spread over the range: low, ..., high
+            low, high = m.pitch_range
+            p_preview = torch.linspace(low, high, NUM_PREVIEWS).round().long().to(device)
         monitor = Monitor(self.run_dir / "tb", enabled=ctx.is_main)
         quiet = _quiet()
         progress = tqdm(total=t.steps, initial=state.step, disable=quiet or not ctx.is_main, unit="it",
@@ -217,7 +228,7 @@ class TrainLoop:
                 state.step += 1
                 stats = {**stats, "generator_loss": loss_g}
                 progress.update(1)
-                self._report(progress, monitor, stats, z_preview, y_preview)
+                self._report(progress, monitor, stats, z_preview, y_preview, p_preview)
                 if state.step % t.checkpoint_every == 0:
                     self._save()
                 if on_step is not None:

@@ -1,5 +1,9 @@
 """GAN losses for a critic ``D(audio[B, N], labels[B] | None) -> score[B]`` (or ``[B, K]``, K critics).
 
+``labels`` is what the critic is conditioned on: None, an int64[B] class tensor, or a tuple of
+the critic's conditioning arguments (``(labels | None, pitches)`` for a pitch-conditional run),
+passed to it positionally after the audio.
+
 Two recipes, chosen by ``train.loss``:
 
 ``wgan_gp`` — WGAN-GP (Gulrajani et al. 2017), the WaveGAN paper's recipe. With K critics
@@ -44,6 +48,13 @@ LOSSES = ("wgan_gp", "ns_r1")
 Critic = Callable[..., torch.Tensor]
 
 
+def _cond(labels) -> tuple:
+    """The critic's conditioning arguments: None -> (), a tensor -> (labels,), a tuple as given."""
+    if labels is None:
+        return ()
+    return tuple(labels) if isinstance(labels, (tuple, list)) else (labels,)
+
+
 def _autocast_off(device_type: str):
     try:
         return torch.autocast(device_type=device_type, enabled=False)
@@ -63,7 +74,7 @@ def gradient_penalty(
     alpha = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), device=real.device)
     interp = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
     with _autocast_off(real.device.type):
-        scores = critic(interp, labels).float()
+        scores = critic(interp, *_cond(labels)).float()
         (grad,) = torch.autograd.grad(scores.sum(), interp, create_graph=True)  # sum over K critics too
     norm = grad.flatten(1).norm(2, dim=1)
     return ((norm - 1) ** 2).mean()
@@ -77,9 +88,9 @@ def wasserstein_estimate(real_scores: torch.Tensor, fake_scores: torch.Tensor) -
 def _real_and_fake_scores(critic, real, fake, labels, autocast) -> tuple[torch.Tensor, torch.Tensor]:
     """float32[B, K] scores of real and of (detached) fake audio, from one critic forward over both."""
     batch = real.shape[0]
-    both_labels = None if labels is None else torch.cat([labels, labels])
+    both = tuple(None if c is None else torch.cat([c, c]) for c in _cond(labels))
     with autocast() if autocast is not None else contextlib.nullcontext():
-        scores = critic(torch.cat([real, fake.detach().to(real.dtype)]), both_labels).float()
+        scores = critic(torch.cat([real, fake.detach().to(real.dtype)]), *both).float()
     scores = scores.reshape(2 * batch, -1)
     return scores[:batch], scores[batch:]
 
@@ -117,7 +128,7 @@ def r1_penalty(critic: Critic, real: torch.Tensor, labels: torch.Tensor | None =
     """``E[‖∇ₓ Σ_k D_k(real)‖²]`` in float32, differentiable (scalar)."""
     real = real.detach().float().requires_grad_(True)
     with _autocast_off(real.device.type):
-        scores = critic(real, labels).float()
+        scores = critic(real, *_cond(labels)).float()
         (grad,) = torch.autograd.grad(scores.sum(), real, create_graph=True)
     return grad.flatten(1).pow(2).sum(dim=1).mean()
 

@@ -89,6 +89,8 @@ class MultiCritic(nn.Module):
     def num_critics(self) -> int:
         return 1 + len(self.stft)
 
-    def forward(self, audio: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        scores = [self.wave(audio, labels)] + [critic(audio, labels) for critic in self.stft]
+    def forward(self, audio: torch.Tensor, labels: torch.Tensor | None = None,
+                pitches: torch.Tensor | None = None) -> torch.Tensor:
+        """Scores float[B, K]; the pitch (when the run has one) reaches the waveform critic only."""
+        scores = [self.wave(audio, labels, pitches)] + [critic(audio, labels) for critic in self.stft]
         return torch.stack(scores, dim=1)

@@ -7,6 +7,10 @@ networks. Recipes (``train.loss``, see :mod:`ganshot.training.losses`):
 * ``wgan_gp`` — the paper's (Donahue et al.: 5 critic steps, λ=10, lr 1e-4, β=(0.5, 0.9));
 * ``ns_r1`` — non-saturating loss, lazy R1 every ``r1_every`` critic steps, usually 1:1.
 
+Pitch conditioning (``model.pitch_conditional``, ``model.pitch_range``): every generator
+architecture takes a MIDI pitch input next to the optional class label, the waveform critic a
+pitch projection term; pitches come from the dataset manifest's ``pitch`` field.
+
 Options that combine with either: ``model.stft_critic`` (log-|STFT| critics trained with the
 waveform critic, :mod:`ganshot.training.stft_critic`), ``train.augment`` (shift/gain/tilt of
 everything the critics see), ``train.ema_decay`` (an EMA generator, kept in checkpoints and
@@ -147,6 +151,9 @@ def _specs(m, classes) -> tuple:
     spec = SPEC_BUILDERS[m.architecture](m, len(classes))
     disc_params = {"d": m.d, "num_samples": m.num_samples, "num_classes": len(classes),
                    "phase_shuffle": m.phase_shuffle, "kernel_size": m.kernel_size}
+    if m.pitch_conditional:  # every architecture's spec takes the range; the waveform critic projects it
+        spec = replace(spec, pitch_low=m.pitch_range[0], pitch_high=m.pitch_range[1])
+        disc_params["pitch_range"] = list(m.pitch_range)
     if m.stft_critic:
         disc_params.update(stft_critic=list(m.stft_critic), stft_critic_d=m.stft_critic_d)
     return spec, disc_params
@@ -209,6 +216,7 @@ def _train(ctx, config, data_dir, run_dir, resume, overrides, max_steps, on_step
         write_run_info(run_dir, {"dataset": dataset.manifest.summary(), "data_dir": str(data_dir.resolve()),
                                  "classes": classes, "generator": spec.to_dict(), "discriminator": disc_params,
                                  "latent_distribution": m.latent_distribution, "sample_rate": m.sample_rate,
+                                 "pitch_range": list(m.pitch_range) if m.pitch_conditional else None,
                                  "init_generator": warm})
     if ctx.distributed:
         state.generator, state.discriminator = wrap_ddp(gen, device), wrap_ddp(disc, device)
@@ -218,11 +226,24 @@ def _train(ctx, config, data_dir, run_dir, resume, overrides, max_steps, on_step
     return loop.run(on_step)
 
 
+def _check_pitches(data_dir: Path, dataset: OneShotDataset, pitch_range) -> None:
+    """A pitch-conditional config needs a MIDI pitch on every item, inside ``model.pitch_range``."""
+    if dataset.pitches is None:
+        raise UserInputError(f"{data_dir}: model.pitch_conditional needs a pitch on every item, and this dataset's "
+                             "manifest has none or only some (build one with `ganshot dataset soundfont --programs ...`)")
+    low, high = int(dataset.pitches.min()), int(dataset.pitches.max())
+    if low < pitch_range[0] or high > pitch_range[1]:
+        raise UserInputError(f"{data_dir}: pitches {low}-{high} lie outside model.pitch_range "
+                             f"[{pitch_range[0]}, {pitch_range[1]}] (set model.pitch_range=[{low}, {high}])")
+
+
 def _load_dataset(ctx, data_dir: Path, m) -> OneShotDataset:
     dataset = OneShotDataset(data_dir, num_samples=m.num_samples)
     if dataset.sample_rate != m.sample_rate:
         raise UserInputError(f"{data_dir}: dataset is {dataset.sample_rate} Hz but the config wants {m.sample_rate} Hz "
                              f"(rebuild it with --sample-rate {m.sample_rate} or set model.sample_rate)")
+    if m.pitch_conditional:
+        _check_pitches(data_dir, dataset, m.pitch_range)
     if ctx.is_main and dataset.manifest.num_samples != m.num_samples:
         warnings.warn(f"{data_dir}: one-shots have {dataset.manifest.num_samples} samples, the model makes "
                       f"{m.num_samples}: each is {'cropped' if m.num_samples < dataset.manifest.num_samples else 'zero-padded'}",

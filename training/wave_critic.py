@@ -14,7 +14,11 @@ flatten → linear 1. Padding is "same" (``(kernel - 1) // 2``), so each layer d
 length by its stride, rounding up.
 
 Class conditioning uses the projection discriminator (Miyato & Koyama 2018):
-``score = linear(h) + <embed(y), h>`` with ``h`` the flattened features.
+``score = linear(h) + <embed(y), h>`` with ``h`` the flattened features. Pitch conditioning
+(``pitch_range=(low, high)``, MIDI) adds a second projection term ``<W·enc(p), h>``, ``enc`` the
+generator's fixed sinusoidal pitch encoding (:mod:`ganshot.engine.pitch_conditioning`) and ``W``
+learned, so the critic judges "is this a convincing note of *this* pitch" with the same smoothness
+across notes as the generator's input.
 
 The generator names are re-exported here so training code imports one module.
 """
@@ -28,6 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganshot.engine.errors import UserInputError
+from ganshot.engine.pitch_conditioning import PitchEmbedding
 from ganshot.engine.wavegan import GeneratorSpec, WaveGANGenerator, generator_layout
 
 __all__ = [
@@ -89,6 +94,7 @@ class WaveGANDiscriminator(nn.Module):
         num_classes: int = 0,
         phase_shuffle: int = 2,
         kernel_size: int = 25,
+        pitch_range: tuple | list | None = None,
     ) -> None:
         super().__init__()
         # Reuse the generator's validation of the shared hyper-parameters.
@@ -110,6 +116,8 @@ class WaveGANDiscriminator(nn.Module):
         features = channels[-1] * length
         self.fc = nn.Linear(features, 1)
         self.projection = nn.Embedding(num_classes, features) if num_classes > 0 else None
+        self.pitch_range = tuple(pitch_range) if pitch_range else None
+        self.pitch_projection = PitchEmbedding(*self.pitch_range, features, bias=False) if self.pitch_range else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -117,12 +125,15 @@ class WaveGANDiscriminator(nn.Module):
         for module in self.modules():
             if isinstance(module, (nn.Linear, nn.Conv1d)):
                 nn.init.xavier_uniform_(module.weight)
-                nn.init.zeros_(module.bias)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
         if self.projection is not None:
             nn.init.xavier_uniform_(self.projection.weight)
 
-    def forward(self, audio: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """``audio`` float[B, num_samples] or [B, 1, num_samples]; ``labels`` int64[B] -> float[B]."""
+    def forward(self, audio: torch.Tensor, labels: torch.Tensor | None = None,
+                pitches: torch.Tensor | None = None) -> torch.Tensor:
+        """``audio`` float[B, num_samples] or [B, 1, num_samples]; ``labels`` int64[B]; ``pitches`` int64[B]
+        MIDI (pitch-conditional only) -> float[B]."""
         x = audio.unsqueeze(1) if audio.dim() == 2 else audio
         last = len(self.convs) - 1
         for index, conv in enumerate(self.convs):
@@ -135,10 +146,15 @@ class WaveGANDiscriminator(nn.Module):
             if labels is None:
                 raise UserInputError(f"this discriminator is conditional ({self.num_classes} classes): pass labels")
             score = score + (self.projection(labels) * h).sum(dim=1)
+        if self.pitch_projection is not None:
+            if pitches is None:
+                raise UserInputError(f"this discriminator is pitch-conditional (MIDI {self.pitch_range}): pass pitches")
+            score = score + (self.pitch_projection(pitches) * h).sum(dim=1)
         return score
 
     def __repr__(self) -> str:
         return (
             f"WaveGANDiscriminator(d={self.d}, num_samples={self.num_samples}, num_classes={self.num_classes}, "
-            f"phase_shuffle={self.phase_shuffle_n}, kernel_size={self.kernel_size}, strides={self.strides})"
+            f"phase_shuffle={self.phase_shuffle_n}, kernel_size={self.kernel_size}, strides={self.strides}, "
+            f"pitch_range={self.pitch_range})"
         )

@@ -27,6 +27,8 @@ TINY = ["model.d=2", "train.batch_size=2", "train.num_workers=0", "train.checkpo
 
 def dataset_for(make_dataset, config_name, overrides=(), **kwargs):
     cfg = load_config(config_name, [*TINY, *overrides])
+    if cfg.model.pitch_conditional:  # a pitched config trains on a pitched dataset
+        kwargs.setdefault("pitches", (cfg.model.pitch_range[0], cfg.model.pitch_range[1], 60))
     return make_dataset(num_items=4, num_samples=cfg.model.num_samples, sample_rate=cfg.model.sample_rate, **kwargs)
 
 
@@ -47,7 +49,8 @@ def test_every_config_trains_one_iteration(make_dataset, tmp_path, name):
     assert step == 1 and config == load_config(name, TINY + ["train.steps=1"])
     with torch.no_grad():
         labels = torch.zeros(1, dtype=torch.int64) if generator.spec.conditional else None
-        audio = generator(torch.randn(1, config.model.latent_dim), labels)
+        pitches = torch.full((1,), 60, dtype=torch.int64) if generator.spec.pitch_conditional else None
+        audio = generator(torch.randn(1, config.model.latent_dim), labels, pitches)
     assert audio.shape == (1, config.model.num_samples)
     info = load_run_info(run)
     assert info["dataset"]["num_items"] == 4 and info["generator"]["num_samples"] == config.model.num_samples
@@ -55,7 +58,8 @@ def test_every_config_trains_one_iteration(make_dataset, tmp_path, name):
     bundle = load_bundle(export_run(run, tmp_path / "bundle"))
     assert (bundle.latent_dim, bundle.num_samples) == (config.model.latent_dim, config.model.num_samples)
     labels = np.zeros(2, np.int64) if bundle.conditional else None
-    rendered = OnnxGenerator(bundle).render(np.zeros((2, bundle.latent_dim), np.float32), labels)
+    pitches = np.full(2, 60, np.int64) if bundle.pitch_range else None
+    rendered = OnnxGenerator(bundle).render(np.zeros((2, bundle.latent_dim), np.float32), labels, pitches)
     assert rendered.shape == (2, config.model.num_samples) and np.isfinite(rendered).all()
 
 
