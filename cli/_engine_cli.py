@@ -1,6 +1,7 @@
 """Handlers of the engine subcommands: serve, render, export-kit (explore: :mod:`._explore_cli`).
 
-Imported only when one of them runs; none of them imports ganshot.training.
+Imported only when one of them runs; none of them imports ganshot.training, but for
+``render --pattern``, which imports the torch-free ganshot.training.patterns.{bundle,generate}.
 """
 
 from __future__ import annotations
@@ -215,13 +216,23 @@ def _serve_loop(engine, stream, demo: bool, duration_s: float | None) -> None:
 def cmd_render(args) -> int:
     from ganshot.engine.offline import render_midi_file
 
+    from ganshot._pattern_render import check_render_source, pattern_render_events
+
+    check_render_source(args)
     if args.midi_channel is not None:
         check_int(args.midi_channel, "--midi-channel", 1, MAX_CHANNEL + 1)
+    events = pattern_render_events(args) if args.pattern else None  # a bad bundle fails before the warm-up
     engine = _engine(args)
     try:
         started = time.monotonic()
         channel = None if args.midi_channel is None else args.midi_channel - 1
-        out = render_midi_file(engine, args.midi, args.out, channel=channel, block_size=args.block_size)
+        if events is not None:
+            from ganshot.engine.offline import render_events, write_wav
+
+            audio = render_events(engine, events, block_size=args.block_size)
+            out = write_wav(args.out, audio, engine.sample_rate)
+        else:
+            out = render_midi_file(engine, args.midi, args.out, channel=channel, block_size=args.block_size)
         seconds = engine.mixer.frame / engine.sample_rate
         took = time.monotonic() - started
         print(f"ganshot: wrote {out} ({seconds:.2f} s of audio in {took:.2f} s)", file=sys.stderr)
@@ -287,9 +298,10 @@ def add_engine_commands(sub, fmt) -> None:
     serve.set_defaults(handler=cmd_serve)
     add_midi_ports_command(sub, fmt)
 
-    render = sub.add_parser("render", help="render a MIDI file through a kit to WAV, offline", formatter_class=fmt)
+    render = sub.add_parser("render", help="render a MIDI file (or a generated pattern) through a kit to WAV, offline",
+                            formatter_class=fmt)
     render.add_argument("kit", help="kit JSON")
-    render.add_argument("--midi", required=True, help="standard MIDI file (note-ons trigger pads by note)")
+    render.add_argument("--midi", default=None, help="standard MIDI file (note-ons trigger pads by note)")
     render.add_argument("-o", "--out", required=True, help="output WAV (32-bit float)")
     render.add_argument("--model", default=None, help="model bundle (default: the kit's)")
     render.add_argument("--sample-rate", type=int, default=48000, help="Hz")
@@ -299,6 +311,9 @@ def add_engine_commands(sub, fmt) -> None:
     render.add_argument("--backend", choices=("auto", "onnx", "torch"), default="onnx",
                         help="generator backend (offline: no auto timing pass at start-up)")
     no_enhance(render)
+    from ganshot._pattern_render import add_pattern_render_arguments
+
+    add_pattern_render_arguments(render)  # --pattern BUNDLE --bars --tempo --seed --switch-bars
     render.set_defaults(handler=cmd_render)
 
     export_kit = sub.add_parser("export-kit", help="one WAV per pad (NN_name.wav) for a DAW sampler", formatter_class=fmt)

@@ -203,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     from ganshot._enhance_cli import add_enhance_commands  # argparse only; handlers import lazily
 
     add_enhance_commands(sub, fmt)
+    __import__("ganshot._patterns_cli", fromlist=["_"]).add_patterns_commands(sub, fmt)  # argparse only; lazy handlers
     from ganshot._engine_cli import add_engine_commands  # argparse only; handlers import lazily
 
     add_engine_commands(sub, fmt)

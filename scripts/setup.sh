@@ -55,13 +55,13 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(stamp_now)" ]; then
 fi
 
 PIP=("$VENV/bin/python" -m pip -q --disable-pip-version-check)
-echo "setup: installing torch==2.13.0, then ganshot[train,dev,$ORT_EXTRA]"
+echo "setup: installing torch==2.13.0, then ganshot[train,dev,patterns,$ORT_EXTRA]"
 "${PIP[@]}" install torch==2.13.0 2>&1 | grep -v "is ignored: it is neither" || true
 "$VENV/bin/python" -c "import torch" || { echo "setup: torch did not install" >&2; exit 1; }
 if "$VENV/bin/python" -m pip show "$ORT_OTHER" >/dev/null 2>&1; then
     "${PIP[@]}" uninstall -y "$ORT_OTHER"
 fi
-"${PIP[@]}" install -e ".[train,dev,$ORT_EXTRA]" 2>&1 | grep -v "is ignored: it is neither" || true
+"${PIP[@]}" install -e ".[train,dev,patterns,$ORT_EXTRA]" 2>&1 | grep -v "is ignored: it is neither" || true
 "$VENV/bin/python" -c "import ganshot.engine._cmixer, onnxruntime, soundfile, soxr" || { echo "setup: ganshot did not install" >&2; exit 1; }
 stamp_now > "$stamp"
 echo "setup: ready ($VENV, onnxruntime: $ORT_EXTRA)"

@@ -11,7 +11,8 @@ Cheat sheet::
 Submodules: :mod:`.jack` (a private jackd per test, onsets, jackd's xrun lines),
 :mod:`.jack_client` (stdlib-only helpers for the JACK client scripts run in subprocesses),
 :mod:`.osc_jack` (``ganshot serve`` + jack_capture, shared by the OSC and Pd tests),
-:mod:`.bundles` (hand-made bundle sources and refusals), :mod:`.osc_corpus` (raw OSC datagrams).
+:mod:`.bundles` (hand-made bundle sources and refusals), :mod:`.osc_corpus` (raw OSC datagrams),
+:mod:`.patterns` (hand-made MIDI files, tiny pattern datasets and bundles).
 Fixtures (``tiny_bundle``, ``make_dataset``, ``jack_server``) live in tests/conftest.py.
 """
 
