@@ -48,7 +48,6 @@ import argparse
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -60,7 +59,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from osc import RecordDrain, match_probes  # noqa: E402  (bench/osc.py)
-from realtime import start_jackd, stop_process, xrun_attribution  # noqa: E402  (bench/realtime.py)
+from realtime import close_all, start_jackd, stop_process, xrun_attribution  # noqa: E402  (bench/realtime.py)
 
 SAMPLE_RATE, BLOCK_SIZE = 48000, 128
 PROBE_PAD, PROBE_NOTE = 0, 36
@@ -421,14 +420,7 @@ def main(argv=None) -> None:
             print(f"{name:<{width}}  {value:<58} {target}")
     finally:
         stop_process(sender)
-        if midi is not None:
-            midi.close()
-        if engine is not None:
-            engine.close()
-        if "sounddevice" in sys.modules:  # PortAudio must leave JACK before jackd goes (else it aborts at exit)
-            sys.modules["sounddevice"]._terminate()
-        stop_process(jackd)
-        shutil.rmtree(workdir, ignore_errors=True)
+        close_all(midi, engine, jackd=jackd, workdir=workdir)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,6 @@ import json
 import logging
 import math
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from realtime import start_jackd, stop_process, xrun_attribution  # noqa: E402  (bench/realtime.py)
+from realtime import close_all, start_jackd, stop_process, xrun_attribution  # noqa: E402  (bench/realtime.py)
 
 SAMPLE_RATE, BLOCK_SIZE = 48000, 128
 PROBE_PITCH_SEMITONES = 24.0
@@ -351,14 +350,7 @@ def main(argv=None) -> None:
         print(f"/status within {STATUS_DEADLINE_MS:.0f} ms after the flood: {'yes' if ok else 'NO'}")
     finally:
         stop_process(sender)
-        if server is not None:
-            server.close()
-        if engine is not None:
-            engine.close()
-        if "sounddevice" in sys.modules:  # PortAudio must leave JACK before jackd goes (else it aborts at exit)
-            sys.modules["sounddevice"]._terminate()
-        stop_process(jackd)
-        shutil.rmtree(workdir, ignore_errors=True)
+        close_all(server, engine, jackd=jackd, workdir=workdir)
 
 
 if __name__ == "__main__":

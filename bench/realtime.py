@@ -86,6 +86,22 @@ def stop_process(proc: subprocess.Popen | None, sig=signal.SIGTERM) -> None:
             proc.wait(timeout=5)
 
 
+def close_all(*closables, jackd: subprocess.Popen | None = None, workdir=None) -> None:
+    """A bench's teardown on JACK: close the servers/engine given (None skipped) in order, let PortAudio
+    leave JACK before jackd goes (else it aborts at exit), stop jackd, remove the work folder."""
+    import shutil
+    import sys
+
+    for thing in closables:
+        if thing is not None:
+            thing.close()
+    if "sounddevice" in sys.modules:
+        sys.modules["sounddevice"]._terminate()
+    stop_process(jackd)
+    if workdir is not None:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def capture_connected(env: dict) -> bool:
     links, port = {}, None
     for line in subprocess.run(["jack_lsp", "-c"], env=env, capture_output=True, text=True).stdout.splitlines():

@@ -46,7 +46,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from realtime import start_jackd, stop_process, xrun_attribution  # noqa: E402  (bench/realtime.py)
+from realtime import close_all, start_jackd, xrun_attribution  # noqa: E402  (bench/realtime.py)
 
 SAMPLE_RATE, BLOCK_SIZE = 48000, 128
 MESSAGE_COUNTS = ("osc_received", "osc_accepted", "osc_dropped", "midi_received", "midi_dropped", "midi_late",
@@ -332,15 +332,7 @@ def main(argv=None) -> int:
             if args.json:  # after each repeat: a run stopped later keeps what it measured
                 Path(args.json).write_text(json.dumps({"args": vars(args), "repeats": results}, indent=1) + "\n")
     finally:
-        if midi is not None:
-            midi.close()
-        if osc is not None:
-            osc.close()
-        if engine is not None:
-            engine.close()
-        if "sounddevice" in sys.modules:  # PortAudio must leave JACK before jackd goes (else it aborts at exit)
-            sys.modules["sounddevice"]._terminate()
-        stop_process(jackd)
+        close_all(midi, osc, engine, jackd=jackd)
     print("\nrepeat  underflows/min (ours run / ours wake / others)  swaps ok  OSC drop  MIDI drop  leaks  RSS MiB/min")
     for r in results:
         m = max(r["minutes"], 1e-9)

@@ -24,7 +24,6 @@ import json
 import logging
 import math
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from osc import (  # noqa: E402  (bench/osc.py: the same engine set-up and voice-onset matching)
     BLOCK_SIZE, PROBE_PITCH_SEMITONES, SAMPLE_RATE, RecordDrain, match_probes, percentile, random_bundle,
 )
-from realtime import start_jackd, stop_process  # noqa: E402  (bench/realtime.py)
+from realtime import close_all, start_jackd  # noqa: E402  (bench/realtime.py)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "web.md"
 
@@ -171,15 +170,7 @@ def main(argv=None) -> None:
             "server, its dispatch, Engine.trigger, the C mixer's next block.\n")
         print(f"wrote {args.out}")
     finally:
-        for server in (web, osc):
-            if server is not None:
-                server.close()
-        if engine is not None:
-            engine.close()
-        if "sounddevice" in sys.modules:  # PortAudio must leave JACK before jackd goes (else it aborts at exit)
-            sys.modules["sounddevice"]._terminate()
-        stop_process(jackd)
-        shutil.rmtree(workdir, ignore_errors=True)
+        close_all(web, osc, engine, jackd=jackd, workdir=workdir)
 
 
 if __name__ == "__main__":
