@@ -87,3 +87,15 @@ def write_flac(path: Path, audio: np.ndarray, sample_rate: int) -> None:
     """Write (num_samples,) float audio in [-1, 1] as 16-bit mono FLAC, creating folders."""
     path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(path, np.clip(audio, -1.0, 1.0), sample_rate, format="FLAC", subtype="PCM_16")
+
+
+def print_summary(manifest, skipped, items_word: str, skipped_word: str, detail_of=lambda label: "") -> None:
+    """One line per class (count, plus ``detail_of(label)``), then the totals and the skip reasons
+    (``skipped``: reason -> count)."""
+    counts = manifest.class_counts()
+    width = max(len(c) for c in counts)
+    for label, count in counts.items():
+        print(f"  {label:<{width}}  {count}{detail_of(label)}")
+    detail = ", ".join(f"{reason} {n}" for reason, n in sorted(skipped.items()))
+    print(f"{len(manifest.items)} {items_word}, {sum(skipped.values())} {skipped_word}" + (f" ({detail})" if detail else ""))
+

@@ -43,7 +43,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ganshot.engine.errors import GanshotError, UserInputError
-from ganshot.training._dataset_out import staged_dataset, write_flac
+from ganshot.training._dataset_out import print_summary, staged_dataset, write_flac
 from ganshot.training.audio_prep import Rejected, prepare_one_shot
 from ganshot.training.dedupe import HitFingerprints
 from ganshot.training.fluidsynth_render import (TICKS_PER_SECOND, fluidsynth_exe, plan_soundfonts, render_midi,
@@ -249,10 +249,8 @@ def build_pitched_dataset(
 
 
 def _print_summary(manifest: Manifest, skipped: Counter) -> None:
-    counts = manifest.class_counts()
-    width = max(len(c) for c in counts)
-    for label, count in counts.items():
-        pitches = sorted({item.pitch for item in manifest.items if item.label == label})
-        print(f"  {label:<{width}}  {count} notes, MIDI {pitches[0]}-{pitches[-1]}")
-    detail = ", ".join(f"{reason} {n}" for reason, n in sorted(skipped.items()))
-    print(f"{len(manifest.items)} notes, {sum(skipped.values())} skipped" + (f" ({detail})" if detail else ""))
+    def pitches(label: str) -> str:
+        found = sorted({item.pitch for item in manifest.items if item.label == label})
+        return f" notes, MIDI {found[0]}-{found[-1]}"
+
+    print_summary(manifest, skipped, "notes", "skipped", pitches)

@@ -54,7 +54,7 @@ from tqdm import tqdm
 
 from ganshot.engine import gm_drums
 from ganshot.engine.errors import GanshotError, UserInputError
-from ganshot.training._dataset_out import slug, staged_dataset, write_flac
+from ganshot.training._dataset_out import print_summary, slug, staged_dataset, write_flac
 from ganshot.training.fluidsynth_render import (
     DEFAULT_SF2,
     DEFAULT_SF2_PACKAGES,
@@ -336,9 +336,4 @@ def build_soundfont_dataset(
 
 
 def _print_summary(manifest: Manifest, skipped: Counter) -> None:
-    counts = manifest.class_counts()
-    width = max(len(c) for c in counts)
-    for label, count in counts.items():
-        print(f"  {label:<{width}}  {count}")
-    detail = ", ".join(f"{reason} {n}" for reason, n in sorted(skipped.items()))
-    print(f"{len(manifest.items)} one-shots, {sum(skipped.values())} hits skipped" + (f" ({detail})" if detail else ""))
+    print_summary(manifest, skipped, "one-shots", "hits skipped")
