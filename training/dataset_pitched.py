@@ -46,8 +46,8 @@ from ganshot.engine.errors import GanshotError, UserInputError
 from ganshot.training._dataset_out import print_summary, staged_dataset, write_flac
 from ganshot.training.audio_prep import Rejected, prepare_one_shot
 from ganshot.training.dedupe import HitFingerprints
-from ganshot.training.fluidsynth_render import (TICKS_PER_SECOND, fluidsynth_exe, plan_soundfonts, render_midi,
-                                                soundfont_paths)  # fmt: skip
+from ganshot.training.fluidsynth_render import (TICKS_PER_SECOND, check_render_args, fluidsynth_exe, plan_soundfonts,
+                                                render_midi, soundfont_paths)  # fmt: skip
 from ganshot.training.gm_programs import playable_range, program_name, resolve_programs
 from ganshot.training.manifest import Manifest, ManifestItem, save_manifest
 from ganshot.training.sf2 import read_presets
@@ -133,23 +133,14 @@ def parse_pitch_range(text) -> tuple[int, int]:
 
 
 def _check_args(sample_rate, num_samples, velocities, hold_s):
-    def is_int(v):
-        return isinstance(v, int) and not isinstance(v, bool)
-
-    if not is_int(sample_rate) or not 8000 <= sample_rate <= 96000:
-        raise UserInputError(f"sample_rate must be 8000..96000 Hz (FluidSynth's range), got {sample_rate!r}")
-    if not is_int(num_samples) or not 256 <= num_samples <= 1 << 20:
-        raise UserInputError(f"num_samples must be an integer in 256..{1 << 20}, got {num_samples!r}")
-    velocities = tuple(velocities)
-    if not velocities or not all(is_int(v) and 1 <= v <= 127 for v in velocities):
-        raise UserInputError(f"velocities must be one or more integers in 1..127, got {velocities!r}")
+    velocities = check_render_args(sample_rate, num_samples, velocities)
     length_s = num_samples / sample_rate
     if hold_s is None:
         hold_s = min(HOLD_SHARE * length_s, length_s - MIN_RELEASE_S)
     if isinstance(hold_s, bool) or not isinstance(hold_s, (int, float)) or not 0 < hold_s <= length_s - MIN_RELEASE_S:
         raise UserInputError(f"hold_s must be > 0 and leave {MIN_RELEASE_S:g} s of the {length_s:g} s one-shot for the "
                              f"release (at most {length_s - MIN_RELEASE_S:g} s), got {hold_s!r}")  # fmt: skip
-    return tuple(sorted(set(velocities))), float(hold_s)
+    return velocities, float(hold_s)
 
 
 def _plan_notes(programs, pitch_range, velocities) -> tuple[dict, dict]:

@@ -60,7 +60,9 @@ from ganshot.training.fluidsynth_render import (
     DEFAULT_SF2_PACKAGES,
     DEFAULT_SF2S,
     TICKS_PER_SECOND,
+    check_render_args,
     fluidsynth_exe,
+    is_int,
     plan_soundfonts,
     render_midi,
     soundfont_paths,
@@ -200,18 +202,9 @@ def _build_kit(kit: Preset, render: _KitRenderer, notes, velocities, variations:
 
 
 def _check_args(sample_rate, num_samples, seed, velocities, variations, notes, max_kits):
-    def is_int(v):
-        return isinstance(v, int) and not isinstance(v, bool)
-
-    if not is_int(sample_rate) or not 8000 <= sample_rate <= 96000:
-        raise UserInputError(f"sample_rate must be 8000..96000 Hz (FluidSynth's range), got {sample_rate!r}")
-    if not is_int(num_samples) or not 256 <= num_samples <= 1 << 20:
-        raise UserInputError(f"num_samples must be an integer in 256..{1 << 20}, got {num_samples!r}")
+    velocities = check_render_args(sample_rate, num_samples, velocities)
     if not is_int(seed) or seed < 0:
         raise UserInputError(f"seed must be a non-negative integer, got {seed!r}")
-    velocities = tuple(velocities)
-    if not velocities or not all(is_int(v) and 1 <= v <= 127 for v in velocities):
-        raise UserInputError(f"velocities must be one or more integers in 1..127, got {velocities!r}")
     if not is_int(variations) or not 1 <= variations <= 32:
         raise UserInputError(f"variations must be an integer in 1..32, got {variations!r}")
     if notes is None:
@@ -223,7 +216,7 @@ def _check_args(sample_rate, num_samples, seed, velocities, variations, notes, m
         gm_drums.note_class(note)  # raises for notes outside 35..81
     if max_kits is not None and (not is_int(max_kits) or max_kits < 1):
         raise UserInputError(f"max_kits must be a positive integer, got {max_kits!r}")
-    return tuple(sorted(set(velocities))), notes
+    return velocities, notes
 
 
 def _soundfont_paths(sf2_path) -> list[Path]:

@@ -37,6 +37,8 @@ __all__ = [
     "render_midi",
     "soundfont_paths",
     "plan_soundfonts",
+    "is_int",
+    "check_render_args",
 ]
 
 DEFAULT_SF2 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
@@ -46,6 +48,22 @@ DEFAULT_SF2S = (DEFAULT_SF2, Path("/usr/share/sounds/sf3/MuseScore_General.sf3")
 DEFAULT_SF2_PACKAGES = ("fluid-soundfont-gm", "musescore-general-soundfont")  # Debian packages, same order
 TICKS_PER_SECOND = 960  # 480 ticks per beat at the default 120 bpm (MIDI files written at that tempo)
 FLUIDSYNTH_TIMEOUT_S = 900
+
+
+def is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_render_args(sample_rate, num_samples, velocities) -> tuple[int, ...]:
+    """The rate, length and velocities every FluidSynth dataset takes; -> the velocities, sorted, distinct."""
+    if not is_int(sample_rate) or not 8000 <= sample_rate <= 96000:
+        raise UserInputError(f"sample_rate must be 8000..96000 Hz (FluidSynth's range), got {sample_rate!r}")
+    if not is_int(num_samples) or not 256 <= num_samples <= 1 << 20:
+        raise UserInputError(f"num_samples must be an integer in 256..{1 << 20}, got {num_samples!r}")
+    velocities = tuple(velocities)
+    if not velocities or not all(is_int(v) and 1 <= v <= 127 for v in velocities):
+        raise UserInputError(f"velocities must be one or more integers in 1..127, got {velocities!r}")
+    return tuple(sorted(set(velocities)))
 
 
 def fluidsynth_exe() -> str:
