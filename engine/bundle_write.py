@@ -18,7 +18,7 @@ from .atomic import fsync_dir, sha256_file, umask_mode
 from .bundle import BUNDLE_FORMAT, BUNDLE_VERSION, MODEL_JSON, _check_name, load_bundle, parse_model_json
 from .errors import FormatError, UserInputError
 
-__all__ = ["write_bundle"]
+__all__ = ["write_bundle", "publish_bundle"]
 
 
 def _copy_synced(src: Path, dst: Path) -> None:
@@ -41,22 +41,34 @@ def write_bundle(bundle_dir: str | os.PathLike, meta: dict, files: dict) -> Path
     built and validated in a temporary sibling folder, then swapped in; an existing
     bundle is kept as ``BUNDLE.bak``. Refuses to replace a folder that is not a bundle.
     """
+    meta = copy.deepcopy(meta)
+    meta.setdefault("format", BUNDLE_FORMAT)
+    meta.setdefault("version", BUNDLE_VERSION)
+    meta.setdefault("directions", None)
+    return publish_bundle(bundle_dir, meta, files, parse_model_json, load_bundle, _is_bundle_dir, "model bundle")
+
+
+def publish_bundle(bundle_dir: str | os.PathLike, meta: dict, files: dict, parse, load, is_bundle,
+                   what: str) -> Path:
+    """The atomic publication every bundle kind shares: ``files`` (bundle name -> source path) copied and
+    fsynced into a temporary sibling folder, their sha256 and sizes listed in ``meta["files"]``, ``meta``
+    checked by ``parse(meta, where=...)`` and written as model.json, the folder read back with ``load``,
+    then swapped in (an existing bundle kept as ``BUNDLE.bak``). ``is_bundle(folder)`` tells a bundle of
+    this kind that may be replaced from anything else, which is refused; ``what`` names the kind in errors.
+    ``created_utc`` and ``ganshot_version`` are filled in when absent."""
     final = Path(bundle_dir)
     if final.exists() and (final.is_symlink() or not final.is_dir()):
         raise UserInputError(f"{final}: exists and is not a folder; refusing to replace it")
-    if final.is_dir() and any(final.iterdir()) and not _is_bundle_dir(final):
-        raise UserInputError(f"{final}: exists, is not empty and is not a model bundle; refusing to replace it")
+    if final.is_dir() and any(final.iterdir()) and not is_bundle(final):
+        raise UserInputError(f"{final}: exists, is not empty and is not a {what}; refusing to replace it")
     backup = final.with_name(final.name + ".bak")
     if backup.exists() and not _is_bundle_dir(backup):
-        raise UserInputError(f"{backup}: exists and is not a model bundle backup; move it away first")
+        raise UserInputError(f"{backup}: exists and is not a {what} backup; move it away first")
     for fname in files:
         _check_name(fname, "write_bundle")
     from ganshot import __version__  # the top package is a light module (version string only)
 
     meta = copy.deepcopy(meta)
-    meta.setdefault("format", BUNDLE_FORMAT)
-    meta.setdefault("version", BUNDLE_VERSION)
-    meta.setdefault("directions", None)
     meta.setdefault("created_utc", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     meta.setdefault("ganshot_version", __version__)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -68,7 +80,7 @@ def write_bundle(bundle_dir: str | os.PathLike, meta: dict, files: dict) -> Path
             _copy_synced(Path(src), tmp / fname)
             listed[fname] = {"sha256": sha256_file(tmp / fname), "bytes": (tmp / fname).stat().st_size}
         meta["files"] = listed
-        parse_model_json(meta, where=f"{final / MODEL_JSON} (being written)")
+        parse(meta, where=f"{final / MODEL_JSON} (being written)")
         try:
             text = json.dumps(meta, indent=2, allow_nan=False) + "\n"
         except (TypeError, ValueError) as err:  # a non-finite number or a non-JSON value in meta
@@ -78,7 +90,7 @@ def write_bundle(bundle_dir: str | os.PathLike, meta: dict, files: dict) -> Path
             handle.flush()
             os.fsync(handle.fileno())
         fsync_dir(tmp)
-        load_bundle(tmp)  # the same checks a reader will run
+        load(tmp)  # the same checks a reader will run
         if final.is_dir():
             if _is_bundle_dir(final):
                 if backup.exists():

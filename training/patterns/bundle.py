@@ -28,18 +28,13 @@ in (the previous bundle kept as ``BUNDLE.bak``).
 from __future__ import annotations
 
 import copy
-import json
-import math
 import os
 import re
-import shutil
-import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ganshot.engine._filecheck import check_file
-from ganshot.engine.atomic import fsync_dir, sha256_file, umask_mode
+from ganshot.engine.atomic import sha256_file
 from ganshot.engine.errors import FormatError, IntegrityError, UserInputError
 from ganshot.engine.strict_json import read_json_file
 
@@ -198,61 +193,22 @@ def load_pattern_bundle(path: str | os.PathLike) -> PatternBundle:
                          meta=meta, files=files)
 
 
+def _is_pattern_bundle(folder: Path) -> bool:
+    try:
+        parse_pattern_json(read_json_file(folder / MODEL_JSON, MAX_MODEL_JSON_BYTES), str(folder / MODEL_JSON))
+    except (FormatError, UserInputError, OSError):
+        return False
+    return True
+
+
 def write_pattern_bundle(bundle_dir, meta: dict, files: dict) -> Path:
-    """Write a pattern bundle atomically; ``meta`` is model.json without ``files``, ``files`` maps bundle
+    """Write a pattern bundle atomically (engine.bundle_write.publish_bundle: temporary sibling folder,
+    hashes, read back, swap, ``.bak``); ``meta`` is model.json without ``files``, ``files`` maps bundle
     names to source paths. Refuses to replace a folder that is not a pattern bundle."""
-    final = Path(bundle_dir)
-    if final.exists() and (final.is_symlink() or not final.is_dir()):
-        raise UserInputError(f"{final}: exists and is not a folder; refusing to replace it")
-    if final.is_dir() and any(final.iterdir()):
-        try:
-            parse_pattern_json(read_json_file(final / MODEL_JSON, MAX_MODEL_JSON_BYTES), str(final / MODEL_JSON))
-        except FormatError:
-            raise UserInputError(f"{final}: exists, is not empty and is not a patterns bundle; refusing to "
-                                 "replace it") from None
-    backup = final.with_name(final.name + ".bak")
-    if backup.exists() and (backup.is_symlink() or not (backup / MODEL_JSON).is_file()):
-        raise UserInputError(f"{backup}: exists and is not a bundle backup; move it away first")
-    from ganshot import __version__
+    from ganshot.engine.bundle_write import publish_bundle
 
     meta = copy.deepcopy(meta)
     meta.update(format=PATTERN_FORMAT, version=PATTERN_VERSION, kind=KIND)
-    meta.setdefault("created_utc", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-    meta.setdefault("ganshot_version", __version__)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
-    os.chmod(tmp, umask_mode(0o777))
-    try:
-        listed = {}
-        for fname, src in files.items():
-            with open(src, "rb") as fin, open(tmp / fname, "xb") as fout:
-                shutil.copyfileobj(fin, fout, 1 << 20)
-                fout.flush()
-                os.fsync(fout.fileno())
-            os.chmod(tmp / fname, umask_mode())
-            listed[fname] = {"sha256": sha256_file(tmp / fname), "bytes": (tmp / fname).stat().st_size}
-        meta["files"] = listed
-        parse_pattern_json(meta, where=f"{final / MODEL_JSON} (being written)")
-        if any(isinstance(v, float) and not math.isfinite(v) for v in meta.get("export", {}).values()):
-            raise FormatError(f"{final / MODEL_JSON}: non-finite number in export figures")
-        with open(tmp / MODEL_JSON, "x", encoding="utf-8") as handle:
-            handle.write(json.dumps(meta, indent=2, allow_nan=False) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp / MODEL_JSON, umask_mode())
-        fsync_dir(tmp)
-        load_pattern_bundle(tmp)
-        if final.is_dir():
-            if any(final.iterdir()):
-                if backup.exists():
-                    shutil.rmtree(backup)
-                os.rename(final, backup)
-            else:
-                final.rmdir()
-        os.rename(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    fsync_dir(final.parent)
-    return final
+    return publish_bundle(bundle_dir, meta, files, parse_pattern_json, load_pattern_bundle, _is_pattern_bundle,
+                          "patterns bundle")
 
