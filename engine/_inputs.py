@@ -32,6 +32,16 @@ def check_z(z, latent_dim: int) -> np.ndarray:
     return z
 
 
+def _integer_rows(values, name: str, kind: str, batch: int) -> np.ndarray:
+    """``values`` as an integer array of shape [batch] (``kind`` names the dtype wanted in the error)."""
+    values = np.asarray(values)
+    if not np.issubdtype(values.dtype, np.integer):
+        raise UserInputError(f"{name} must be {kind}, got {values.dtype}")
+    if values.shape != (batch,):
+        raise UserInputError(f"{name} must have shape [{batch}] to match z, got {list(values.shape)}")
+    return values
+
+
 def check_labels(bundle, labels, batch: int) -> np.ndarray | None:
     """``labels`` as int64[batch] in [0, classes) for a conditional bundle, None for an unconditional one."""
     if not bundle.conditional:
@@ -40,11 +50,7 @@ def check_labels(bundle, labels, batch: int) -> np.ndarray | None:
         return None
     if labels is None:
         raise UserInputError(f"this model is conditional ({len(bundle.classes)} classes): pass labels")
-    labels = np.asarray(labels)
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise UserInputError(f"labels must be integers (int64), got {labels.dtype}")
-    if labels.shape != (batch,):
-        raise UserInputError(f"labels must have shape [{batch}] to match z, got {list(labels.shape)}")
+    labels = _integer_rows(labels, "labels", "integers (int64)", batch)
     count = len(bundle.classes)
     if labels.size and (labels.min() < 0 or labels.max() >= count):
         raise UserInputError(f"labels must be in [0, {count}), got {labels.min()}..{labels.max()}")
@@ -67,12 +73,8 @@ def check_pitches(bundle, pitches, batch: int) -> np.ndarray | None:
     low, high = pitch_range
     if pitches is None:
         raise UserInputError(f"this model is pitch-conditional (MIDI {low}-{high}): pass pitches")
-    pitches = np.asarray(pitches)
-    if not np.issubdtype(pitches.dtype, np.integer):
-        raise UserInputError(f"pitches must be integer MIDI notes (int64), got {pitches.dtype}")
-    if pitches.shape != (batch,):
-        raise UserInputError(f"pitches must have shape [{batch}] to match z, got {list(pitches.shape)}")
-    if pitches.min() < low or pitches.max() > high:
+    pitches = _integer_rows(pitches, "pitches", "integer MIDI notes (int64)", batch)
+    if pitches.size and (pitches.min() < low or pitches.max() > high):
         raise UserInputError(f"pitches must be MIDI notes in [{low}, {high}] (this model's range), "
                              f"got {pitches.min()}..{pitches.max()}")
     return np.ascontiguousarray(pitches, dtype=np.int64)
