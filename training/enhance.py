@@ -121,7 +121,9 @@ def _loss(net, noisy, clean, cfg: EnhanceConfig, critic=None) -> tuple[torch.Ten
     clean = clean * scale
     loss = mr_stft_loss(estimate, clean) + cfg.wave_l1_weight * (estimate - clean).abs().mean()
     if critic is not None:
+        critic.requires_grad_(False)  # the enhancer's step needs no gradients of the critic's weights
         loss = loss + cfg.adv_weight * (critic(estimate.clamp(-1, 1)) - 1).pow(2).mean()
+        critic.requires_grad_(True)
     return loss, estimate, clean
 
 

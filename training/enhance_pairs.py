@@ -159,7 +159,8 @@ def build_inversion_pairs(data_dir, bundle_path, out_path, count: int = 96, seed
         for key in _KEYS:
             found[key] = list(tensors[key].numpy())
     train_idx, _ = split_items(dataset.manifest)
-    todo = [row for row in _pick_items(dataset, np.asarray(train_idx), count) if row not in set(found["item"])]
+    done_rows = set(found["item"])
+    todo = [row for row in _pick_items(dataset, np.asarray(train_idx), count) if row not in done_rows]
     classes = dataset.classes
     start = time.perf_counter()
     for done, row in enumerate(todo, 1):
