@@ -56,6 +56,7 @@ from .kit_schema import (  # noqa: F401 - PAD_KEYS for readers of kit.py
     PAD_KEYS, Controller, Pad, check_field_number, check_keys, check_pad_fields, check_str, controller_to_json,
     pad_to_json, parse_controller, parse_pad, check_bool, KIT_ENHANCE_DEFAULT,
 )
+from .instrument import NoteIndex, build_note_index
 from .limits import MAX_CONTROLLERS, MAX_GAIN_DB, MAX_NOTE, MAX_PADS, MIN_GAIN_DB, check_float, check_int
 from .strict_json import loads_strict, read_json_file
 
@@ -66,7 +67,8 @@ __all__ = [
 ]
 
 KIT_FORMAT = "ganshot-kit"
-KIT_VERSION = 1
+KIT_VERSION = 2  # what this ganshot reads (1 and 2); kits without instrument pads are written as 1
+KIT_VERSION_DRUMS = 1
 MAX_KIT_BYTES = 4 * 1024 * 1024
 MAX_KIT_NAME = 200
 MAX_MODEL_PATH = 4096
@@ -112,16 +114,12 @@ class Kit:
     controllers: tuple[Controller, ...] = ()
     master_gain_db: float = 0.0
     enhance: bool = KIT_ENHANCE_DEFAULT  # false: play the raw generator even when the bundle has an enhancer
-    _pad_index: tuple[int, ...] = field(init=False, compare=False, repr=False)  # note -> index | -1
+    _notes: NoteIndex = field(init=False, compare=False, repr=False)  # (channel, note) -> pad index | -1
 
     def __post_init__(self):
         object.__setattr__(self, "pads", tuple(self.pads))
         object.__setattr__(self, "controllers", tuple(self.controllers))
-        index = [-1] * (MAX_NOTE + 1)
-        for i, pad in enumerate(self.pads):
-            if isinstance(pad.note, int) and 0 <= pad.note <= MAX_NOTE and index[pad.note] < 0:
-                index[pad.note] = i
-        object.__setattr__(self, "_pad_index", tuple(index))
+        object.__setattr__(self, "_notes", build_note_index(self.pads, "kit", strict=False))
 
     def __repr__(self) -> str:
         return (
@@ -129,15 +127,19 @@ class Kit:
             f"controllers={len(self.controllers)}, master_gain_db={self.master_gain_db})"
         )
 
-    def index_for_note(self, note: int) -> int:
-        """Index into :attr:`pads` of the pad on MIDI ``note`` (0..127), or -1; never raises."""
-        if isinstance(note, int) and 0 <= note <= MAX_NOTE:
-            return self._pad_index[note]
-        return -1
+    @property
+    def has_instruments(self) -> bool:
+        return any(pad.instrument is not None for pad in self.pads)
 
-    def pad_for_note(self, note: int) -> Pad | None:
+    def index_for_note(self, note: int, channel: int | None = None) -> int:
+        """Index into :attr:`pads` of the pad playing MIDI ``note`` (0..127) heard on ``channel``
+        (0-based; None = any), or -1; never raises. An instrument pad answers every note of its
+        range; one bound to a channel wins on that channel."""
+        return self._notes.lookup(note, channel)
+
+    def pad_for_note(self, note: int, channel: int | None = None) -> Pad | None:
         """The pad on MIDI ``note``, or None (also for notes outside 0..127); no allocation."""
-        i = self.index_for_note(note)
+        i = self.index_for_note(note, channel)
         return self.pads[i] if i >= 0 else None
 
     def with_pad(self, index: int, **changes) -> "Kit":
@@ -157,11 +159,9 @@ class Kit:
         if (pad.z is None) == (pad.seed is None):
             which = "both z and seed" if pad.z is not None else "neither z nor seed"
             raise UserInputError(f"{where}: {path} has {which}; give exactly one")
-        other = self.index_for_note(pad.note)
-        if other not in (-1, index):
-            raise UserInputError(f"{where}: {path}.note {pad.note} is already used by pads[{other}]")
         pads = self.pads[:index] + (pad,) + self.pads[index + 1 :]
-        if "note" in fields:
+        if "note" in fields or "instrument" in fields:
+            build_note_index(pads, where, UserInputError, last=index)  # one pad per note and channel
             return dataclasses.replace(self, pads=pads)  # the note index is built again
         return _replaced(self, pads=pads)  # a knob edit: the same notes, the same index
 
@@ -228,20 +228,20 @@ def parse_kit(data, where: str = "kit", error: type[Exception] = FormatError) ->
     version = data.get("version")
     if isinstance(version, int) and not isinstance(version, bool) and version > KIT_VERSION:
         raise error(f"{where}: version {version} is newer than this ganshot reads ({KIT_VERSION}); upgrade ganshot")
-    if version != KIT_VERSION or isinstance(version, bool):
-        raise error(f"{where}: unknown version {version!r:.40} (this ganshot reads version {KIT_VERSION})")
+    if version not in (KIT_VERSION_DRUMS, KIT_VERSION) or isinstance(version, bool):
+        raise error(f"{where}: unknown version {version!r:.40} (this ganshot reads versions 1 and {KIT_VERSION})")
     check_keys(data, KIT_KEYS, "top level", where, error)
     name = check_str(data, "name", "", where, MAX_KIT_NAME, error=error, nonempty=True)
     model = _parse_model(data, where, error)
     if "pads" not in data:
         raise error(f"{where}: missing field 'pads'")
-    pads, seen = [], {}
+    pads = []
     for i, entry in enumerate(_sequence(data, "pads", where, MAX_PADS, error)):
         pad = parse_pad(entry, f"pads[{i}]", where, error)
-        if pad.note in seen:
-            raise error(f"{where}: pads[{i}].note {pad.note} is already used by pads[{seen[pad.note]}]")
-        seen[pad.note] = i
+        if pad.instrument is not None and version < KIT_VERSION:
+            raise error(f"{where}: pads[{i}].instrument needs kit version {KIT_VERSION} (the file says {version})")
         pads.append(pad)
+    build_note_index(pads, where, error)  # one pad per note (and channel)
     controllers = parse_controllers(data.get("controllers", []), len(pads), where, error)
     master = check_field_number(data, "master_gain_db", "", where, MIN_GAIN_DB, MAX_GAIN_DB, 0.0, error)
     enhance = check_bool(data, "enhance", "", where, KIT_ENHANCE_DEFAULT, error)
@@ -279,7 +279,7 @@ def kit_to_json(kit: Kit) -> dict:
     """The kit as a JSON-ready dict, every field written out (what :func:`save_kit` writes)."""
     return {
         "format": KIT_FORMAT,
-        "version": KIT_VERSION,
+        "version": KIT_VERSION if kit.has_instruments else KIT_VERSION_DRUMS,
         "name": kit.name,
         "model": {"name": kit.model.name, "path": kit.model.path, "sha256": kit.model.sha256},
         "pads": [pad_to_json(pad) for pad in kit.pads],

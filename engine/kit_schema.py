@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 
 from .errors import FormatError
+from .instrument import Instrument, instrument_to_json, parse_instrument
 from .limits import (
     MAX_ABS_Z, MAX_CC_NUMBER, MAX_CHANNEL, MAX_CHOKE_GROUP, MAX_DIRECTION, MAX_DIRECTIONS, MAX_GAIN_DB,
     MAX_LATENT_DIM, MAX_NOTE, MAX_PAD_NAME, MAX_PADS, MAX_PAN, MAX_PITCH_SEMITONES, MAX_SEED, MIN_DIRECTION,
@@ -164,6 +165,7 @@ class Pad:
     choke_group: int = 0
     class_name: str | None = None
     truncation: float = 1.0
+    instrument: Instrument | None = None  # a pitched instrument over a note range (see .instrument)
 
     def __repr__(self) -> str:
         source = f"z=<{len(self.z)} floats>" if self.z is not None else f"seed={self.seed}"
@@ -171,6 +173,8 @@ class Pad:
             source += f", class_name={self.class_name!r}"
         if self.truncation != 1.0:
             source += f", truncation={self.truncation}"
+        if self.instrument is not None:
+            source += f", instrument={self.instrument.low}..{self.instrument.high}"
         return (
             f"Pad(note={self.note}, name={self.name!r}, {source}, directions={self.directions}, "
             f"gain_db={self.gain_db}, pan={self.pan}, pitch_semitones={self.pitch_semitones}, "
@@ -294,7 +298,7 @@ def check_numbers(value, field, where, low, high, max_len, error=FormatError, mi
 # -- pads and controllers -------------------------------------------------------------------
 
 PAD_KEYS = ("note", "name", "z", "seed", "directions", "gain_db", "pan", "pitch_semitones", "choke_group",
-            "class_name", "truncation")
+            "class_name", "truncation", "instrument")
 MAX_CLASS_NAME = 100  # characters, as bundles' class names
 CONTROLLER_KEYS = ("type", "channel", "number", "target", "min", "max", "curve")
 
@@ -316,13 +320,21 @@ _PAD_RULES = {
     "choke_group": lambda d, p, w, e: check_int(d, "choke_group", p, w, 0, MAX_CHOKE_GROUP, error=e),
     "class_name": lambda d, p, w, e: None if d["class_name"] is None else _class_name(d, p, w, e),
     "truncation": lambda d, p, w, e: check_field_number(d, "truncation", p, w, MIN_TRUNCATION, MAX_TRUNCATION, error=e),
+    "instrument": lambda d, p, w, e: _instrument(d["instrument"], f"{p}.instrument", w, e),
 }
+
+
+def _instrument(value, path, where, error) -> Instrument | None:
+    if value is None or isinstance(value, Instrument):
+        return value
+    return parse_instrument(value, path, where, error)
 
 
 def _class_name(d, p, w, e) -> str:
     return check_str(d, "class_name", p, w, MAX_CLASS_NAME, error=e, nonempty=True)
 _PAD_DEFAULTS = {"name": "", "z": None, "seed": None, "directions": [], "gain_db": 0.0, "pan": 0.0,
-                 "pitch_semitones": 0.0, "choke_group": 0, "class_name": None, "truncation": 1.0}
+                 "pitch_semitones": 0.0, "choke_group": 0, "class_name": None, "truncation": 1.0,
+                 "instrument": None}
 
 
 def check_pad_fields(changes: dict, path: str, where: str, error=FormatError) -> dict:
@@ -402,6 +414,8 @@ def pad_to_json(pad: Pad) -> dict:
         out["class_name"] = pad.class_name
     if pad.truncation != 1.0:
         out["truncation"] = pad.truncation
+    if pad.instrument is not None:
+        out["instrument"] = instrument_to_json(pad.instrument)
     return out
 
 

@@ -176,7 +176,7 @@ def mutate(path: str, value=None, delete=False):
 REFUSALS = [
     (mutate("format", "ganshot-model"), "format is 'ganshot-model'"),
     (mutate("format", delete=True), "format is None"),
-    (mutate("version", 2), "version 2 is newer than this ganshot reads (1)"),
+    (mutate("version", 3), "version 3 is newer than this ganshot reads (2)"),
     (mutate("version", True), "unknown version True"),
     (mutate("version", "1"), "unknown version '1'"),
     (mutate("colour", "red"), "unknown key 'colour'"),
