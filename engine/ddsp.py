@@ -46,7 +46,7 @@ from .errors import FormatError
 from .limits import MAX_LATENT_DIM
 from .wavegan import LABEL_EMBED_DIM, MAX_NUM_CLASSES, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, _DecayEnvelope, check_pitch_fields, conditioned, drop_unused_pitch_fields, input_features, pitch_embedding_of, strict_spec, _log_range
 
-__all__ = ["DDSPSpec", "DDSPGenerator"]
+__all__ = ["DDSPSpec", "DDSPGenerator", "band_signs", "filtered_noise", "noise_band_table", "unit_scale"]
 
 NOISE_SEED = 20261202  # the fixed noise the bands are cut from
 NOISE_SIGN_SCALE = 8192.0  # a power of two: floor(z * scale) is exact in any float32 runtime
@@ -118,7 +118,7 @@ class DDSPSpec:
         return strict_spec(cls, data, "ddsp generator spec")
 
 
-def _noise_bands(bands: int, length: int, sample_rate: int) -> torch.Tensor:
+def noise_band_table(bands: int, length: int, sample_rate: int) -> torch.Tensor:
     """float32[bands, length]: one seeded white noise split into log-spaced bands, each of unit RMS."""
     gen = torch.Generator().manual_seed(NOISE_SEED)
     spectrum = torch.fft.rfft(torch.randn(length, generator=gen, dtype=torch.float64))
@@ -133,7 +133,27 @@ def _noise_bands(bands: int, length: int, sample_rate: int) -> torch.Tensor:
     return out.float()
 
 
-def _unit_scale(x: torch.Tensor) -> torch.Tensor:
+def band_signs(z: torch.Tensor, columns: list[int]) -> torch.Tensor:
+    """float32[B, K, 1] of +-1 from ``floor(z[:, columns] * 8192)`` parity: exact in any runtime, so
+    each latent has its own noise (same spectrum) and a kit seed always sounds the same."""
+    parity = torch.remainder(torch.floor(z.detach()[:, columns] * NOISE_SIGN_SCALE), 2.0)
+    return (1.0 - 2.0 * parity).unsqueeze(-1)
+
+
+def filtered_noise(knots: torch.Tensor, noise: torch.Tensor, num_samples: int) -> torch.Tensor:
+    """``knots`` float32[B, K, F + 1] (each band's magnitude at frame edges), ``noise`` float32[K, N]
+    (:func:`noise_band_table`) -> float32[B, N]: each band scaled by its knots, linear in between, summed."""
+    bands, frames = knots.shape[1], knots.shape[2] - 1
+    hop = num_samples // frames
+    ramp = torch.arange(hop, dtype=torch.float32, device=knots.device) / hop  # [J]
+    framed = noise.reshape(bands, frames, hop).permute(1, 0, 2)  # [F, K, J]
+    # Linear interpolation of the knots within each frame, as two batched matmuls (no [B, K, N] tensor).
+    start = torch.matmul(knots[:, :, :-1].permute(2, 0, 1), framed * (1.0 - ramp))  # [F, B, J]
+    end = torch.matmul(knots[:, :, 1:].permute(2, 0, 1), framed * ramp)
+    return (start + end).permute(1, 0, 2).reshape(-1, num_samples)
+
+
+def unit_scale(x: torch.Tensor) -> torch.Tensor:
     """DDSP's exp-sigmoid: a positive amplitude in (0, 2] that spans decibels evenly."""
     return 2.0 * torch.sigmoid(x) ** math.log(10.0) + 1e-7
 
@@ -178,7 +198,7 @@ class DDSPGenerator(nn.Module):
         self.sine_head = nn.Linear(hidden, spec.sinusoids * 6) if spec.sinusoids else None
         self.transient = _Transient(hidden, spec.d, spec.transient_samples) if spec.transient_samples else None
         self.envelope = _DecayEnvelope(in_features, n, sr)
-        self.register_buffer("noise", _noise_bands(spec.noise_bands, n, sr))  # saved: the sound depends on it
+        self.register_buffer("noise", noise_band_table(spec.noise_bands, n, sr))  # saved: the sound depends on it
         knots = torch.arange(n // SINE_BLOCK_SAMPLES + 1, dtype=torch.float64) * (SINE_BLOCK_SAMPLES / sr)
         self.register_buffer("knot_s", knots.float(), persistent=False)  # exact: multiples of 64/sr
         self.register_buffer("block_s", torch.arange(SINE_BLOCK_SAMPLES, dtype=torch.float32) / sr, persistent=False)
@@ -198,22 +218,8 @@ class DDSPGenerator(nn.Module):
 
     def _filtered_noise(self, h: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         s = self.spec
-        frames, bands, hop = s.noise_frames, s.noise_bands, s.num_samples // s.noise_frames
-        knots = _unit_scale(self.noise_head(h)).reshape(-1, bands, frames + 1) / math.sqrt(bands)
-        knots = knots * self._band_signs(z)  # [B, K, F + 1]
-        ramp = torch.arange(hop, dtype=torch.float32, device=h.device) / hop  # [J]
-        framed = self.noise.reshape(bands, frames, hop).permute(1, 0, 2)  # [F, K, J]
-        # Linear interpolation of the knots within each frame, as two batched matmuls (no [B, K, N] tensor).
-        start = torch.matmul(knots[:, :, :-1].permute(2, 0, 1), framed * (1.0 - ramp))  # [F, B, J]
-        end = torch.matmul(knots[:, :, 1:].permute(2, 0, 1), framed * ramp)
-        return (start + end).permute(1, 0, 2).reshape(-1, s.num_samples)
-
-    def _band_signs(self, z: torch.Tensor) -> torch.Tensor:
-        """float32[B, K, 1] of +-1 from ``floor(z * 8192)`` parity: exact in any runtime, so each
-        latent has its own noise (same spectrum) and a kit seed always sounds the same."""
-        columns = z.detach()[:, self.sign_columns]  # [B, K]
-        parity = torch.remainder(torch.floor(columns * NOISE_SIGN_SCALE), 2.0)
-        return (1.0 - 2.0 * parity).unsqueeze(-1)
+        knots = unit_scale(self.noise_head(h)).reshape(-1, s.noise_bands, s.noise_frames + 1) / math.sqrt(s.noise_bands)
+        return filtered_noise(knots * band_signs(z, self.sign_columns), self.noise, s.num_samples)
 
     def _sinusoids(self, x: torch.Tensor) -> torch.Tensor:
         """Damped, gliding sinusoids summed: float32[B, N]. The phase path runs in float64 from the

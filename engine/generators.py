@@ -25,6 +25,7 @@ ARCHITECTURES = {
     "wavegan": ("wavegan", "GeneratorSpec", "WaveGANGenerator"),
     "ddsp": ("ddsp", "DDSPSpec", "DDSPGenerator"),
     "specgan": ("specgan", "SpecGANSpec", "SpecGANGenerator"),
+    "harmonic": ("harmonic", "HarmonicSpec", "HarmonicGenerator"),
 }
 ARCHITECTURE_NAMES = tuple(ARCHITECTURES)
 

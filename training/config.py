@@ -80,6 +80,9 @@ class ModelConfig:
     ddsp_noise_bands: int = 32  # architecture "ddsp": filtered-noise bands
     ddsp_sinusoids: int = 8  # architecture "ddsp": damped gliding sinusoids
     ddsp_transient_ms: int = 24  # architecture "ddsp": length of the free transient
+    harmonic_partials: int = 48  # architecture "harmonic": partials at multiples of the note's f0
+    harmonic_noise_bands: int = 24  # architecture "harmonic": filtered-noise bands
+    harmonic_frames: int = 128  # architecture "harmonic": loudness/partial/noise knots over the note
     specgan_representation: str = "logmag_phase"  # specgan: "logmag_phase", "logmag_if" or "logmag" (Griffin-Lim)
     specgan_n_fft: int = 512  # specgan: FFT size (n_fft / 2 bins, the Nyquist bin dropped)
     specgan_hop: int = 128  # specgan: hop in samples (num_samples / hop frames)
@@ -128,6 +131,9 @@ _LIMITS = {
     "model.ddsp_noise_bands": (1, 256),
     "model.ddsp_sinusoids": (0, 256),
     "model.ddsp_transient_ms": (0, 200),
+    "model.harmonic_partials": (1, 512),
+    "model.harmonic_noise_bands": (1, 256),
+    "model.harmonic_frames": (2, 4096),
     "model.specgan_representation": ("logmag_phase", "logmag", "logmag_if"),
     "model.specgan_n_fft": (64, 4096),
     "model.specgan_hop": (2, 2048),

@@ -64,7 +64,8 @@ RUN_JSON = "run.json"
 DEFAULT_DIRECTIONS = 8  # GANSpace directions export_run stores (the MIDI bridge has 8 direction knobs)
 DEFAULT_DIRECTION_SAMPLES = 10000
 _ARCHITECTURE_TITLES = {"wavegan": "WaveGAN", "ddsp": "DDSP (noise bands + damped sinusoids + transient)",
-                        "specgan": "SpecGAN (2-D STFT image, inverse STFT in the graph)"}
+                        "specgan": "SpecGAN (2-D STFT image, inverse STFT in the graph)",
+                        "harmonic": "harmonic-plus-noise (partials at the given pitch + noise bands)"}
 
 
 def _pitched(spec) -> bool:

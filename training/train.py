@@ -57,6 +57,7 @@ from .loop import TrainLoop, sample_latent
 from .stft_critic import MultiCritic
 from .wave_critic import GeneratorSpec, WaveGANDiscriminator, WaveGANGenerator
 from ganshot.engine.ddsp import DDSPSpec
+from ganshot.engine.harmonic import HarmonicSpec
 from ganshot.engine.specgan import SpecGANSpec
 from ganshot.engine.generators import build_generator
 
@@ -135,6 +136,14 @@ def _ddsp_spec(m, num_classes: int) -> DDSPSpec:
                     transient_ms=m.ddsp_transient_ms)
 
 
+def _harmonic_spec(m, num_classes: int) -> HarmonicSpec:
+    if not m.pitch_conditional:
+        raise UserInputError("model.architecture = \"harmonic\" plays notes at a given pitch: set model.pitch_conditional = true")
+    return HarmonicSpec(latent_dim=m.latent_dim, d=m.d, num_samples=m.num_samples, num_classes=num_classes,
+                        sample_rate=m.sample_rate, harmonics=m.harmonic_partials, noise_bands=m.harmonic_noise_bands,
+                        frames=m.harmonic_frames, pitch_low=m.pitch_range[0], pitch_high=m.pitch_range[1])
+
+
 def _specgan_spec(m, num_classes: int) -> SpecGANSpec:
     return SpecGANSpec(latent_dim=m.latent_dim, d=m.d, num_samples=m.num_samples, num_classes=num_classes,
                        sample_rate=m.sample_rate, n_fft=m.specgan_n_fft, hop=m.specgan_hop,
@@ -143,7 +152,7 @@ def _specgan_spec(m, num_classes: int) -> SpecGANSpec:
 
 
 #: model.architecture -> the generator spec of a model config (the critic is the same for all)
-SPEC_BUILDERS = {"wavegan": _wavegan_spec, "ddsp": _ddsp_spec, "specgan": _specgan_spec}
+SPEC_BUILDERS = {"wavegan": _wavegan_spec, "ddsp": _ddsp_spec, "specgan": _specgan_spec, "harmonic": _harmonic_spec}
 
 
 def _specs(m, classes) -> tuple:

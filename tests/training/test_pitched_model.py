@@ -33,6 +33,8 @@ RUNS = {
                                                   "model.stft_critic=[256]"]),
     "ddsp": ("drums_ddsp", PITCH),
     "specgan": ("drums_specgan", PITCH),
+    "harmonic": ("pitched_harmonic", ["model.pitch_range=[40, 80]", "model.num_samples=16384",
+                                      "model.harmonic_partials=8", "model.harmonic_frames=32"]),
 }
 
 

@@ -1,0 +1,187 @@
+"""A harmonic-plus-noise generator for pitched notes (architecture ``"harmonic"``), shared by runtime
+and training.
+
+Shapes and units::
+
+    z        float32[B, latent_dim]   latent vector, N(0, 1)
+    labels   int64[B] in [0, num_classes) only when num_classes > 0 (e.g. the GM program)
+    pitches  int64[B] MIDI notes in [pitch_low, pitch_high] (always: this generator needs a pitch)
+    output   float32[B, num_samples]  audio in [-1, 1]
+
+A GAN generator whose pitch is not learnt but given (Engel et al. 2020, "DDSP"; GANSynth asked its
+convolutions to learn the pitch and reached pitch accuracy only after long GPU training): an MLP on
+z, the class and the pitch embedding draws, at ``frames + 1`` knots over the note (linear in
+between),
+
+* the loudness of the note (DDSP's exp-sigmoid: attack, sustain and release are all learnt),
+* how that loudness is shared among ``harmonics`` partials at exact multiples of the note's
+  frequency ``f0 = 440 * 2 ** ((pitch - 69) / 12)`` Hz (a softmax; partials at or above
+  :data:`NYQUIST_SHARE` of the sample rate get nothing, so nothing aliases),
+* the magnitudes of ``noise_bands`` filtered-noise bands (breath, bow and key noise), exactly as
+  the drum generator of :mod:`.ddsp` (fixed seeded noise, per-latent signs).
+
+The sum is soft-clipped by tanh. A note is therefore in tune by construction; the GAN learns its
+timbre, dynamics and noise. Phase: partial ``k`` at sample ``n = f J + j`` (frame ``f`` of
+``J = num_samples / frames`` samples) has ``k f0 n / sr`` cycles; the part at frame starts is
+computed in float64 and wrapped to one cycle, the rest (``j < J``) in float32, so torch and ONNX
+Runtime agree to float32 rounding however long the note. Exports to ONNX (opset 17, dynamic
+batch) with the same exporter as WaveGAN.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .ddsp import band_signs, filtered_noise, noise_band_table, unit_scale
+from .errors import FormatError
+from .limits import MAX_LATENT_DIM
+from .wavegan import (
+    LABEL_EMBED_DIM, MAX_NUM_CLASSES, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, check_pitch_fields, conditioned, input_features,
+    pitch_embedding_of, strict_spec,
+)
+
+__all__ = ["HarmonicSpec", "HarmonicGenerator", "NYQUIST_SHARE", "midi_to_hz"]
+
+NYQUIST_SHARE = 0.45  # partials at or above this share of the sample rate are silent
+HIDDEN_PER_D = 16  # MLP width = 16 * d
+_LEAK = 0.2
+
+
+def midi_to_hz(pitches: torch.Tensor) -> torch.Tensor:
+    """Equal temperament, A4 = MIDI 69 = 440 Hz, in the dtype of ``pitches`` (float)."""
+    return 440.0 * torch.pow(2.0, (pitches - 69.0) / 12.0)
+
+
+@dataclass(frozen=True)
+class HarmonicSpec:
+    """Everything needed to rebuild a :class:`HarmonicGenerator` (stored in checkpoints and bundles)."""
+
+    architecture: ClassVar[str] = "harmonic"
+
+    latent_dim: int = 64
+    d: int = 16  # the MLP has 16·d units
+    num_samples: int = 32768
+    num_classes: int = 0
+    sample_rate: int = 16000  # Hz
+    harmonics: int = 48
+    noise_bands: int = 24
+    frames: int = 128  # loudness / partial / noise knots over the whole note (plus one at the end)
+    pitch_low: int = 0  # MIDI; required: pitch_low < pitch_high
+    pitch_high: int = 0
+
+    def __post_init__(self) -> None:
+        check_pitch_fields(self, "harmonic generator spec")
+        if not self.pitch_conditional:
+            raise FormatError("harmonic generator spec: needs a pitch range (model.pitch_conditional = true)")
+        limits = {
+            "latent_dim": (1, MAX_LATENT_DIM), "d": (1, 128), "num_samples": (1024, 1 << 20),
+            "num_classes": (0, MAX_NUM_CLASSES), "sample_rate": (MIN_SAMPLE_RATE, MAX_SAMPLE_RATE),
+            "harmonics": (1, 512), "noise_bands": (1, 256), "frames": (2, 4096),
+        }  # fmt: skip
+        for name, (low, high) in limits.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise FormatError(f"harmonic generator spec: {name} must be an integer in [{low}, {high}], got {value!r}")
+        if self.num_samples % self.frames:
+            raise FormatError(f"harmonic generator spec: frames={self.frames} must divide num_samples={self.num_samples}")
+
+    @property
+    def conditional(self) -> bool:
+        return self.num_classes > 0
+
+    @property
+    def pitch_conditional(self) -> bool:
+        return self.pitch_high > self.pitch_low
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "HarmonicSpec":
+        """Strict inverse of :meth:`to_dict`: unknown keys or bad values raise FormatError."""
+        return strict_spec(cls, data, "harmonic generator spec")
+
+
+class HarmonicGenerator(nn.Module):
+    """``forward(z[B, latent_dim], labels[B] | None, pitches[B]) -> audio[B, num_samples]``."""
+
+    def __init__(self, spec: HarmonicSpec) -> None:
+        super().__init__()
+        if not isinstance(spec, HarmonicSpec):
+            raise TypeError("HarmonicGenerator needs a HarmonicSpec")
+        self.spec = spec
+        hidden, knots = HIDDEN_PER_D * spec.d, spec.frames + 1
+        self.label_embedding = nn.Embedding(spec.num_classes, LABEL_EMBED_DIM) if spec.conditional else None
+        self.pitch_embedding = pitch_embedding_of(spec)
+        self.dense = nn.Linear(input_features(spec), hidden)  # named like WaveGAN's: GANSpace directions read it
+        self.hidden = nn.Linear(hidden, hidden)
+        self.loudness_head = nn.Linear(hidden, knots)
+        self.partials_head = nn.Linear(hidden, spec.harmonics * knots)
+        self.noise_head = nn.Linear(hidden, spec.noise_bands * knots)
+        self.register_buffer("noise", noise_band_table(spec.noise_bands, spec.num_samples, spec.sample_rate))
+        hop = spec.num_samples // spec.frames
+        self.register_buffer("frame_start", torch.arange(spec.frames, dtype=torch.float64) * hop, persistent=False)
+        self.register_buffer("in_frame", torch.arange(hop, dtype=torch.float32), persistent=False)
+        self.register_buffer("ramp", torch.arange(hop, dtype=torch.float32) / hop, persistent=False)
+        self.register_buffer("partial", torch.arange(1, spec.harmonics + 1, dtype=torch.float64), persistent=False)
+        self.sign_columns = [k % spec.latent_dim for k in range(spec.noise_bands)]
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Glorot-uniform weights, zero biases; the loudness starts quiet (-20 dB or so)."""
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.xavier_uniform_(module.weight)
+                nn.init.zeros_(module.bias)
+            elif isinstance(module, nn.Embedding):
+                nn.init.normal_(module.weight, std=1.0)
+        nn.init.constant_(self.loudness_head.bias, -1.0)
+
+    def _partial_table(self, pitches: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``sin`` of every partial at every sample, float32[B, F, J, K], and which partials sound,
+        float32[B, K] (1 below :data:`NYQUIST_SHARE` of the rate, else 0)."""
+        sr = float(self.spec.sample_rate)
+        cycles_per_sample = midi_to_hz(pitches.double()).unsqueeze(1) * self.partial / sr  # [B, K] float64
+        start = cycles_per_sample.unsqueeze(1) * self.frame_start.unsqueeze(-1)  # [B, F, K]
+        start = (start - torch.floor(start)).float().unsqueeze(2)  # [B, F, 1, K]
+        step = cycles_per_sample.float().unsqueeze(1).unsqueeze(1)  # [B, 1, 1, K]
+        cycles = start + step * self.in_frame.unsqueeze(-1)  # [B, F, J, K]
+        audible = (cycles_per_sample < NYQUIST_SHARE).float()
+        return torch.sin(2.0 * math.pi * cycles), audible
+
+    def _harmonic(self, h: torch.Tensor, pitches: torch.Tensor) -> torch.Tensor:
+        s = self.spec
+        knots = s.frames + 1
+        table, audible = self._partial_table(pitches)
+        loudness = unit_scale(self.loudness_head(h))  # [B, F + 1]
+        logits = self.partials_head(h).reshape(-1, s.harmonics, knots)
+        weights = torch.exp(logits - logits.amax(dim=1, keepdim=True)) * audible.unsqueeze(-1)
+        shares = weights / weights.sum(dim=1, keepdim=True).clamp_min(1e-12)  # [B, K, F + 1]
+        amps = (shares * loudness.unsqueeze(1)).permute(0, 2, 1).unsqueeze(-1)  # [B, F + 1, K, 1]
+        start = torch.matmul(table, amps[:, :-1]).squeeze(-1)  # [B, F, J]
+        end = torch.matmul(table, amps[:, 1:]).squeeze(-1)
+        return (start * (1.0 - self.ramp) + end * self.ramp).reshape(-1, s.num_samples)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None,
+                pitches: torch.Tensor | None = None) -> torch.Tensor:
+        """``z`` float32[B, latent_dim], ``labels`` int64[B] (conditional only), ``pitches`` int64[B] MIDI
+        -> float32[B, num_samples]."""
+        s = self.spec
+        x = conditioned(self.label_embedding, z, labels, self.pitch_embedding, pitches)
+        h = F.leaky_relu(self.hidden(F.leaky_relu(self.dense(x), _LEAK)), _LEAK)
+        noise_knots = unit_scale(self.noise_head(h)).reshape(-1, s.noise_bands, s.frames + 1)
+        noise_knots = noise_knots * band_signs(z, self.sign_columns) / math.sqrt(s.noise_bands)
+        audio = self._harmonic(h, pitches) + filtered_noise(noise_knots, self.noise, s.num_samples)
+        return torch.tanh(audio)
+
+    def __repr__(self) -> str:
+        s = self.spec
+        return (f"HarmonicGenerator(latent_dim={s.latent_dim}, d={s.d}, num_samples={s.num_samples}, "
+                f"num_classes={s.num_classes}, sample_rate={s.sample_rate}, harmonics={s.harmonics}, "
+                f"noise_bands={s.noise_bands}, frames={s.frames}, pitch={s.pitch_low}..{s.pitch_high})")
