@@ -22,9 +22,10 @@ between),
 
 The sum is soft-clipped by tanh. A note is therefore in tune by construction; the GAN learns its
 timbre, dynamics and noise. Phase: partial ``k`` at sample ``n = f J + j`` (frame ``f`` of
-``J = num_samples / frames`` samples) has ``k f0 n / sr`` cycles; the part at frame starts is
-computed in float64 and wrapped to one cycle, the rest (``j < J``) in float32, so torch and ONNX
-Runtime agree to float32 rounding however long the note. Exports to ONNX (opset 17, dynamic
+``J = num_samples / frames`` samples) has ``k f0 n / sr`` cycles; both parts (``f J`` and ``j``)
+are computed in float64 and wrapped to one cycle before float32 ``sin``/``cos``, so torch and ONNX
+Runtime agree to float32 rounding however long the note; the sum over partials uses
+``sin(A + B) = sin A cos B + cos A sin B`` (four batched matmuls). Exports to ONNX (opset 17, dynamic
 batch) with the same exporter as WaveGAN.
 """
 
@@ -143,29 +144,33 @@ class HarmonicGenerator(nn.Module):
                 nn.init.normal_(module.weight, std=1.0)
         nn.init.constant_(self.loudness_head.bias, -1.0)
 
-    def _partial_table(self, pitches: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``sin`` of every partial at every sample, float32[B, F, J, K], and which partials sound,
-        float32[B, K] (1 below :data:`NYQUIST_SHARE` of the rate, else 0)."""
+    def _phases(self, pitches: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Each partial's phase at frame starts, ``sin``/``cos`` float32[B, F, K], and its advance
+        within a frame, ``sin``/``cos`` float32[B, K, J]; and which partials sound, float32[B, 1, K]."""
         sr = float(self.spec.sample_rate)
-        cycles_per_sample = midi_to_hz(pitches.double()).unsqueeze(1) * self.partial / sr  # [B, K] float64
-        start = cycles_per_sample.unsqueeze(1) * self.frame_start.unsqueeze(-1)  # [B, F, K]
-        start = (start - torch.floor(start)).float().unsqueeze(2)  # [B, F, 1, K]
-        step = cycles_per_sample.float().unsqueeze(1).unsqueeze(1)  # [B, 1, 1, K]
-        cycles = start + step * self.in_frame.unsqueeze(-1)  # [B, F, J, K]
+        cycles_per_sample = (midi_to_hz(pitches.double()).unsqueeze(1) * self.partial / sr).unsqueeze(1)  # [B, 1, K]
+        at_start = cycles_per_sample * self.frame_start.unsqueeze(-1)  # [B, F, K] float64
+        within = cycles_per_sample * self.in_frame.double().unsqueeze(-1)  # [B, J, K] float64
+        at_start = 2.0 * math.pi * (at_start - torch.floor(at_start)).float()
+        within = 2.0 * math.pi * (within - torch.floor(within)).float().transpose(1, 2)  # [B, K, J]
         audible = (cycles_per_sample < NYQUIST_SHARE).float()
-        return torch.sin(2.0 * math.pi * cycles), audible
+        return torch.sin(at_start), torch.cos(at_start), torch.sin(within), torch.cos(within), audible
 
     def _harmonic(self, h: torch.Tensor, pitches: torch.Tensor) -> torch.Tensor:
+        """Sum of the partials, each ``a(t) sin(2 pi k f0 t)`` with ``a`` linear between knots. With
+        ``sin(A + B) = sin A cos B + cos A sin B`` (A: the phase at a frame start, B: the advance
+        within it) the sum over partials is four batched matmuls; no [B, partials, samples] tensor."""
         s = self.spec
-        knots = s.frames + 1
-        table, audible = self._partial_table(pitches)
+        sin_start, cos_start, sin_within, cos_within, audible = self._phases(pitches)
         loudness = unit_scale(self.loudness_head(h))  # [B, F + 1]
-        logits = self.partials_head(h).reshape(-1, s.harmonics, knots)
-        weights = torch.exp(logits - logits.amax(dim=1, keepdim=True)) * audible.unsqueeze(-1)
-        shares = weights / weights.sum(dim=1, keepdim=True).clamp_min(1e-12)  # [B, K, F + 1]
-        amps = (shares * loudness.unsqueeze(1)).permute(0, 2, 1).unsqueeze(-1)  # [B, F + 1, K, 1]
-        start = torch.matmul(table, amps[:, :-1]).squeeze(-1)  # [B, F, J]
-        end = torch.matmul(table, amps[:, 1:]).squeeze(-1)
+        logits = self.partials_head(h).reshape(-1, s.frames + 1, s.harmonics)
+        weights = torch.exp(logits - logits.amax(dim=2, keepdim=True)) * audible
+        amps = weights / weights.sum(dim=2, keepdim=True).clamp_min(1e-12) * loudness.unsqueeze(-1)  # [B, F + 1, K]
+
+        def partial_sum(a: torch.Tensor) -> torch.Tensor:  # a [B, F, K] -> [B, F, J]
+            return torch.matmul(a * sin_start, cos_within) + torch.matmul(a * cos_start, sin_within)
+
+        start, end = partial_sum(amps[:, :-1]), partial_sum(amps[:, 1:])
         return (start * (1.0 - self.ramp) + end * self.ramp).reshape(-1, s.num_samples)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None,

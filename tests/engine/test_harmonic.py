@@ -26,8 +26,8 @@ def _only(gen: HarmonicGenerator, partial: int, noise: bool = False) -> Harmonic
     with torch.no_grad():
         for head in (gen.partials_head, gen.noise_head, gen.loudness_head):
             head.weight.zero_()
-        bias = torch.full((gen.spec.harmonics, gen.spec.frames + 1), -30.0)
-        bias[partial - 1] = 0.0
+        bias = torch.full((gen.spec.frames + 1, gen.spec.harmonics), -30.0)
+        bias[:, partial - 1] = 0.0
         gen.partials_head.bias.copy_(bias.flatten())
         gen.noise_head.bias.fill_(0.0 if noise else -30.0)
         gen.loudness_head.bias.fill_(0.0)
