@@ -166,10 +166,11 @@ def _cmd_evaluate(args) -> int:
 
     report = evaluate(args.bundle, args.data, args.out, n=args.num, seed=args.seed, retrain=args.retrain,
                       config=ClassifierConfig(epochs=args.epochs), say=_say, enhance=not args.no_enhance,
-                      as_played=args.as_played)
-    from ganshot.training._evaluate_report import console_lines
+                      as_played=args.as_played, per_note=args.per_note, notes_step=args.notes_step)
+    from ganshot.training import _evaluate_report, evaluate_pitched_report
 
-    print("\n".join(console_lines(report)))
+    pitched = report["format"] == evaluate_pitched_report.REPORT_FORMAT
+    print("\n".join((evaluate_pitched_report if pitched else _evaluate_report).console_lines(report)))
     return 0
 
 
@@ -288,7 +289,7 @@ def _add_evaluate_command(sub, fmt) -> None:
                               "memorisation", formatter_class=fmt)
     evaluate.add_argument("bundle", help="model bundle folder")
     evaluate.add_argument("--data", required=True, help="dataset folder (with manifest.json) the model learnt from")
-    evaluate.add_argument("-n", "--num", type=int, default=2000, help="generated one-shots to judge")
+    evaluate.add_argument("-n", "--num", type=int, default=2000, help="generated one-shots to judge (drum bundles)")
     evaluate.add_argument("-o", "--out", default=None, help="report folder (default: BUNDLE-eval beside the bundle)")
     evaluate.add_argument("--seed", type=int, default=0, help="first seed of the generated one-shots")
     evaluate.add_argument("--epochs", type=int, default=20, help="classifier training epochs")
@@ -297,6 +298,10 @@ def _add_evaluate_command(sub, fmt) -> None:
                           help="judge the raw generator of a bundle that carries an enhancer")
     evaluate.add_argument("--as-played", action="store_true",
                           help="judge the one-shots after the engine's post-process (tail gate, fade, peak): what is heard")
+    evaluate.add_argument("--per-note", type=int, default=4, metavar="K",
+                          help="pitched bundles: seeded renderings of each (program, note)")
+    evaluate.add_argument("--notes-step", type=int, default=1, metavar="SEMITONES",
+                          help="pitched bundles: judge every SEMITONES-th note of each program's range (both ends always)")
     evaluate.set_defaults(handler=_cmd_evaluate)
 
 

@@ -150,7 +150,7 @@ def _fingerprint(data_dir: Path) -> str:
 
 
 def _classifier(out_dir: Path, dataset, fingerprint: str, train_idx, split: dict, retrain: bool,
-                config: ClassifierConfig, say):
+                config: ClassifierConfig, say, what: str = "drum classifier"):
     path = out_dir / CLASSIFIER_FILE
     if path.is_file() and not retrain:
         model, meta = load_classifier(path)
@@ -159,7 +159,7 @@ def _classifier(out_dir: Path, dataset, fingerprint: str, train_idx, split: dict
             say(f"reusing the classifier {path}")
             return model, True
         say(f"{path} was trained on other data or another split: training a new one")
-    say(f"training the drum classifier on {len(train_idx)} one-shots ({config.epochs} epochs)")
+    say(f"training the {what} on {len(train_idx)} one-shots ({config.epochs} epochs)")
     model = train_classifier(dataset.audio[train_idx], dataset.labels[train_idx], dataset.classes,
                              dataset.sample_rate, config)
     save_classifier(model, path, dataset_sha256=fingerprint, config=config, extra={"split": split})
@@ -369,18 +369,26 @@ def _sources(manifest) -> list[str]:
 
 def evaluate(bundle_path, data_dir, out_dir=None, n: int = 2000, seed: int = 0, retrain: bool = False,
              config: ClassifierConfig = ClassifierConfig(), test_fraction: float = 0.2, say=print,
-             enhance: bool = True, as_played: bool = False) -> dict:
+             enhance: bool = True, as_played: bool = False, per_note: int = 4, notes_step: int = 1) -> dict:
     """Evaluate the bundle at ``bundle_path`` against the dataset ``data_dir``; returns the report dict.
 
     ``out_dir`` (default: ``<bundle>-eval`` beside the bundle) receives the classifier and
     the report files. ``say(line)`` reports progress. ``enhance=False`` judges the raw generator
     of a bundle that carries an enhancer (by default its one-shots go through it, as they play);
     ``as_played=True`` judges them after the engine's post-process too (the tail gate: what is heard).
+    A pitch-conditional bundle gets the pitched evaluation instead (:mod:`.evaluate_pitched_run`: ``per_note``
+    seeds at every ``notes_step``-th note of each program; ``n`` is not used there).
     """
     from ._evaluate_report import judge, markdown
 
     started = time.perf_counter()
     bundle, dataset, out_dir = _prepare(bundle_path, data_dir, out_dir, n)
+    if bundle.pitch_range is not None:
+        from .evaluate_pitched_run import evaluate_pitched
+
+        return evaluate_pitched(bundle, dataset, out_dir, seed=seed, per_note=per_note, notes_step=notes_step,
+                                retrain=retrain, config=config, test_fraction=test_fraction, say=say, enhance=enhance,
+                                as_played=as_played)
     out_dir.mkdir(parents=True, exist_ok=True)
     classes, rate = dataset.classes, dataset.sample_rate
     train_idx, test_idx = split_items(dataset.manifest, test_fraction, seed=0)

@@ -1,13 +1,20 @@
-"""Figures for pitched bundles: pitch accuracy and timbre consistency across the keyboard.
+"""Figures for pitched bundles: pitch accuracy, silence and clipping, timbre consistency across the keyboard.
 
-``ganshot evaluate`` judges every bundle with the instrument (class) classifier as for drums
-(Inception Score, Fréchet distance, probe accuracy over the program labels); for a pitched
-bundle it adds :func:`pitched_figures` of the generated notes::
+``ganshot evaluate`` of a pitched bundle (:mod:`ganshot.training.evaluate_pitched_run`) judges it
+with the program classifier as drums are judged (Inception Score, Fréchet distance, probe) and
+adds these figures of the generated notes::
 
-    from ganshot.training.evaluate_pitched import pitched_figures
+    from ganshot.training.evaluate_pitched import pitched_figures, render_faults, note_table, keyboard_notes
     figures = pitched_figures(audio, requested_midi, 16000, labels=classes,
                               real=(real_audio, real_midi, real_classes))
     figures["pitch_accuracy"], figures["meets"]["pitch_accuracy"]
+    faults = render_faults(audio)                     # per note: peak, rms_db, silent, clipped, non_finite
+    rows = note_table(errors_cents, requested_midi, program_names, faults)   # one row per (program, note)
+    keyboard_notes(36, 96, step=5)                    # 36, 41, ..., 91, 96: both ends always
+
+Silence and clipping (:func:`render_faults`): a note is clipped when a sample exceeds
+:data:`CLIP_PEAK` of full scale, silent when its RMS over its whole length is under
+:data:`SILENCE_RMS_DB` dBFS; a note with a NaN/Inf sample is both.
 
 Pitch accuracy: the share of generated notes whose pitch (:func:`ganshot.training.pitch.note_pitch`,
 YIN, median over the sustain) lies within ``tolerance_cents`` (50) of the requested MIDI pitch;
@@ -40,8 +47,9 @@ from ganshot.engine.errors import UserInputError
 from ganshot.engine.mel import mel_filters
 from ganshot.training.pitch import pitch_errors_cents
 
-__all__ = ["TARGETS", "ENVELOPE_COEFFICIENTS", "MAX_STEP_SEMITONES", "timbre_envelopes", "timbre_step_db",
-           "pitch_figures", "pitched_figures"]  # fmt: skip
+__all__ = ["TARGETS", "TOLERANCE_CENTS", "ENVELOPE_COEFFICIENTS", "MAX_STEP_SEMITONES", "CLIP_PEAK", "SILENCE_RMS_DB",
+           "timbre_envelopes", "timbre_step_db", "pitch_figures", "pitched_figures", "render_faults", "keyboard_notes",
+           "note_name", "note_table"]  # fmt: skip
 
 TARGETS = {"pitch_accuracy": 0.90}
 TOLERANCE_CENTS = 50.0
@@ -52,6 +60,9 @@ FRAME_S = 0.064
 SUSTAIN_DB = 20.0
 ENVELOPE_FLOOR_DB = -60.0  # re the loudest band: gaps between resolved harmonics are not timbre
 MAX_STEP_SEMITONES = 3
+CLIP_PEAK = 0.999  # a note with a sample beyond this (linear, full scale 1.0) is clipped
+SILENCE_RMS_DB = -60.0  # a note whose RMS over its whole length is below this (dBFS) is silent
+NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
 
 def _frames_power(x: np.ndarray, sample_rate: int) -> tuple[np.ndarray, int]:
@@ -129,18 +140,19 @@ def pitch_figures(errors_cents: np.ndarray, midi, tolerance_cents: float = TOLER
     }
 
 
-def _figures(audio, midi, labels, sample_rate, tolerance_cents) -> dict:
+def _figures(audio, midi, labels, sample_rate, tolerance_cents, errors_cents=None) -> dict:
     audio = list(audio)
     midi = np.asarray(midi).reshape(-1)
     if len(audio) == 0 or len(audio) != midi.size:
         raise UserInputError(f"need one requested pitch per note: {len(audio)} notes, {midi.size} pitches")
-    figures = pitch_figures(pitch_errors_cents(audio, midi, sample_rate), midi, tolerance_cents)
+    errors = pitch_errors_cents(audio, midi, sample_rate) if errors_cents is None else np.asarray(errors_cents, float)
+    figures = pitch_figures(errors, midi, tolerance_cents)
     figures["timbre_step_db"] = _clean(timbre_step_db(timbre_envelopes(audio, sample_rate), midi, labels))
     return figures
 
 
 def pitched_figures(audio, requested_midi, sample_rate: int, labels=None, real=None,
-                    tolerance_cents: float = TOLERANCE_CENTS) -> dict:
+                    tolerance_cents: float = TOLERANCE_CENTS, errors_cents=None, real_errors_cents=None) -> dict:
     """Pitch and timbre figures of generated notes (JSON-ready dict; see the module docstring).
 
     audio: (notes, samples) array or a list of mono notes at ``sample_rate`` Hz.
@@ -148,13 +160,74 @@ def pitched_figures(audio, requested_midi, sample_rate: int, labels=None, real=N
     instrument of each note (class index or name), None = one instrument.
     real: optional (audio, midi, labels) of the real dataset, judged the same way
     (``figures["real"]``) for ``timbre_step_ratio`` and as the pitch estimator's own baseline.
+    errors_cents, real_errors_cents: the notes' pitch errors when already measured
+    (:func:`~ganshot.training.pitch.pitch_errors_cents`), so YIN does not run twice.
     """
-    figures = _figures(audio, requested_midi, labels, sample_rate, tolerance_cents)
+    figures = _figures(audio, requested_midi, labels, sample_rate, tolerance_cents, errors_cents)
     if real is not None:
         real_audio, real_midi, real_labels = real
-        figures["real"] = _figures(real_audio, real_midi, real_labels, sample_rate, tolerance_cents)
+        figures["real"] = _figures(real_audio, real_midi, real_labels, sample_rate, tolerance_cents, real_errors_cents)
         gen_step, real_step = figures["timbre_step_db"], figures["real"]["timbre_step_db"]
         figures["timbre_step_ratio"] = gen_step / real_step if gen_step is not None and real_step else None
     figures["targets"] = dict(TARGETS)
     figures["meets"] = {"pitch_accuracy": figures["pitch_accuracy"] >= TARGETS["pitch_accuracy"]}
     return figures
+
+
+def render_faults(audio) -> dict:
+    """Per note of ``audio`` (notes, samples): ``peak`` (linear), ``rms_db`` (dBFS over the whole note),
+    and the bool arrays ``clipped`` (peak > :data:`CLIP_PEAK`), ``silent`` (RMS < :data:`SILENCE_RMS_DB`)
+    and ``non_finite`` (a NaN/Inf sample; such a note also counts as silent and clipped: it cannot play)."""
+    x = np.asarray(audio, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] == 0:
+        raise UserInputError(f"expected notes shaped (notes, samples), got {x.shape}")
+    non_finite = ~np.isfinite(x).all(axis=1)
+    clean = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+    peak = np.abs(clean).max(axis=1)
+    with np.errstate(divide="ignore"):
+        rms_db = 10.0 * np.log10(np.maximum(np.mean(clean * clean, axis=1), 1e-30))
+    return {"peak": peak, "rms_db": rms_db, "non_finite": non_finite,
+            "clipped": (peak > CLIP_PEAK) | non_finite, "silent": (rms_db < SILENCE_RMS_DB) | non_finite}
+
+
+def keyboard_notes(low: int, high: int, step: int = 1) -> list[int]:
+    """MIDI notes ``low, low + step, ...`` up to ``high``, and ``high`` itself (both ends are always judged)."""
+    if isinstance(step, bool) or not isinstance(step, int) or step < 1:
+        raise UserInputError(f"the note step must be a positive integer (semitones), got {step!r}")
+    if not 0 <= low <= high <= 127:
+        raise UserInputError(f"note range must be MIDI 0 <= low <= high <= 127, got {low}-{high}")
+    notes = list(range(low, high + 1, step))
+    return notes if notes[-1] == high else notes + [high]
+
+
+def note_name(midi: int) -> str:
+    """Scientific pitch name of a MIDI note: 60 -> "C4", 61 -> "C#4", 21 -> "A0"."""
+    return f"{NOTE_NAMES[int(midi) % 12]}{int(midi) // 12 - 1}"
+
+
+def note_table(errors_cents, midi, programs, faults: dict, tolerance_cents: float = TOLERANCE_CENTS) -> list[dict]:
+    """One row per (program, MIDI note) of the judged notes, sorted by program then note.
+
+    errors_cents, midi, programs: (notes,) signed pitch errors (NaN = unvoiced), requested MIDI
+    pitches and program names; ``faults``: :func:`render_faults` of the same notes. Each row:
+    program, midi, note, renders, within (share within ``tolerance_cents``), median_cents (signed),
+    median_abs_cents (None when no render is voiced), unvoiced, silent, clipped (counts), peak_db.
+    """
+    errors = np.asarray(errors_cents, dtype=np.float64)
+    midi, programs = np.asarray(midi).reshape(-1), np.asarray(programs, dtype=object).reshape(-1)
+    rows = []
+    for program in sorted(set(programs.tolist())):
+        for pitch in np.unique(midi[programs == program]):
+            mine = (programs == program) & (midi == pitch)
+            e = errors[mine]
+            voiced = e[np.isfinite(e)]
+            rows.append({
+                "program": str(program), "midi": int(pitch), "note": note_name(pitch), "renders": int(mine.sum()),
+                "within": float(np.mean(np.abs(np.nan_to_num(e, nan=np.inf)) <= tolerance_cents)),
+                "median_cents": float(np.median(voiced)) if voiced.size else None,
+                "median_abs_cents": float(np.median(np.abs(voiced))) if voiced.size else None,
+                "unvoiced": int((~np.isfinite(e)).sum()), "silent": int(faults["silent"][mine].sum()),
+                "clipped": int(faults["clipped"][mine].sum()),
+                "peak_db": float(20.0 * np.log10(max(float(faults["peak"][mine].max()), 1e-15))),
+            })
+    return rows
