@@ -7,7 +7,6 @@ Imported only when one of them runs; none of them imports ganshot.training, but 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from pathlib import Path
@@ -37,10 +36,6 @@ def _gate_margin(text: str):
     return check_float(value, "the margin (dB, or off)", MIN_MARGIN_DB, MAX_MARGIN_DB, argparse.ArgumentTypeError)
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower() or "pad"
-
-
 def _load(args):
     from ganshot.engine.presets import load_model_and_kit
 
@@ -66,8 +61,10 @@ def _status_line(engine, device_name: str) -> str:
     limit = f"limit -{s['limiter_max_db']:.1f} dB | " if s["limiter_max_db"] > 0.05 else ""  # the most, since start
     enhance = s.get("enhance_ms_p50", float("nan"))
     enhance = f" (enhance {enhance:.1f})" if s.get("enhancer") and enhance == enhance else ""
+    total = s.get("instrument_notes_total", 0)  # instrument pads: notes rendered ahead so far
+    notes = f"notes {s['instrument_notes_ready']}/{total} | " if total else ""
     return (f"voices {s['voices']:2d} | underflows {s['underflows']} | late {s['late']} | render {p50} ms{enhance} "
-            f"| {limit}{s['backend']} | {device_name} @ {s['sample_rate']} Hz")
+            f"| {notes}{limit}{s['backend']} | {device_name} @ {s['sample_rate']} Hz")
 
 
 def cmd_serve(args) -> int:
@@ -156,6 +153,10 @@ def _serve(args, stop) -> int:
             from ganshot.bridges.midi.cli import start_midi
             from ganshot.bridges.osc.cli import start_osc
 
+            from ganshot._live_patterns import start_live_patterns
+
+            for close in start_live_patterns(engine, args, _say):  # engine.patterns, before OSC can ask for it
+                cleanup.callback(close)
             osc = start_osc(engine, args)  # after stream.start(): timetags need the running stream clock
             if osc is not None:
                 cleanup.callback(osc.close)
@@ -242,17 +243,11 @@ def cmd_render(args) -> int:
 
 
 def cmd_export_kit(args) -> int:
-    from ganshot.engine.latent import db_to_gain
-    from ganshot.engine.offline import write_wav
+    from ._export_kit import export_kit
 
     engine = _engine(args)
     try:
-        out_dir = Path(args.out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for index, pad in enumerate(engine.kit.pads):
-            buffer = engine.pad_buffer(index) * float(db_to_gain(pad.gain_db))
-            path = write_wav(out_dir / f"{pad.note:02d}_{_slug(pad.name)}.wav", buffer, engine.sample_rate, "PCM_24")
-            print(path)
+        export_kit(engine, args.out_dir)
     finally:
         engine.close()
     return 0
@@ -295,6 +290,9 @@ def add_engine_commands(sub, fmt) -> None:
     add_osc_arguments(serve)
     add_web_arguments(serve)
     add_midi_arguments(serve)
+    from ganshot._live_patterns import add_live_pattern_arguments  # argparse only
+
+    add_live_pattern_arguments(serve)
     serve.set_defaults(handler=cmd_serve)
     add_midi_ports_command(sub, fmt)
 
@@ -316,7 +314,8 @@ def add_engine_commands(sub, fmt) -> None:
     add_pattern_render_arguments(render)  # --pattern BUNDLE --bars --tempo --seed --switch-bars
     render.set_defaults(handler=cmd_render)
 
-    export_kit = sub.add_parser("export-kit", help="one WAV per pad (NN_name.wav) for a DAW sampler", formatter_class=fmt)
+    export_kit = sub.add_parser("export-kit", help="one WAV per pad (NN_name.wav; an instrument pad: one per note) "
+                                "and an SFZ file mapping them, for any sampler", formatter_class=fmt)
     export_kit.add_argument("kit", help="kit JSON")
     export_kit.add_argument("out_dir", help="output folder")
     export_kit.add_argument("--model", default=None, help="model bundle (default: the kit's)")

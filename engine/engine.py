@@ -15,6 +15,7 @@ Cheat sheet::
     engine.set_controllers(controllers)             # the kit's controller table (saved with it)
     engine.status()                                 # counters (voices, underflows, ...)
     engine.panic()
+    engine.note_on(64, 0.8, at_frame=f); engine.note_off(64, at_frame=g)   # instrument pads: instrument_commands.py
 
 Threads: any thread may call any command. Commands never wait for a render: a latent,
 pitch or kit change queues a render on the :class:`RenderWorker` and the pad keeps its
@@ -39,6 +40,8 @@ import numpy as np
 from . import latent as _latent
 from .bundle import ModelBundle
 from .errors import GanshotError, UserInputError
+from .instrument import render_pitch
+from .instrument_commands import InstrumentCommands
 from .kit import Kit, check_model, load_kit, pad_label, save_kit
 from .kit_schema import TARGETS, Target, parse_target
 from .limits import MAX_PADS, check_float, check_int
@@ -62,7 +65,7 @@ def _directions_of(bundle) -> tuple:
     return (np.asarray(bundle.directions["vectors"], np.float32), np.asarray(bundle.directions["sigmas"], np.float32))
 
 
-class Engine(PadLatentCommands):
+class Engine(PadLatentCommands, InstrumentCommands):
     """A loaded model + kit, its render worker and its C mixer (live or offline)."""
 
     def __init__(self, bundle: ModelBundle, kit: Kit, *, sample_rate: int = DEFAULT_SAMPLE_RATE,
@@ -93,6 +96,7 @@ class Engine(PadLatentCommands):
         self.model_swap = None  # the last load_model(): its stage and progress show in status()
         self.closed = False
         self.mixer.set_master_gain(float(_latent.db_to_gain(kit.master_gain_db)))
+        self._init_instruments()  # note-on/off, sustain and render-ahead of instrument pads (instrument_commands.py)
         self._render_all(wait=True)
 
     # -- latents ------------------------------------------------------------------------
@@ -130,7 +134,8 @@ class Engine(PadLatentCommands):
         worker = self.worker
         try:
             worker.request(index, self.pad_latent(index, kit), pitch_semitones=pad.pitch_semitones,
-                           label=self.pad_label(index, kit), enhance=kit.enhance)
+                           label=self.pad_label(index, kit), enhance=kit.enhance,
+                           note=render_pitch(pad, getattr(worker, "pitch_range", None)))
         except GanshotError:
             if worker is self.worker:
                 raise
@@ -140,11 +145,13 @@ class Engine(PadLatentCommands):
         kit = self._kit
         if wait:
             buffers = [self.worker.render_now(self.pad_latent(i, kit), kit.pads[i].pitch_semitones,
-                                              self.pad_label(i, kit), enhance=kit.enhance)
+                                              self.pad_label(i, kit), kit.enhance,
+                                              render_pitch(kit.pads[i], self.worker.pitch_range))
                        for i in range(len(kit.pads))]
             with self._lock:
                 if kit is self._kit:
                     self._buffers = buffers
+                    self.instrument_notes.reset(kit, buffers)  # every note of every range, in the background
             return
         for index in range(len(kit.pads)):
             self._request(index, kit)
@@ -161,6 +168,7 @@ class Engine(PadLatentCommands):
                 return  # made for a kit that is no longer loaded
             if request_id > self._buffer_ids[pad]:
                 self._buffers[pad], self._buffer_ids[pad] = buffer, request_id
+                self.instrument_notes.pad_ready(self._kit, pad, buffer)  # an instrument's notes follow
 
     def _edit(self, index: int, **changes) -> Kit:
         """Change pad fields in place (one check per given field) and render again when the
@@ -186,6 +194,7 @@ class Engine(PadLatentCommands):
         with self._lock:
             self._check_index(index)
             pad, buffer = self._kit.pads[index], self._buffers[index]
+            buffer = self._trigger_buffer(index, pad, buffer)  # an instrument pad: its own note
             self.triggers += 1
             self.focus = int(index)
         if buffer is None:
@@ -223,6 +232,7 @@ class Engine(PadLatentCommands):
     def panic(self) -> None:
         """Fade out every voice and cancel everything scheduled."""
         self.mixer.stop_all()
+        self.instrument_voices.panic()
 
     # -- commands: the sound of a pad -----------------------------------------------------
     @property
@@ -347,6 +357,7 @@ class Engine(PadLatentCommands):
             self._buffer_ids = [0] * len(kit.pads)
             self._generation_start = self.worker.last_request_id
             self.focus = max(0, min(self.focus, len(kit.pads) - 1))
+            self.instrument_notes.reset(kit)
         self.mixer.set_master_gain(float(_latent.db_to_gain(kit.master_gain_db)))
         self._render_all(wait=wait)
 
@@ -391,6 +402,7 @@ class Engine(PadLatentCommands):
             self._buffers, self._buffer_ids = list(buffers), [0] * len(kit.pads)
             self._generation_start = 0
             self.focus = max(0, min(self.focus, len(kit.pads) - 1))
+            self.instrument_notes.reset(kit, buffers)
         self.mixer.set_master_gain(float(_latent.db_to_gain(kit.master_gain_db)))
         for index in edited:
             self._request(index, kit)
@@ -404,7 +416,8 @@ class Engine(PadLatentCommands):
     def longest_buffer_frames(self) -> int:
         """Length in frames of the longest pad buffer now loaded (0 before any render)."""
         with self._lock:
-            return max((len(b) for b in self._buffers if b is not None), default=0)
+            pads = max((len(b) for b in self._buffers if b is not None), default=0)
+        return max(pads, self.instrument_notes.longest_frames())
 
     def pad_buffer(self, index: int):
         """The buffer pad ``index`` plays on its next trigger (float32[frames], read-only) or None."""
@@ -419,8 +432,8 @@ class Engine(PadLatentCommands):
             return self._kit, tuple(self._buffers)
 
     def wait_ready(self, timeout: float | None = None) -> bool:
-        """Block until every queued render has landed (for tests and offline rendering)."""
-        return self.worker.wait_idle(timeout)
+        """Block until every queued render, then every instrument note, has landed (tests, offline, SFZ)."""
+        return self.worker.wait_idle(timeout) and self._instruments_wait(timeout)
 
     def status(self) -> dict:
         """Counters, readable any time from any thread."""
@@ -452,6 +465,7 @@ class Engine(PadLatentCommands):
             **{f"model_swap_{k}": v for k, v in (self.model_swap.status() if self.model_swap else
                                                  {"stage": None, "progress": None, "error": None}).items()
                if k != "model"},  # the last load_model(): stage, progress 0..1, error
+            **self._instrument_status(),  # instrument_notes_ready / _total, notes_not_ready, notes_stolen, ...
         }
 
     def close(self) -> None:
@@ -460,6 +474,7 @@ class Engine(PadLatentCommands):
             self.stream.close()
             self.stream = None
         self.worker.close()
+        self.instrument_notes.close()
 
     def __enter__(self) -> "Engine":
         return self

@@ -36,7 +36,8 @@ from .limits import MAX_CHANNEL, MAX_NOTE, MIN_NOTE, check_float, check_int
 __all__ = [
     "Instrument", "INSTRUMENT_KEYS", "MAX_INSTRUMENT_NOTES", "MAX_POLYPHONY", "MAX_RELEASE_MS",
     "DEFAULT_RELEASE_MS", "DEFAULT_POLYPHONY", "STEAL_FADE_MS", "SUSTAIN_CC", "parse_instrument",
-    "instrument_to_json", "NoteIndex", "build_note_index",
+    "instrument_to_json", "NoteIndex", "build_note_index", "MAX_RESAMPLE_SEMITONES", "MAX_RENDERED_NOTES",
+    "root_note", "render_pitch", "check_instruments",
 ]
 
 MAX_INSTRUMENT_NOTES = 88  # a piano's keyboard: what one pad renders ahead
@@ -46,6 +47,8 @@ DEFAULT_RELEASE_MS = 250.0
 DEFAULT_POLYPHONY = 8
 STEAL_FADE_MS = 5.0  # a stolen voice fades this fast: no click, no audible overlap
 SUSTAIN_CC = 64  # the sustain (damper) pedal; >= 64 is down
+MAX_RESAMPLE_SEMITONES = 36  # a model without pitch input: notes at most 3 octaves from root_note
+MAX_RENDERED_NOTES = 1024  # the notes of all a kit's instruments, rendered ahead (memory stays bounded)
 INSTRUMENT_KEYS = ("low", "high", "root_note", "release_ms", "polyphony", "channel", "sustain")
 _DEFAULTS = {"root_note": None, "release_ms": DEFAULT_RELEASE_MS, "polyphony": DEFAULT_POLYPHONY,
              "channel": None, "sustain": True}
@@ -171,3 +174,52 @@ def build_note_index(pads, where: str, error=FormatError, strict: bool = True, l
                 if isinstance(note, int) and MIN_NOTE <= note <= MAX_NOTE and table[note] < 0:
                     table[note] = i
     return NoteIndex(tuple(any_channel), tuple(None if t is None else tuple(t) for t in by_channel))
+
+
+def root_note(pad) -> int:
+    """The note a model without pitch input is heard at on an instrument pad: ``root_note``, else ``pad.note``."""
+    root = pad.instrument.root_note
+    return pad.note if root is None else root
+
+
+def render_pitch(pad, pitch_range) -> int | None:
+    """The MIDI pitch a pitch-conditional model (``pitch_range`` ``(low, high)``) renders for ``pad``'s
+    own buffer: its note, moved into the range (a drum pad's note may lie outside); None without one."""
+    if pitch_range is None:
+        return None
+    return min(max(pad.note, pitch_range[0]), pitch_range[1])
+
+
+def check_instruments(pads, bundle, where: str, error=FormatError) -> None:
+    """``error`` (one line naming the pad) unless every instrument pad of ``pads`` fits ``bundle``:
+    a pitch-conditional model renders every note of the range, so the range must lie in its pitch
+    range and root_note must be null; any other model resamples one render, so every note must lie
+    within :data:`MAX_RESAMPLE_SEMITONES` of the root. All instruments span at most
+    :data:`MAX_RENDERED_NOTES` notes together."""
+    pitch_range = getattr(bundle, "pitch_range", None)
+    name = getattr(bundle, "name", "loaded")
+    total = 0
+    for index, pad in enumerate(pads):
+        instrument = pad.instrument
+        if instrument is None:
+            continue
+        path = f"{where}: pads[{index}].instrument"
+        total += len(instrument.notes)
+        if pitch_range is not None:
+            low, high = pitch_range
+            if instrument.root_note is not None:
+                raise error(f"{path}.root_note must be null: the model {name} is pitch-conditional "
+                            f"(MIDI {low}-{high}) and renders every note itself")
+            if instrument.low < low or instrument.high > high:
+                raise error(f"{path} range {instrument.low}..{instrument.high} lies outside the pitch range "
+                            f"{low}..{high} of the model {name}")
+            continue
+        root = root_note(pad)
+        far = max(root - instrument.low, instrument.high - root)
+        if far > MAX_RESAMPLE_SEMITONES:
+            raise error(f"{path} range {instrument.low}..{instrument.high} reaches {far} semitones from its root "
+                        f"note {root}; the model {name} has no pitch input, so notes are resampled from one "
+                        f"render, at most {MAX_RESAMPLE_SEMITONES} semitones")
+    if total > MAX_RENDERED_NOTES:
+        raise error(f"{where}: the instruments span {total} notes together; at most {MAX_RENDERED_NOTES} are "
+                    f"rendered ahead")

@@ -83,10 +83,13 @@ def jack_midi_unavailable() -> str | None:
 def note_table_for(kit, buffers, velocity_curve: str = "square") -> tuple[dict[int, NoteSpec], np.ndarray]:
     """The note table of ``kit`` with its pads' current ``buffers`` (None: not rendered yet, so
     not played in C) -> ({note: NoteSpec}, float32[128] velocity -> gain). The first pad on a
-    note wins, as :meth:`Kit.index_for_note`."""
+    note wins, as :meth:`Kit.index_for_note`. Instrument notes (and drum notes an instrument bound to
+    a channel shares) are left out: they go to Python, which holds them until their note-off."""
     notes: dict[int, NoteSpec] = {}
+    bound = {note for pad in kit.pads if pad.instrument is not None and pad.instrument.channel is not None
+             for note in pad.instrument.notes}
     for index, (pad, buffer) in enumerate(zip(kit.pads, buffers)):
-        if kit.index_for_note(pad.note) != index or buffer is None:
+        if kit.index_for_note(pad.note) != index or buffer is None or pad.instrument is not None or pad.note in bound:
             continue
         gain = float(_latent.db_to_gain(pad.gain_db))
         left, right = _latent.constant_power_pan(pad.pan)

@@ -56,7 +56,7 @@ from .kit_schema import (  # noqa: F401 - PAD_KEYS for readers of kit.py
     PAD_KEYS, Controller, Pad, check_field_number, check_keys, check_pad_fields, check_str, controller_to_json,
     pad_to_json, parse_controller, parse_pad, check_bool, KIT_ENHANCE_DEFAULT,
 )
-from .instrument import NoteIndex, build_note_index
+from .instrument import NoteIndex, build_note_index, check_instruments
 from .limits import MAX_CONTROLLERS, MAX_GAIN_DB, MAX_NOTE, MAX_PADS, MIN_GAIN_DB, check_float, check_int
 from .strict_json import loads_strict, read_json_file
 
@@ -397,7 +397,8 @@ def check_model(kit: Kit, bundle) -> None:
     """IntegrityError unless ``bundle`` (a ModelBundle) is the model the kit was made for.
 
     Compares the sha256 of model.json, then every pad's ``z`` length with the
-    bundle's ``latent_dim`` (FormatError).
+    bundle's ``latent_dim`` (FormatError), each pad's class, and each instrument's note range with
+    the model (:func:`~.instrument.check_instruments`, UserInputError).
     """
     if bundle.sha256 != kit.model.sha256:
         raise IntegrityError(
@@ -407,6 +408,7 @@ def check_model(kit: Kit, bundle) -> None:
     check_latent_dim(kit, bundle.latent_dim, where=f"kit {kit.name!r:.60}")
     for index, pad in enumerate(kit.pads):
         pad_label(pad, index, bundle)
+    check_instruments(kit.pads, bundle, f"kit {kit.name!r:.60}", UserInputError)  # note ranges vs the model
 
 
 def pad_label(pad, index: int, bundle) -> int | None:

@@ -29,7 +29,7 @@ __all__ = [
     "MAX_PADS", "MAX_PAD_NAME", "MAX_CONTROLLERS", "MAX_CHOKE_GROUP",
     "MIN_GAIN_DB", "MAX_GAIN_DB", "MIN_PAN", "MAX_PAN", "MIN_PITCH_SEMITONES", "MAX_PITCH_SEMITONES",
     "MIN_DIRECTION", "MAX_DIRECTION", "MAX_DIRECTIONS", "MAX_LATENT_DIM", "MAX_ABS_Z", "MAX_SEED",
-    "MIN_SAMPLE_RATE", "MAX_SAMPLE_RATE", "MAX_INT32",
+    "MIN_SAMPLE_RATE", "MAX_SAMPLE_RATE", "MAX_INT32", "MIN_TEMPO_BPM", "MAX_TEMPO_BPM", "MAX_PATTERN_SLOTS",
     "check_int", "check_float", "check_pitch_range", "describe",
 ]
 
@@ -57,6 +57,10 @@ MAX_SEED = 2**63 - 1
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 1000, 384000  # Hz, models, the mixer and the renderer
 
 MAX_INT32 = 2**31 - 1  # OSC's i tag
+
+# -- patterns (offline and live) ---------------------------------------------------------------
+MIN_TEMPO_BPM, MAX_TEMPO_BPM = 20.0, 400.0
+MAX_PATTERN_SLOTS = 8  # live loops playing at once (OSC /pattern/play slots 0..7)
 
 
 def describe(value) -> str:

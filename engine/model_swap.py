@@ -146,6 +146,7 @@ class ModelSwap:
         return load_generator_runtime(bundle, self.backend)  # builds the session and renders once
 
     def _prerender(self, bundle, runtime):
+        from .instrument import render_pitch
         from .kit import ModelRef, check_model
         from .render_worker import RenderWorker
 
@@ -166,7 +167,8 @@ class ModelSwap:
                 self._check_cancel()
                 z = engine.pad_latent(index, kit, bundle=bundle)
                 label = engine.pad_label(index, kit, bundle=bundle)
-                buffers.append(worker.render_now(z, kit.pads[index].pitch_semitones, label, enhance=kit.enhance))
+                buffers.append(worker.render_now(z, kit.pads[index].pitch_semitones, label, kit.enhance,
+                                                 render_pitch(kit.pads[index], worker.pitch_range)))
                 self.progress = (index + 1) / max(1, len(kit.pads))
         except BaseException:
             worker.close()

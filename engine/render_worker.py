@@ -23,7 +23,10 @@ Coalescing: pending requests live in a dict keyed by pad (pads are
 waiting replaces the older one and keeps its place in line (``requests_coalesced``). :meth:`request` only takes a
 lock that the worker holds for a few dict operations, never while rendering.
 
-Cache: key ``(bundle sha256, z bytes, label, pitch, PostProcess, stream rate, enhanced)``, LRU,
+Pitch-conditional models (model.json ``pitch``): a request's ``note`` is the MIDI pitch the model
+renders (``runtime.render(z, labels, pitches)``); the resampling by ``pitch_semitones`` applies on top.
+
+Cache: key ``(bundle sha256, z bytes, label, pitch, PostProcess, stream rate, enhanced, note)``, LRU,
 bounded by ``cache_bytes`` counted exactly as the sum of the cached buffers' ``nbytes``
 (each buffer owns its memory; keys are not counted). Buffers are shared between
 callers, hence read-only.
@@ -55,6 +58,7 @@ __all__ = ["RenderWorker", "MAX_PADS", "DEFAULT_CACHE_BYTES", "RENDER_MS_WINDOW"
 DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
 RENDER_MS_WINDOW = 256  # render_ms percentiles are over the last this many render calls
 MAX_WORKER_BATCH = 256
+DEFAULT_NOTE = 60  # C4: what a pitch-conditional model renders for a request that names no note
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,7 @@ class _Request:
     label: int | None
     request_id: int
     enhance: bool = True
+    note: int | None = None  # the MIDI pitch a pitch-conditional model renders (None for other models)
 
 
 class RenderWorker:
@@ -102,6 +107,7 @@ class RenderWorker:
 
             self.enhancer = Enhancer(bundle)  # hash and shapes checked here, before any render
         self._num_classes = len(bundle.classes) if bundle is not None and bundle.conditional else 0
+        self.pitch_range = getattr(bundle, "pitch_range", None)  # (low, high) of a pitch-conditional model
         self._cond = threading.Condition(threading.Lock())  # guards _pending, _busy, _closing
         self._pending: dict[int, _Request] = {}
         self._busy = False
@@ -117,7 +123,7 @@ class RenderWorker:
         self._thread.start()
 
     # -- requests -------------------------------------------------------------------------
-    def _make_request(self, pad: int, z, pitch_semitones, label, enhance: bool = True) -> _Request:
+    def _make_request(self, pad: int, z, pitch_semitones, label, enhance: bool = True, note=None) -> _Request:
         z = np.asarray(z)
         if not np.issubdtype(z.dtype, np.floating) or z.shape != (self.runtime.latent_dim,):
             raise UserInputError(f"z must be float32[{self.runtime.latent_dim}], got {z.dtype} {list(z.shape)}")
@@ -129,21 +135,35 @@ class RenderWorker:
             label = check_int(label, "this model is conditional: label", 0, self._num_classes - 1)
         elif label is not None:
             raise UserInputError("this model is unconditional: label must be None")
+        note = self._note(note)
         with self._cond:
             if self._closing:
                 raise GanshotError("the render worker is closed")
             self._next_id += 1
-            return _Request(pad, z, float(pitch_semitones), label, self._next_id, bool(enhance))
+            return _Request(pad, z, float(pitch_semitones), label, self._next_id, bool(enhance), note)
+
+    def _note(self, note) -> int | None:
+        """A pitch-conditional model's MIDI pitch for a request: ``note`` checked against its range
+        (None: :data:`DEFAULT_NOTE` moved into the range); None for any other model."""
+        if self.pitch_range is None:
+            if note is not None:
+                raise UserInputError("this model has no pitch input: note must be None")
+            return None
+        low, high = self.pitch_range
+        if note is None:
+            return min(max(DEFAULT_NOTE, low), high)
+        return check_int(note, "note (this model's pitch range)", low, high)
 
     def request(self, pad: int, z, pitch_semitones: float = 0.0, label: int | None = None,
-                enhance: bool = True) -> int:
+                enhance: bool = True, note: int | None = None) -> int:
         """Queue a render of ``z`` float32[latent_dim] for ``pad``; returns its request id at once.
 
         A request still waiting for the same pad is replaced (the newest wins).
         ``on_ready(pad, buffer, request_id)`` follows from the worker thread. ``enhance=False`` (a kit's
-        ``enhance: false``) skips the bundle's enhancer for this render.
+        ``enhance: false``) skips the bundle's enhancer for this render. ``note``: the MIDI pitch a
+        pitch-conditional model renders (None: C4 moved into its range); None for other models.
         """
-        req = self._make_request(check_int(pad, "pad", 0, MAX_PADS - 1), z, pitch_semitones, label, enhance)
+        req = self._make_request(check_int(pad, "pad", 0, MAX_PADS - 1), z, pitch_semitones, label, enhance, note)
         with self._cond:
             self.requests += 1
             if req.pad in self._pending:
@@ -153,11 +173,16 @@ class RenderWorker:
         return req.request_id
 
     def render_now(self, z, pitch_semitones: float = 0.0, label: int | None = None,
-                   enhance: bool = True) -> np.ndarray:
+                   enhance: bool = True, note: int | None = None) -> np.ndarray:
         """Render ``z`` in the calling thread through the same pipeline and cache; returns the buffer."""
-        req = self._make_request(-1, z, pitch_semitones, label, enhance)
-        ((_, buffer),) = self._process([req])
-        return buffer
+        return self.render_notes(z, [note], pitch_semitones, label, enhance)[0]
+
+    def render_notes(self, z, notes, pitch_semitones: float = 0.0, label: int | None = None,
+                     enhance: bool = True) -> list[np.ndarray]:
+        """``z`` rendered at each MIDI pitch of ``notes`` (a pitch-conditional model; ``[None]`` for
+        others) in the calling thread, in one batch, through the same pipeline and cache."""
+        reqs = [self._make_request(-1, z, pitch_semitones, label, enhance, note) for note in notes]
+        return [buffer for _, buffer in self._process(reqs)]
 
     # -- the thread -------------------------------------------------------------------------
     def _run(self) -> None:
@@ -195,7 +220,7 @@ class RenderWorker:
     def _key(self, req: _Request) -> tuple:
         enhanced = req.enhance and self.enhancer is not None
         return (self.bundle_sha256, req.z.tobytes(), req.label, req.pitch_semitones, self.post, self.stream_sample_rate,
-                enhanced)
+                enhanced, req.note)
 
     def _process(self, batch: list[_Request]) -> list[tuple[_Request, np.ndarray]]:
         """Buffers for ``batch`` (cache, then one render); an error is counted, then re-raised."""
@@ -230,7 +255,11 @@ class RenderWorker:
         keys, reqs = list(misses), list(misses.values())
         z = np.stack([req.z for req in reqs])
         labels = np.array([req.label for req in reqs], np.int64) if self._num_classes else None
-        audio = np.array(self.runtime.render(z, labels), dtype=np.float32, copy=True)
+        if self.pitch_range is None:
+            audio = self.runtime.render(z, labels)
+        else:
+            audio = self.runtime.render(z, labels, np.array([req.note for req in reqs], np.int64))
+        audio = np.array(audio, dtype=np.float32, copy=True)
         if audio.ndim != 2 or audio.shape[0] != len(reqs):
             raise GanshotError(f"runtime returned shape {list(audio.shape)} for a batch of {len(reqs)}")
         bad = ~np.isfinite(audio)

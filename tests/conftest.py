@@ -90,3 +90,20 @@ def tiny_specgan_bundle(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny-specgan")
     return load_bundle(export_generator(SpecGANGenerator(spec), spec, root / "tiny-specgan", name="tiny-specgan",
                                         sample_rate=16000))
+
+
+@pytest.fixture(scope="session")
+def tiny_pitched_bundle(tmp_path_factory):
+    """A real exported pitch- and class-conditional WaveGAN (latent 8, d=2, 2048 samples at 16 kHz,
+    MIDI 36-96, classes "keys" and "pad"): instrument pads render every note through its pitch input."""
+    import torch
+
+    from ganshot.engine.bundle import load_bundle
+    from ganshot.engine.wavegan import GeneratorSpec, WaveGANGenerator
+    from ganshot.training.export import export_generator
+
+    spec = GeneratorSpec(latent_dim=8, d=2, num_samples=2048, num_classes=2, pitch_low=36, pitch_high=96)
+    torch.manual_seed(0)
+    root = tmp_path_factory.mktemp("tiny-pitched")
+    return load_bundle(export_generator(WaveGANGenerator(spec), spec, root / "pitched", name="pitched",
+                                        sample_rate=16000, classes=["keys", "pad"]))

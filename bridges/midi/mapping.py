@@ -13,6 +13,11 @@ What a message does (``DEFAULT_CC_MAP`` is used for the CC numbers and benders t
 * note-on (velocity > 0) -> :class:`Trigger` of the kit pad on that note (the kit's notes; the
   preset kits sit on the GM drum map), velocity / 127 as the trigger velocity; only on
   ``note_channel`` when one is set. Note-off (and note-on velocity 0) is ignored: one-shots.
+* instrument pads (a note range, engine/instrument.py): a note-on in the range of the instrument
+  heard on the message's channel -> :class:`NoteOn`, its note-off (or velocity 0) -> :class:`NoteOff`
+  (the release fade). An instrument bound to a channel listens on that channel even when
+  ``note_channel`` names another; one without a channel follows ``note_channel`` like drum pads.
+* CC 64 (sustain pedal) -> :class:`Sustain` (>= 64 is down), unless the kit maps CC 64 itself.
 * control change -> a :class:`SetParam` per mapped controller, its position (0..1) mapped through
   the controller's curve to [min, max]; ``focused.*`` targets resolve to the focused pad here.
   CC 0-31 pair with CC 32-63: once an LSB has arrived for a pair, positions have 14 bits
@@ -33,13 +38,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from ganshot.engine.instrument import SUSTAIN_CC
 from ganshot.engine.kit_schema import Controller, Target, parse_controller, parse_target, target_for
 from ganshot.engine.limits import MAX_CC_NUMBER, MAX_CHANNEL, check_int
 
 __all__ = [
     "DEFAULT_CC_MAP", "DIRECTION_CCS", "MASTER_GAIN_CC", "PAN_CC", "FOCUS_CC", "MOD_WHEEL_CC",
     "ALL_SOUND_OFF_CC", "PITCH_BEND_SEMITONES", "LSB_OFFSET", "MAX_14BIT", "Trigger", "SetParam",
-    "SetFocus", "SelectKit", "Panic", "Bind", "MidiMapper", "bind_controller", "parse_bytes",
+    "SetFocus", "SelectKit", "Panic", "Bind", "NoteOn", "NoteOff", "Sustain", "MidiMapper", "bind_controller", "parse_bytes",
     "cc_map_markdown",
 ]
 
@@ -79,6 +85,28 @@ class Trigger:
     """Play the pad on ``note`` at ``velocity`` (0..1)."""
     note: int
     velocity: float
+
+
+@dataclass(frozen=True)
+class NoteOn:
+    """An instrument note-on: ``note`` at ``velocity`` (0..1) heard on ``channel`` (0-based)."""
+    note: int
+    velocity: float
+    channel: int
+
+
+@dataclass(frozen=True)
+class NoteOff:
+    """An instrument note-off: ``note`` on ``channel`` starts its release."""
+    note: int
+    channel: int
+
+
+@dataclass(frozen=True)
+class Sustain:
+    """The sustain pedal (CC 64) of ``channel`` goes down or up."""
+    down: bool
+    channel: int
 
 
 @dataclass(frozen=True)
@@ -178,6 +206,10 @@ class MidiMapper:
     def handle(self, message, kit, focus: int = 0, learn_target: str | None = None) -> tuple:
         """Actions for one ``mido.Message`` against ``kit`` (its notes and controllers)."""
         kind = message.type
+        if kind in ("note_on", "note_off"):
+            played = self._instrument_note(message, kit)
+            if played is not None:
+                return played
         if kind == "note_on" and message.velocity > 0:
             if self.note_channel is not None and message.channel != self.note_channel:
                 self.counts["notes_filtered"] += 1
@@ -203,6 +235,23 @@ class MidiMapper:
         self.counts["ignored"] += 1  # aftertouch, system common, ...
         return ()
 
+    def _instrument_note(self, message, kit):
+        """(NoteOn,) / (NoteOff,) when the note belongs to an instrument pad heard on its channel,
+        () when such a note is filtered out by ``note_channel``; None for drum pads and unmapped notes."""
+        channel = message.channel
+        index = kit.index_for_note(message.note, channel)
+        instrument = kit.pads[index].instrument if index >= 0 else None
+        if instrument is None:
+            return None
+        if instrument.channel is None and self.note_channel is not None and channel != self.note_channel:
+            self.counts["notes_filtered"] += 1
+            return ()
+        if message.type == "note_on" and message.velocity > 0:
+            self.counts["instrument_notes"] += 1
+            return (NoteOn(message.note, message.velocity / 127.0, channel),)
+        self.counts["instrument_note_offs"] += 1
+        return (NoteOff(message.note, channel),)
+
     def _control_change(self, channel, number, value, kit, focus, learn_target) -> tuple:
         if number in CHANNEL_MODE_CCS:
             if number == ALL_SOUND_OFF_CC:
@@ -217,6 +266,9 @@ class MidiMapper:
         if learn_target is not None and moved and rows is not None:
             return self._learn(learn_target, channel, number, value, kit, focus)
         if not rows:
+            if number == SUSTAIN_CC:  # the pedal, unless the kit maps CC 64 to a knob
+                self.counts["sustain"] += 1
+                return (Sustain(value >= 64, channel),)
             self.counts["cc_unmapped"] += 1
             return ()
         return self._apply(rows, channel, position, kit, focus, "cc")

@@ -44,7 +44,9 @@ from ganshot.bridges._counters import Counters
 from ganshot.engine.errors import GanshotError
 from ganshot.engine.limits import check_float, check_int
 
-from .mapping import Bind, MidiMapper, Panic, SelectKit, SetFocus, SetParam, Trigger, parse_bytes
+from .mapping import (
+    Bind, MidiMapper, NoteOff, NoteOn, Panic, SelectKit, SetFocus, SetParam, Sustain, Trigger, parse_bytes,
+)
 
 __all__ = ["MidiServer", "KnobLimiter", "COUNTERS", "DEFAULT_QUEUE_SIZE", "DEFAULT_KNOB_RATE_HZ",
            "DEFAULT_LEAD_MS", "MAX_LEAD_MS", "SYSEX", "REALTIME"]
@@ -251,6 +253,15 @@ class MidiServer:
     def _trigger(self, action: Trigger) -> None:
         self.engine.trigger_note(action.note, action.velocity, at_frame=self._start_frame(self._arrival_s))
 
+    def _note_on(self, action: NoteOn) -> None:
+        self.engine.note_on(action.note, action.velocity, action.channel, at_frame=self._start_frame(self._arrival_s))
+
+    def _note_off(self, action: NoteOff) -> None:  # the same lead as the note-on: the held length is kept
+        self.engine.note_off(action.note, action.channel, at_frame=self._start_frame(self._arrival_s))
+
+    def _sustain(self, action: Sustain) -> None:
+        self.engine.sustain(action.down, action.channel, at_frame=self._start_frame(self._arrival_s))
+
     def _start_frame(self, arrival_s: float | None) -> int | None:
         """The frame heard ``lead`` after ``arrival_s`` on the live stream (None: offline, or no clock yet)."""
         stream = self.engine.stream
@@ -301,6 +312,9 @@ class MidiServer:
 #: What the dispatch thread does with each kind of action.
 _ACTIONS = {
     Trigger: MidiServer._trigger,
+    NoteOn: MidiServer._note_on,
+    NoteOff: MidiServer._note_off,
+    Sustain: MidiServer._sustain,
     SetParam: MidiServer._set_param,
     SetFocus: MidiServer._set_focus,
     Panic: MidiServer._panic,

@@ -31,11 +31,12 @@ from pathlib import Path
 from ganshot.engine.errors import GanshotError
 from ganshot.engine.kit_schema import MAX_TRUNCATION, MIN_TRUNCATION, target_for
 from ganshot.engine.limits import (
-    MAX_ABS_Z, MAX_CHOKE_GROUP, MAX_DIRECTION, MAX_DIRECTIONS, MAX_GAIN_DB, MAX_INT32, MAX_LATENT_DIM, MAX_NOTE,
+    MAX_ABS_Z, MAX_CHANNEL, MAX_CHOKE_GROUP, MAX_DIRECTION, MAX_DIRECTIONS, MAX_GAIN_DB, MAX_INT32, MAX_LATENT_DIM, MAX_NOTE,
     MAX_PADS, MAX_PAN, MAX_PITCH_SEMITONES, MAX_SEED, MIN_DIRECTION, MIN_GAIN_DB, MIN_NOTE, MIN_PAN,
-    MIN_PITCH_SEMITONES,
+    MIN_PITCH_SEMITONES, MAX_PATTERN_SLOTS, MAX_TEMPO_BPM, MIN_TEMPO_BPM,
 )
 
+from .pattern_routes import PATTERN_COMMANDS, pattern_status_json
 from .validate import IMMEDIATE, Message, OscError, ntp_to_unix
 
 __all__ = [
@@ -83,6 +84,8 @@ def _random_seed() -> int:
 
 
 _PAD = Arg("pad", "int", 0, MAX_PADS - 1)  # an index into the loaded kit's pads (0..N-1), not a MIDI note
+_NOTE = Arg("note", "int", MIN_NOTE, MAX_NOTE)
+_CHANNEL = Arg("channel", "int", 0, MAX_CHANNEL, optional=True)  # 0-based, as in kit files; left out: any
 #: The address space. Types and table ranges are checked here; the Engine checks the value
 #: against the kit and model it has (a pad index past the kit's last pad, a direction the
 #: model lacks) and its refusal comes back as /fail.
@@ -90,7 +93,14 @@ ADDRESSES: dict[str, Route] = {r.address: r for r in (
     Route("/pad/trigger", (_PAD, Arg("velocity", "float", 0.0, 1.0, optional=True, default=1.0)), "trigger", True,
           "play a pad of the loaded kit (velocity defaults to 1); by MIDI note: /note"),
     Route("/note", (Arg("note", "int", MIN_NOTE, MAX_NOTE), Arg("velocity", "int", 0, 127)), "note", True,
-          "play the pad the kit maps to a MIDI note (velocity 1..127); velocity 0 is a note-off and is ignored"),
+          "play the pad the kit maps to a MIDI note (velocity 1..127); velocity 0 is a note-off (as /note/off)"),
+    Route("/note/on", (_NOTE, Arg("velocity", "float", 0.0, 1.0), _CHANNEL), "note_on", True,
+          "note-on: an instrument pad's note sounds until /note/off (a drum pad's note plays its one-shot)"),
+    Route("/note/off", (_NOTE, _CHANNEL), "note_off", True,
+          "note-off: the note's release fade starts on the frame (held while the sustain pedal is down); "
+          "drum pads ignore it"),
+    Route("/sustain", (Arg("down", "int", 0, 1), _CHANNEL), "sustain", True,
+          "sustain pedal down (1) or up (0): instrument notes let go while it is down sound until it goes up"),
     Route("/pad/z", (_PAD, Arg("z", "floats", -MAX_ABS_Z, MAX_ABS_Z)), "set_latent", False,
           "set a pad's latent (exactly latent_dim floats; directions reset)"),
     Route("/pad/dim", (_PAD, Arg("index", "int", 0, MAX_LATENT_DIM - 1), Arg("value", "float", -MAX_ABS_Z, MAX_ABS_Z)),
@@ -134,6 +144,16 @@ ADDRESSES: dict[str, Route] = {r.address: r for r in (
           "warms up and renders every pad in the background while the old one plays, then switches (at the "
           "bundle's timetag, if any); replies /model/loaded s:name f:seconds, or /fail (the old model plays on)"),
     Route("/panic", (), "panic", False, "fade out every voice, cancel everything scheduled"),
+    Route("/pattern/play", (Arg("slot", "int", 0, MAX_PATTERN_SLOTS - 1), Arg("source", "str"),
+                            Arg("seed", "int", 0, MAX_SEED, optional=True, default=_random_seed)), "pattern_play", False,
+          "loop a pattern in a slot from the next bar line: a patterns bundle (a new seed: a new pattern; random "
+          "when omitted) or a .mid file's channel-10 notes, under the patterns folder (serve --patterns-root)"),
+    Route("/pattern/stop", (Arg("slot", "int", 0, MAX_PATTERN_SLOTS - 1, optional=True),), "pattern_stop", False,
+          "silence a slot at the next bar line; without a slot: every slot, and the transport stops"),
+    Route("/tempo", (Arg("bpm", "float", MIN_TEMPO_BPM, MAX_TEMPO_BPM),), "tempo", False,
+          "the live patterns' tempo, from the next bar line"),
+    Route("/pattern/status", (), "pattern_status", False,
+          "replies /pattern/status.reply s:JSON: tempo, transport, each slot, counters"),
     Route("/render", (Arg("request_id", "int", -MAX_INT32 - 1, MAX_INT32), Arg("z", "floats", -MAX_ABS_Z, MAX_ABS_Z)),
           "render", False, "render a latent to a WAV (on the render thread); replies "
           "/rendered i:request_id s:wav_path i:frames i:sample_rate"),
@@ -316,8 +336,10 @@ def status_reply(status: dict, counters: dict) -> Reply:
 
 def _note(engine, args, ctx):
     note, velocity = args
-    if velocity > 0:  # note-on velocity 0 means note-off: one-shots ignore it
-        engine.trigger_note(note, velocity / 127.0, at_frame=ctx.at_frame)
+    if velocity > 0:
+        engine.note_on(note, velocity / 127.0, at_frame=ctx.at_frame)
+    else:  # note-on velocity 0 means note-off: instrument notes release, drum pads ignore it
+        engine.note_off(note, at_frame=ctx.at_frame)
 
 
 def _learn(engine, args, ctx):
@@ -395,7 +417,8 @@ def _apply(engine, spec: Route, values: tuple) -> None:
 _COMMANDS = {"note": _note, "learn": _learn, "kit_load": _kit_load, "kit_save": _kit_save, "map_load": _map_load, "match": _match,
              "render": _render,
              "model_load": _model_load,
-             "status": _status, "status_json": _status_json}
+             "status": _status, "status_json": _status_json, **PATTERN_COMMANDS,
+             "pattern_status": lambda engine, args, ctx: Reply("/pattern/status.reply", "s", (pattern_status_json(engine),))}
 
 
 def _run(engine, spec: Route, values: tuple, ctx: RouteContext):

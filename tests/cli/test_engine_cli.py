@@ -110,9 +110,10 @@ def test_export_kit_writes_one_wav_per_pad(kit_path, tmp_path):
     out_dir = tmp_path / "export"
     result = run_cli("export-kit", kit_path, out_dir)
     assert result.returncode == 0, result.stderr
-    names = sorted(p.name for p in out_dir.iterdir())
+    names = sorted(p.name for p in out_dir.iterdir() if p.suffix == ".wav")
     assert names == ["36_kick.wav", "37_side_stick.wav", "38_snare.wav", "39_clap.wav"]
-    assert sorted(os.path.basename(line) for line in result.stdout.split()) == names
+    sfz = [p.name for p in out_dir.iterdir() if p.suffix == ".sfz"]
+    assert len(sfz) == 1 and sorted(os.path.basename(line) for line in result.stdout.split()) == sorted(names + sfz)
     for name in names:
         audio, rate = sf.read(out_dir / name, dtype="float32")
         assert rate == RATE and audio.ndim == 1 and np.abs(audio).max() > 0

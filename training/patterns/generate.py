@@ -1,6 +1,8 @@
-"""Patterns from a bundle: ONNX Runtime -> piano-rolls -> notes -> MIDI files, events and a PNG sheet.
+"""Patterns from a bundle -> MIDI files, switching event lists and a PNG sheet.
 
-No torch here (ONNX Runtime, numpy, mido), so ``ganshot render --pattern`` stays light. A pattern
+No torch here (ONNX Runtime, numpy, mido), so ``ganshot render --pattern`` stays light. The sampler
+(:class:`PatternSampler`, :func:`pattern_events`) lives in :mod:`ganshot.engine.pattern_sampler`,
+shared with the live pattern player; it is re-exported here. A pattern
 of ``bars`` bars is made of ``ceil(bars / bundle.bars)`` windows whose latents walk from the seed's
 ``z`` (``z_k = cos(a) z_(k-1) + sin(a) e_k``, a = :data:`WALK_RADIANS`), so consecutive windows
 stay related; notes are cut at the last bar. Times are musical: step ``s`` of a pattern sounds at
@@ -19,97 +21,22 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from ganshot.engine.atomic import atomic_write_bytes, atomic_write_text
 from ganshot.engine.gm_drums import DRUM_CHANNEL
-from ganshot.engine.limits import MAX_SEED, check_float, check_int
+from ganshot.engine.limits import MAX_SEED, check_int
+from ganshot.engine.pattern_sampler import (
+    MAX_PATTERN_BARS, MAX_TEMPO_BPM, MIN_TEMPO_BPM, Pattern, PatternSampler, check_tempo, pattern_events,
+)
 
 from .bundle import PatternBundle, load_pattern_bundle
-from .midi_windows import roll_notes
 
 __all__ = ["PatternSampler", "Pattern", "pattern_events", "write_pattern_midi", "generate_patterns",
            "switching_events", "MIN_TEMPO_BPM", "MAX_TEMPO_BPM", "MAX_PATTERN_BARS", "MAX_PATTERNS"]
 
-MIN_TEMPO_BPM, MAX_TEMPO_BPM = 20.0, 400.0
-MAX_PATTERN_BARS = 512
 MAX_PATTERNS = 1000
-WALK_RADIANS = 0.6
 TICKS_PER_BEAT = 480
-#: velocity by position: downbeats, other beats, off-beats (drums); melodic notes all get MELODIC_VELOCITY
-DRUM_VELOCITY = {"bar": 112, "beat": 96, "off": 76}
-MELODIC_VELOCITY = 90
-
-
-@dataclass(frozen=True)
-class Pattern:
-    """One generated pattern: ``onset`` uint8[steps, rows], ``hold`` (melodic) or None, ``notes``
-    [(step, row, duration_steps, velocity)], ``seed``."""
-
-    seed: int
-    onset: np.ndarray
-    hold: np.ndarray | None
-    notes: list
-
-
-def _velocity(bundle: PatternBundle, step: int) -> int:
-    if not bundle.drums:
-        return MELODIC_VELOCITY
-    if step % bundle.steps_per_bar == 0:
-        return DRUM_VELOCITY["bar"]
-    return DRUM_VELOCITY["beat" if step % 4 == 0 else "off"]
-
-
-class PatternSampler:
-    """Runs a bundle's generator with ONNX Runtime (one intra-op thread: the right default on 2 cores)."""
-
-    def __init__(self, bundle: PatternBundle) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        self.bundle = bundle
-        self.session = ort.InferenceSession(bundle.onnx_path.read_bytes(), options, providers=["CPUExecutionProvider"])
-        io_names = bundle.meta["onnx"]
-        self._input, self._output = io_names["input"], io_names["output"]
-
-    def probabilities(self, z: np.ndarray) -> np.ndarray:
-        """float32[B, channels, steps, rows] for ``z`` float32[B, latent_dim]."""
-        return self.session.run([self._output], {self._input: np.asarray(z, np.float32)})[0]
-
-    def pattern(self, seed: int, bars: int) -> Pattern:
-        check_int(seed, "--seed", 0, MAX_SEED)
-        check_int(bars, "--bars", 1, MAX_PATTERN_BARS)
-        b = self.bundle
-        windows = -(-bars // b.bars)
-        rng = np.random.default_rng(seed)
-        z = [rng.standard_normal(b.latent_dim)]
-        for _ in range(windows - 1):
-            z.append(np.cos(WALK_RADIANS) * z[-1] + np.sin(WALK_RADIANS) * rng.standard_normal(b.latent_dim))
-        probs = self.probabilities(np.stack(z).astype(np.float32)) > b.meta["threshold"]
-        steps = bars * b.steps_per_bar
-        onset = np.concatenate(list(probs[:, 0]), axis=0)[:steps].astype(np.uint8)
-        hold = None if b.drums else np.concatenate(list(probs[:, 1]), axis=0)[:steps].astype(np.uint8)
-        notes = [(s, r, d, _velocity(b, s)) for s, r, d, _ in roll_notes(onset, hold)]
-        return Pattern(seed, onset, hold, notes)
-
-    def __repr__(self) -> str:
-        return f"PatternSampler({self.bundle.name!r}, {self.bundle.mode}, {self.bundle.bars} bars a window)"
-
-
-def _check_tempo(tempo_bpm) -> float:
-    return check_float(tempo_bpm, "--tempo (bpm)", MIN_TEMPO_BPM, MAX_TEMPO_BPM)
-
-
-def pattern_events(bundle: PatternBundle, notes, tempo_bpm: float, start_bar: int = 0) -> list[tuple[float, int, int]]:
-    """``(time_s, MIDI note, velocity)`` note-ons of ``notes``, the pattern's first step at ``start_bar``."""
-    step_s = 60.0 / (4 * _check_tempo(tempo_bpm))
-    offset = start_bar * bundle.steps_per_bar
-    return [((offset + step) * step_s, bundle.row_notes[row], vel) for step, row, _, vel in notes]
 
 
 def switching_events(sampler: PatternSampler, seeds, bars_each: int, tempo_bpm: float):
@@ -118,7 +45,7 @@ def switching_events(sampler: PatternSampler, seeds, bars_each: int, tempo_bpm: 
     Returns ``(events, switch_times_s)``: the note-ons and the start time of each pattern (an exact
     multiple of the bar length)."""
     events, starts = [], []
-    bar_s = sampler.bundle.steps_per_bar * 60.0 / (4 * _check_tempo(tempo_bpm))
+    bar_s = sampler.bundle.steps_per_bar * 60.0 / (4 * check_tempo(tempo_bpm))
     for index, seed in enumerate(seeds):
         pattern = sampler.pattern(seed, bars_each)
         events += pattern_events(sampler.bundle, pattern.notes, tempo_bpm, start_bar=index * bars_each)
@@ -130,7 +57,7 @@ def write_pattern_midi(path, bundle: PatternBundle, notes, tempo_bpm: float, pro
     """A type-1 MIDI file of ``notes`` (channel 10 for drums, channel 1 with ``program`` otherwise), atomically."""
     import mido
 
-    tempo_bpm = _check_tempo(tempo_bpm)
+    tempo_bpm = check_tempo(tempo_bpm)
     step_ticks = TICKS_PER_BEAT // 4
     channel = DRUM_CHANNEL if bundle.drums else 0
     meter = bundle.meta["meter"]
@@ -167,7 +94,7 @@ def generate_patterns(bundle_path, out_dir, n: int, bars: int, tempo_bpm: float,
 
     check_int(n, "-n", 1, MAX_PATTERNS)
     check_int(seed, "--seed", 0, MAX_SEED - MAX_PATTERNS)
-    tempo_bpm = _check_tempo(tempo_bpm)
+    tempo_bpm = check_tempo(tempo_bpm)
     bundle = load_pattern_bundle(bundle_path)
     sampler, out = PatternSampler(bundle), Path(out_dir)
     paths, listed, rolls = [], [], []
