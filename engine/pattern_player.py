@@ -79,17 +79,19 @@ class PatternPlayer:
     """Slots of loops on one transport (see the module docstring).
 
     ``trigger(note, velocity 0..1, at_frame) -> token`` (0: not played) plays a hit;
+    ``release(note, at_frame)`` (optional) ends a melodic note at a note-off hit (velocity 0);
     ``clock() -> frame`` is the mixer's next frame; ``root`` the folder sources lie in.
     Any thread may call the commands; :meth:`tick` and :meth:`generate_pending` are the threads'
     work, callable directly (tests drive them with a fake clock, no threads)."""
 
     def __init__(self, sample_rate: int, trigger, clock, *, root=".", tempo_bpm: float = DEFAULT_TEMPO_BPM,
-                 lookahead_s: float = DEFAULT_LOOKAHEAD_S, num_slots: int = MAX_SLOTS, loader: LoopLoader | None = None):
+                 lookahead_s: float = DEFAULT_LOOKAHEAD_S, num_slots: int = MAX_SLOTS, loader: LoopLoader | None = None,
+                 release=None):
         self.sample_rate = check_int(sample_rate, "sample_rate", 1, 10**7)
         self.lookahead_frames = int(round(check_float(lookahead_s, "look-ahead (s)", MIN_LOOKAHEAD_S, MAX_LOOKAHEAD_S)
                                           * self.sample_rate))
         self.num_slots = check_int(num_slots, "slots", 1, MAX_SLOTS)
-        self.root, self._trigger, self._clock = root, trigger, clock
+        self.root, self._trigger, self._clock, self._release = root, trigger, clock, release
         self._loader = loader if loader is not None else LoopLoader()
         self._lock = threading.Lock()  # never taken by the audio thread (the mixer has its own queue)
         self._wake = threading.Event()
@@ -111,9 +113,10 @@ class PatternPlayer:
 
     @classmethod
     def for_engine(cls, engine, **kwargs) -> "PatternPlayer":
-        """A player that plays ``engine``'s kit by note (Engine.trigger_note) on its mixer's frames."""
+        """A player that plays ``engine``'s kit by note on its mixer's frames: Engine.note_on (a drum pad's
+        one-shot or an instrument's note) and Engine.note_off (an instrument note's release)."""
         mixer = engine.mixer
-        return cls(engine.sample_rate, engine.trigger_note, lambda: mixer.frame, **kwargs)
+        return cls(engine.sample_rate, engine.note_on, lambda: mixer.frame, release=engine.note_off, **kwargs)
 
     # -- commands ------------------------------------------------------------------------------------
     def _check_slot(self, slot) -> int:
@@ -281,11 +284,17 @@ class PatternPlayer:
                 self.counts["missed"] += self._advance(now, None)
                 self._horizon = max(self._horizon, now)
             self._advance(now + self.lookahead_frames, hits)
+        played = 0
         for frame, note, velocity in hits:
+            if velocity <= 0.0:  # a melodic note's end: its instrument pad releases it (drum pads ignore it)
+                if self._release is not None:
+                    self._release(note, at_frame=frame)
+                continue
+            played += 1
             if not self._trigger(note, velocity, at_frame=frame):
                 self.counts["hits_not_played"] += 1  # no pad on that note, no buffer yet, or a full queue
-        self.counts["hits"] += len(hits)
-        return len(hits)
+        self.counts["hits"] += played
+        return played
 
     def generate_pending(self) -> int:
         """Generate every waiting bundle request (the generation thread's work). -> how many ran."""

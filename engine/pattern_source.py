@@ -12,12 +12,14 @@ Cheat sheet::
     loop = LoopLoader().load("bundle", path, seed=3)          # runs the generator (ONNX Runtime)
     loop.hits                                                 # ((beat, MIDI note, velocity 0..1), ...)
 
-A MIDI file plays the notes of channel 10 (GM drums; the kit maps each note to its pad, as a
-MIDI controller's notes): the loop lasts through the bar of its last note-on, or to the file's
+A hit of velocity 0 is a note-off (MIDI's own convention): melodic notes (a melodic bundle's,
+a MIDI file's on any channel but 10) end with one, released by the instrument pad that plays
+them; drum hits (channel 10, a drum bundle's) have none. The kit maps each note to its pad or
+instrument, as a MIDI controller's notes. A MIDI file's loop lasts through the bar of its last note-on, or to the file's
 end rounded to the nearest bar when that is later (a loop with a quiet last bar); one meter
 (the file's first time signature, 4/4 when it has none). Files over :data:`MAX_LOOP_MIDI_BYTES`,
 with more than :data:`MAX_LOOP_HITS` notes or :data:`MAX_LOOP_BARS` bars, with a change of meter or
-no drum notes are refused with one line naming the problem.
+no notes are refused with one line naming the problem.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from .limits import MAX_SEED, check_int
 from .pattern_bundle import MODEL_JSON, load_pattern_bundle
 from .pattern_midi import STEPS_PER_BEAT, read_midi
 
-__all__ = ["LoopPattern", "LoopLoader", "resolve_source", "loop_from_midi", "loop_from_pattern", "MAX_LOOP_BARS",
+__all__ = ["LoopPattern", "LoopLoader", "resolve_source", "loop_from_midi", "loop_from_pattern", "with_note_offs",
+           "MAX_LOOP_BARS",
            "MAX_LOOP_HITS", "MAX_LOOP_MIDI_BYTES", "MIDI_SUFFIXES", "SOURCE_KINDS"]
 
 MAX_LOOP_BARS = 64
@@ -103,21 +106,33 @@ def loop_from_midi(path) -> LoopPattern:
     beats_per_bar = numerator * 4 / denominator
     if not 0 < beats_per_bar <= 64:
         raise FormatError(f"{path}: meter {numerator}/{denominator} is not one a loop can play")
-    drums = [n for n in score.notes if n.channel == DRUM_CHANNEL]
-    if not drums:
-        raise FormatError(f"{path}: no drum notes on MIDI channel 10 (a live loop plays the kit's pads by GM note)")
+    if not score.notes:
+        raise FormatError(f"{path}: no notes (a live loop plays the kit's pads and instruments by MIDI note)")
     tpb = score.ticks_per_beat
-    hits = tuple(sorted((n.start_tick / tpb, n.note, n.velocity / 127.0) for n in drums))
-    bars = _loop_bars(path, hits[-1][0], score.end_tick / tpb, beats_per_bar)
-    return LoopPattern(path.name, None, bars, beats_per_bar, hits)
+    onsets = [(n.start_tick / tpb, n.note, n.velocity / 127.0) for n in score.notes]
+    bars = _loop_bars(path, max(beat for beat, _, _ in onsets), score.end_tick / tpb, beats_per_bar)
+    held = [(n.start_tick / tpb, n.note, (n.end_tick - n.start_tick) / tpb)
+            for n in score.notes if n.channel != DRUM_CHANNEL]
+    return LoopPattern(path.name, None, bars, beats_per_bar, with_note_offs(onsets, held, bars * beats_per_bar))
+
+
+def with_note_offs(onsets, held, loop_beats: float) -> tuple:
+    """``onsets`` ``[(beat, note, velocity > 0)]`` plus a note-off ``(beat, note, 0.0)`` for each
+    ``(start beat, note, length in beats)`` of ``held`` (melodic notes: drum hits have none),
+    wrapped into the loop and kept shorter than it, sorted (a note-off before a note-on on one beat)."""
+    offs = [(round((start + min(length, 0.999 * loop_beats)) % loop_beats, 9), note, 0.0)
+            for start, note, length in held]
+    return tuple(sorted([*onsets, *offs]))
 
 
 def loop_from_pattern(bundle, pattern) -> LoopPattern:
     """A generated :class:`~.pattern_sampler.Pattern` of ``bundle`` as a loop (its note-ons)."""
-    bars = len(pattern.onset) // bundle.steps_per_bar
-    hits = tuple(sorted((step / STEPS_PER_BEAT, bundle.row_notes[row], vel / 127.0)
-                        for step, row, _, vel in pattern.notes))
-    return LoopPattern(bundle.name, pattern.seed, max(1, bars), bundle.steps_per_bar / STEPS_PER_BEAT, hits)
+    bars = max(1, len(pattern.onset) // bundle.steps_per_bar)
+    beats_per_bar = bundle.steps_per_bar / STEPS_PER_BEAT
+    onsets = [(step / STEPS_PER_BEAT, bundle.row_notes[row], vel / 127.0) for step, row, _, vel in pattern.notes]
+    held = [] if bundle.drums else [(step / STEPS_PER_BEAT, bundle.row_notes[row], length / STEPS_PER_BEAT)
+                                    for step, row, length, _ in pattern.notes]
+    return LoopPattern(bundle.name, pattern.seed, bars, beats_per_bar, with_note_offs(onsets, held, bars * beats_per_bar))
 
 
 class LoopLoader:

@@ -147,7 +147,8 @@ ADDRESSES: dict[str, Route] = {r.address: r for r in (
     Route("/pattern/play", (Arg("slot", "int", 0, MAX_PATTERN_SLOTS - 1), Arg("source", "str"),
                             Arg("seed", "int", 0, MAX_SEED, optional=True, default=_random_seed)), "pattern_play", False,
           "loop a pattern in a slot from the next bar line: a patterns bundle (a new seed: a new pattern; random "
-          "when omitted) or a .mid file's channel-10 notes, under the patterns folder (serve --patterns-root)"),
+          "when omitted) or a .mid file's notes (channel 10: drum hits, others: held notes), under the patterns "
+          "folder (serve --patterns-root)"),
     Route("/pattern/stop", (Arg("slot", "int", 0, MAX_PATTERN_SLOTS - 1, optional=True),), "pattern_stop", False,
           "silence a slot at the next bar line; without a slot: every slot, and the transport stops"),
     Route("/tempo", (Arg("bpm", "float", MIN_TEMPO_BPM, MAX_TEMPO_BPM),), "tempo", False,

@@ -11,7 +11,7 @@ line; its faults show in ``/pattern/status`` (``last_error``, the slot's ``state
 Cheat sheet (oscsend)::
 
     oscsend localhost 9000 /pattern/play isi 0 grooves 3      # slot 0: bundle grooves, seed 3, next bar
-    oscsend localhost 9000 /pattern/play is 1 beats/funk.mid  # slot 1: a MIDI file's channel-10 notes
+    oscsend localhost 9000 /pattern/play is 1 beats/funk.mid  # slot 1: a MIDI file's notes
     oscsend localhost 9000 /tempo f 96                        # from the next bar line
     oscsend localhost 9000 /pattern/stop i 0                  # slot 0, at the next bar line
     oscsend localhost 9000 /pattern/stop                      # everything, and the transport

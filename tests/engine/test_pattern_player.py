@@ -239,7 +239,7 @@ def test_sources_outside_the_folder_or_of_no_known_kind_are_refused(tmp_path):
     (lambda p: p.write_bytes(b"MThd\x00\x00\x00\x06garbage"), "not a readable MIDI file"),
     (lambda p: p.write_bytes(b"RIFF" + bytes(60)), "not a readable MIDI file"),
     (lambda p: p.write_bytes(b"MThd" + bytes(70 * 1024)), r"huge \(71,684 bytes"),
-    (lambda p: write_midi(p, [[(0, "note_on", 0, 60, 100), (480, "note_off", 0, 60, 0)]]), "no drum notes on MIDI channel 10"),
+    (lambda p: write_midi(p, [[]], meta=[(0, "meter", (4, 4))]), "no notes"),
     (lambda p: write_midi(p, [[(0, "note_on", 9, 36, 100), (60, "note_off", 9, 36, 0)]],
                           meta=[(0, "meter", (4, 4)), (1920, "meter", (3, 4))]), r"changes meter \(3/4, 4/4\)"),
     (lambda p: write_midi(p, [[(65 * 1920, "note_on", 9, 36, 100), (65 * 1920 + 60, "note_off", 9, 36, 0)]]),
@@ -273,3 +273,52 @@ def test_a_bad_bundle_fails_on_the_generation_thread_and_says_so_in_status(tmp_p
     assert status["slots"][0]["state"].startswith("failed: ") and not status["running"]
     with pytest.raises(GanshotError):
         player.set_tempo(10.0)
+
+
+class Releases:
+    """A fake Engine.note_off: records (frame, note)."""
+
+    def __init__(self):
+        self.released = []
+
+    def __call__(self, note, at_frame):
+        self.released.append((at_frame, note))
+        return 1
+
+
+def test_melodic_notes_end_with_note_offs_on_their_frames_and_drum_hits_have_none(tmp_path):
+    # a bar of 4/4: a drum hit on beat 0, C4 held 1.5 beats from beat 1, E4 from beat 3 held past the loop's end
+    events = [(0, "note_on", 9, KICK, 100), (60, "note_off", 9, KICK, 0),
+              (480, "note_on", 0, 60, 90), (1200, "note_off", 0, 60, 0),
+              (1440, "note_on", 1, 64, 80), (2400, "note_off", 1, 64, 0)]
+    write_midi(tmp_path / "tune.mid", [events], meta=[(0, "meter", (4, 4))])
+    loop = loop_from_midi(tmp_path / "tune.mid")
+    assert loop.bars == 1  # E4's end past the bar does not add a bar: it wraps
+    assert loop.hits == ((0.0, KICK, 100 / 127), (1.0, 60, 90 / 127), (1.0, 64, 0.0), (2.5, 60, 0.0), (3.0, 64, 80 / 127))
+    clock, hits, releases = Clock(), Hits(), Releases()
+    player = PatternPlayer(RATE, hits, clock, root=tmp_path, tempo_bpm=120.0, release=releases)
+    player.play(0, "tune.mid")
+    origin = clock.frame + LOOKAHEAD
+    run_until(player, clock, origin + 2 * 96000)
+    beat = 24000  # frames at 120 bpm
+    on = [(origin + bar * 96000 + int(b * beat), n) for bar in range(2) for b, n in ((0, KICK), (1, 60), (3, 64))]
+    assert [(f, n) for f, n, _ in hits.played][:6] == on
+    offs = [(origin + bar * 96000 + int(b * beat), n) for bar in range(2) for b, n in ((1, 64), (2.5, 60))]
+    assert releases.released[:4] == offs  # the first bar's E4 note-off releases nothing that sounds: harmless
+    assert all(n != KICK for _, n in releases.released)
+    assert player.status()["hits"] == len(hits.played)  # note-offs are not counted as hits
+
+
+def test_a_melodic_bundle_loop_has_a_note_off_per_note():
+    from types import SimpleNamespace
+
+    from ganshot.engine.pattern_source import loop_from_pattern
+
+    bundle = SimpleNamespace(name="chorales", drums=False, steps_per_bar=16, row_notes=[60, 62, 64])
+    pattern = SimpleNamespace(seed=5, onset=[0] * 32, notes=[(0, 0, 4, 100), (12, 2, 8, 90), (30, 1, 6, 80)])
+    loop = loop_from_pattern(bundle, pattern)
+    assert (loop.bars, loop.loop_beats) == (2, 8.0)
+    offs = sorted((beat, note) for beat, note, velocity in loop.hits if velocity == 0.0)
+    assert offs == [(1.0, 60), (1.0, 62), (5.0, 64)]  # 30 + 6 steps wrap to step 4 = beat 1
+    drums = loop_from_pattern(SimpleNamespace(**{**vars(bundle), "drums": True}), pattern)
+    assert all(velocity > 0 for _, _, velocity in drums.hits)
