@@ -135,7 +135,9 @@ class HarmonicGenerator(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Glorot-uniform weights, zero biases; the loudness starts quiet (-20 dB or so)."""
+        """Glorot-uniform weights, zero biases but two: the loudness starts near -20 dBFS and the noise
+        bands near -50 dB, so a fresh generator already plays in-tune tones (an Adam step moves a
+        bias by about the learning rate: starting from loud noise costs thousands of steps)."""
         for module in self.modules():
             if isinstance(module, nn.Linear):
                 nn.init.xavier_uniform_(module.weight)
@@ -143,6 +145,7 @@ class HarmonicGenerator(nn.Module):
             elif isinstance(module, nn.Embedding):
                 nn.init.normal_(module.weight, std=1.0)
         nn.init.constant_(self.loudness_head.bias, -1.0)
+        nn.init.constant_(self.noise_head.bias, -4.0)
 
     def _phases(self, pitches: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Each partial's phase at frame starts, ``sin``/``cos`` float32[B, F, K], and its advance
