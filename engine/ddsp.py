@@ -44,7 +44,7 @@ from torch import nn
 
 from .errors import FormatError
 from .limits import MAX_LATENT_DIM
-from .wavegan import LABEL_EMBED_DIM, MAX_NUM_CLASSES, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, _DecayEnvelope, check_pitch_fields, conditioned, drop_unused_pitch_fields, input_features, pitch_embedding_of, strict_spec, _log_range
+from .wavegan import ConditioningFields, LABEL_EMBED_DIM, MAX_NUM_CLASSES, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, _DecayEnvelope, check_pitch_fields, conditioned, drop_unused_pitch_fields, input_features, pitch_embedding_of, strict_spec, _log_range
 
 __all__ = ["DDSPSpec", "DDSPGenerator", "band_signs", "filtered_noise", "noise_band_table", "unit_scale"]
 
@@ -62,7 +62,7 @@ _LEAK = 0.2
 
 
 @dataclass(frozen=True)
-class DDSPSpec:
+class DDSPSpec(ConditioningFields):
     """Everything needed to rebuild a :class:`DDSPGenerator` (stored in checkpoints and bundles)."""
 
     architecture: ClassVar[str] = "ddsp"
@@ -100,14 +100,6 @@ class DDSPSpec:
     @property
     def transient_samples(self) -> int:
         return self.transient_ms * self.sample_rate // 1000
-
-    @property
-    def conditional(self) -> bool:
-        return self.num_classes > 0
-
-    @property
-    def pitch_conditional(self) -> bool:
-        return self.pitch_high > self.pitch_low
 
     def to_dict(self) -> dict:
         return drop_unused_pitch_fields(self, asdict(self))

@@ -43,7 +43,7 @@ from .ddsp import band_signs, filtered_noise, noise_band_table, unit_scale
 from .errors import FormatError
 from .limits import MAX_LATENT_DIM
 from .wavegan import (
-    LABEL_EMBED_DIM, MAX_NUM_CLASSES, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, check_pitch_fields, conditioned, input_features,
+    ConditioningFields, LABEL_EMBED_DIM, MAX_NUM_CLASSES, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, check_pitch_fields, conditioned, input_features,
     pitch_embedding_of, strict_spec,
 )
 
@@ -60,7 +60,7 @@ def midi_to_hz(pitches: torch.Tensor) -> torch.Tensor:
 
 
 @dataclass(frozen=True)
-class HarmonicSpec:
+class HarmonicSpec(ConditioningFields):
     """Everything needed to rebuild a :class:`HarmonicGenerator` (stored in checkpoints and bundles)."""
 
     architecture: ClassVar[str] = "harmonic"
@@ -91,14 +91,6 @@ class HarmonicSpec:
                 raise FormatError(f"harmonic generator spec: {name} must be an integer in [{low}, {high}], got {value!r}")
         if self.num_samples % self.frames:
             raise FormatError(f"harmonic generator spec: frames={self.frames} must divide num_samples={self.num_samples}")
-
-    @property
-    def conditional(self) -> bool:
-        return self.num_classes > 0
-
-    @property
-    def pitch_conditional(self) -> bool:
-        return self.pitch_high > self.pitch_low
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -55,7 +55,7 @@ from torch import nn
 from .errors import FormatError
 from .limits import MAX_LATENT_DIM
 from .stft_basis import STFTBasis, griffin_lim
-from .wavegan import LABEL_EMBED_DIM, MAX_NUM_CLASSES, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, _DecayEnvelope, check_pitch_fields, conditioned, drop_unused_pitch_fields, input_features, pitch_embedding_of, strict_spec
+from .wavegan import ConditioningFields, LABEL_EMBED_DIM, MAX_NUM_CLASSES, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, _DecayEnvelope, check_pitch_fields, conditioned, drop_unused_pitch_fields, input_features, pitch_embedding_of, strict_spec
 
 __all__ = ["SpecGANSpec", "SpecGANGenerator", "REPRESENTATIONS", "UPSAMPLE_LAYERS", "UPSAMPLE_MODES"]
 
@@ -75,7 +75,7 @@ _PHASE_EPS = 1e-6  # keeps the phase vector's norm finite where the generator dr
 
 
 @dataclass(frozen=True)
-class SpecGANSpec:
+class SpecGANSpec(ConditioningFields):
     """Everything needed to rebuild a :class:`SpecGANGenerator` (stored in checkpoints and bundles)."""
 
     architecture: ClassVar[str] = "specgan"
@@ -129,14 +129,6 @@ class SpecGANSpec:
     @property
     def frames(self) -> int:
         return self.num_samples // self.hop
-
-    @property
-    def conditional(self) -> bool:
-        return self.num_classes > 0
-
-    @property
-    def pitch_conditional(self) -> bool:
-        return self.pitch_high > self.pitch_low
 
     @property
     def parity_tolerance(self) -> float | None:

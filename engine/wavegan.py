@@ -119,6 +119,20 @@ def conditioned(label_embedding, z: torch.Tensor, labels, pitch_embedding=None, 
     return torch.cat(parts, dim=1) if len(parts) > 1 else z
 
 
+class ConditioningFields:
+    """What a generator spec's ``num_classes``, ``pitch_low`` and ``pitch_high`` mean, for every
+    architecture's spec dataclass: a class input when there are classes, a pitch input when the
+    pitch range is not empty."""
+
+    @property
+    def conditional(self) -> bool:
+        return self.num_classes > 0
+
+    @property
+    def pitch_conditional(self) -> bool:
+        return self.pitch_high > self.pitch_low
+
+
 def check_pitch_fields(spec, label: str) -> None:
     """A spec's ``pitch_low``/``pitch_high``: both 0 (no pitch input) or a valid MIDI range."""
     low, high = spec.pitch_low, spec.pitch_high
@@ -149,7 +163,7 @@ def drop_unused_pitch_fields(spec, data: dict) -> dict:
     return data
 
 @dataclass(frozen=True)
-class GeneratorSpec:
+class GeneratorSpec(ConditioningFields):
     """Everything needed to rebuild a :class:`WaveGANGenerator` (stored in checkpoints and bundles).
 
     ``num_classes=0`` means unconditional; ``post_filter_length=0`` means no post-filter.
@@ -203,14 +217,6 @@ class GeneratorSpec:
     def from_dict(cls, data: dict) -> "GeneratorSpec":
         """Strict inverse of :meth:`to_dict`: unknown keys or bad values raise FormatError."""
         return strict_spec(cls, data, "generator spec")
-
-    @property
-    def conditional(self) -> bool:
-        return self.num_classes > 0
-
-    @property
-    def pitch_conditional(self) -> bool:
-        return self.pitch_high > self.pitch_low
 
 
 def generator_layout(num_samples: int) -> tuple[int, tuple[int, ...]]:
