@@ -41,10 +41,10 @@ from . import latent as _latent
 from .bundle import ModelBundle
 from .errors import GanshotError, UserInputError
 from .instrument import render_pitch
+from .controller_commands import ControllerCommands
 from .instrument_commands import InstrumentCommands
 from .kit import Kit, check_model, load_kit, pad_label, save_kit
-from .kit_schema import TARGETS, Target, parse_target
-from .limits import MAX_PADS, check_float, check_int
+from .limits import check_int
 from .mixer import Mixer
 from .postprocess import PostProcess
 from .pad_latents import PadLatentCommands
@@ -65,7 +65,7 @@ def _directions_of(bundle) -> tuple:
     return (np.asarray(bundle.directions["vectors"], np.float32), np.asarray(bundle.directions["sigmas"], np.float32))
 
 
-class Engine(PadLatentCommands, InstrumentCommands):
+class Engine(PadLatentCommands, InstrumentCommands, ControllerCommands):
     """A loaded model + kit, its render worker and its C mixer (live or offline)."""
 
     def __init__(self, bundle: ModelBundle, kit: Kit, *, sample_rate: int = DEFAULT_SAMPLE_RATE,
@@ -278,60 +278,6 @@ class Engine(PadLatentCommands, InstrumentCommands):
             self._kit = self._kit.with_master_gain(gain_db)
             gain_db = self._kit.master_gain_db
         self.mixer.set_master_gain(float(_latent.db_to_gain(gain_db)))
-
-    # -- the command vocabulary of knobs ------------------------------------------------
-    def apply(self, target, value: float) -> None:
-        """Set one controller target to ``value``: the one command OSC knobs, MIDI controllers
-        and kits' controller tables speak (the rows of :data:`~.kit_schema.TARGETS`).
-
-        ``target``: a :class:`~.kit_schema.Target` or its text, e.g. ``"pad.3.gain_db"``,
-        ``"focused.direction.0"`` (the :attr:`focus` pad), ``"master.gain_db"``, ``"focus"``
-        (the value, rounded, is the pad index). The value is checked once, against the field
-        it lands in; a refused one raises UserInputError and changes nothing.
-        """
-        if not isinstance(target, Target):
-            parsed = parse_target(target)
-            if parsed is None:
-                known = ", ".join(spec.pattern for spec in TARGETS)
-                raise UserInputError(f"{target!r:.60} is not a known target ({known})")
-            target = parsed
-        spec = target.spec
-        if spec.param == "master_gain_db":
-            self.set_master_gain(value)
-        elif spec.param == "focus":
-            self.set_focus(int(round(check_float(value, "focus", 0, MAX_PADS - 1))))
-        else:
-            pad = self.focus if spec.scope == "focused" else target.pad
-            if spec.param == "direction":
-                self.set_direction(pad, target.direction, value)
-            else:
-                self._edit(pad, **{spec.param: value})
-
-    # -- commands: focus and controllers --------------------------------------------------
-    def set_focus(self, index: int) -> None:
-        """Make pad ``index`` the target of ``focused.*`` controllers (playing a pad does too)."""
-        with self._lock:
-            self._check_index(index)
-            self.focus = int(index)
-
-    def learn(self, target: str | None) -> None:
-        """Arm MIDI learn: a MIDI bridge binds the next CC that moves to ``target`` (a kit
-        controller target such as ``"focused.direction.0"``) and calls :meth:`set_controllers`;
-        None cancels."""
-        if target is not None:
-            parsed = parse_target(target)
-            if parsed is None:
-                known = ", ".join(spec.pattern for spec in TARGETS)
-                raise UserInputError(f"learn target {target!r:.60} is not a known target ({known})")
-            if parsed.pad is not None:
-                self._check_index(parsed.pad)
-        self.learn_target = target
-
-    def set_controllers(self, controllers) -> None:
-        """Replace the kit's controller table (:class:`~.kit.Controller` objects, re-validated);
-        saved with the kit by :meth:`save_kit`."""
-        with self._lock:
-            self._kit = self._kit.with_controllers(controllers)
 
     def _base_latent(self, index: int) -> np.ndarray:
         pad = self._kit.pads[index]
