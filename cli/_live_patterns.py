@@ -21,8 +21,9 @@ def add_live_pattern_arguments(parser) -> None:
 
     group = parser.add_argument_group("live patterns", "loops played by OSC /pattern/play on a bar grid (see the README)")
     group.add_argument("--no-patterns", action="store_true", help="do not run the live pattern player")
-    group.add_argument("--patterns-root", default=".", metavar="DIR",
-                       help="/pattern/play sources (patterns bundles, .mid files) must lie inside this folder")
+    group.add_argument("--patterns-root", default=None, metavar="DIR",
+                       help="/pattern/play sources (patterns bundles, .mid files) must lie inside this folder "
+                            "(default: the embedded presets/patterns, which holds the 'grooves' drum patterns)")
     group.add_argument("--tempo", type=float, default=120.0, metavar="BPM",
                        help=f"the patterns' starting tempo ({MIN_TEMPO_BPM:g}..{MAX_TEMPO_BPM:g}; OSC /tempo changes it)")
     group.add_argument("--pattern-lookahead-ms", type=float, default=200.0, metavar="MS",
@@ -45,7 +46,9 @@ def start_live_patterns(engine, args, say) -> list:
 
     from ganshot.engine.pattern_player import PatternPlayer
 
-    root = Path(args.patterns_root)
+    from ganshot.engine.presets import patterns_root
+
+    root = Path(args.patterns_root) if args.patterns_root is not None else patterns_root()
     if not root.is_dir():
         raise UserInputError(f"--patterns-root {root}: no such folder")
     player = PatternPlayer.for_engine(engine, root=root, tempo_bpm=args.tempo,

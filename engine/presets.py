@@ -40,6 +40,11 @@ def models_root() -> Path:
     return presets_root() / "models"
 
 
+def patterns_root() -> Path:
+    """Where live patterns are looked up by default (``serve --patterns-root``): presets/patterns."""
+    return presets_root() / "patterns"
+
+
 def default_kit_path() -> Path:
     return presets_root() / "kits" / "default.json"
 

@@ -7,7 +7,7 @@ import pytest
 from ganshot.engine.errors import FormatError
 from ganshot.training.config import Config, config_to_toml, list_configs, load_config, save_config
 
-SHIPPED = ["base", "drums_ddsp", "drums_specgan", "drums_v2", "pitched_64000", "pitched_small", "seed_64000", "wavegan_16k",
+SHIPPED = ["base", "drums_ddsp", "drums_specgan", "drums_v2", "pitched_64000", "pitched_harmonic", "pitched_small", "seed_64000", "wavegan_16k",
            "wavegan_32k", "wavegan_65k", "wavegan_small"]
 
 
