@@ -17,6 +17,7 @@ from tests.support.instruments import held_note, instrument_kit
 from tests.support.jack_client import start_period_capture
 from tests.support.osc_jack import BLOCK, RATE, Served
 from tests.support.period_capture import read_period_capture
+from tests.support.web import osc_status_json, poll
 
 pytestmark = pytest.mark.needs("oscsend", hint="Debian: liblo-tools")
 NOTE, RELEASE_MS = 37, 20.0  # two octaves under the root: the tiny model's 0.13 s hit lasts 0.5 s
@@ -44,7 +45,9 @@ def test_oscsend_holds_and_releases_a_note_on_ganshot_serve_on_jack(jack_server,
     server = jack_server(sample_rate=RATE, block_size=BLOCK, sync=True)
     served = Served(server.env, kit_path, tmp_path / "renders")
     try:
-        time.sleep(1.5)  # the 25 notes are rendered ahead in the background (well under a second here)
+        ready = lambda: (lambda e: e["instrument_notes_total"] > 0 and  # noqa: E731
+                         e["instrument_notes_ready"] == e["instrument_notes_total"])(osc_status_json(served.port)["engine"])
+        poll(ready, "every instrument note rendered ahead")  # however loaded the machine is
         capture = start_period_capture(str(tmp_path / "capture.npz"), 30, env=server.env)
         try:
             _oscsend(served.port, "/note/on", "if", str(NOTE), "1.0")
