@@ -1,7 +1,7 @@
 """``ganshot render KIT --pattern BUNDLE``: a generated pattern, played offline through a kit.
 
-The pattern's note-ons (:func:`ganshot.training.patterns.generate.switching_events`) go through the
-same offline path as ``--midi`` (engine.offline.render_events), so every bar starts at the exact
+The pattern's notes (note-ons, and for a melodic bundle note-offs after each note's length, which an
+instrument pad releases) go through the same offline path as ``--midi`` (engine.offline.render_events), so every bar starts at the exact
 frame ``round(bar * bar_s * sample_rate)``. With ``--switch-bars K`` the pattern changes to the
 next seed every K bars, at the bar line. Imports ONNX Runtime and the torch-free pattern modules only.
 """
@@ -31,16 +31,29 @@ def check_render_source(args) -> None:
         raise UserInputError("--switch-bars needs --pattern")
 
 
-def pattern_render_events(args) -> list[tuple[float, int, int]]:
-    """The ``(time_s, note, velocity 0..127)`` note-ons of ``--pattern`` for ``--bars`` bars."""
+def pattern_render_events(args) -> list[tuple]:
+    """``(time_s, kind, note, velocity 0..127, None)`` events of ``--pattern`` for ``--bars`` bars:
+    each note's note-on and, for a melodic bundle, its note-off after its length (an instrument pad
+    releases it; drum patterns have none), a note-off before a note-on at one instant."""
     from ganshot.engine.limits import check_int
+    from ganshot.engine.pattern_sampler import check_tempo
     from ganshot.training.patterns.bundle import load_pattern_bundle
-    from ganshot.training.patterns.generate import MAX_PATTERN_BARS, PatternSampler, switching_events
+    from ganshot.training.patterns.generate import MAX_PATTERN_BARS, PatternSampler
 
     bars = check_int(args.bars, "--bars", 1, MAX_PATTERN_BARS)
     each = bars if args.switch_bars is None else check_int(args.switch_bars, "--switch-bars", 1, bars)
     sampler = PatternSampler(load_pattern_bundle(args.pattern))
-    seeds = [args.seed + index for index in range(-(-bars // each))]
-    events, _ = switching_events(sampler, seeds, each, args.tempo)
-    bar_s = sampler.bundle.steps_per_bar * 60.0 / (4 * args.tempo)
-    return [e for e in events if e[0] < bars * bar_s - 1e-9]
+    bundle = sampler.bundle
+    step_s = 60.0 / (4 * check_tempo(args.tempo))
+    end_s = bars * bundle.steps_per_bar * step_s
+    events = []
+    for index in range(-(-bars // each)):
+        offset = index * each * bundle.steps_per_bar  # each pattern starts on its bar line
+        for step, row, length, velocity in sampler.pattern(args.seed + index, each).notes:
+            start_s, note = (offset + step) * step_s, bundle.row_notes[row]
+            if start_s >= end_s - 1e-9:
+                continue
+            events.append((start_s, "on", note, velocity, None))
+            if not bundle.drums:
+                events.append(((offset + step + length) * step_s, "off", note, 0, None))
+    return sorted(events, key=lambda e: (e[0], e[1] == "on", e[2]))

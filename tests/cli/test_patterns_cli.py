@@ -123,3 +123,35 @@ def test_generate_refuses_a_bad_tempo_and_a_missing_bundle(tmp_path):
     assert_one_line_error(run_cli("patterns", "generate", bundle, "--tempo", 0, "-o", tmp_path / "g"), "--tempo")
     assert_one_line_error(run_cli("patterns", "generate", tmp_path / "nope", "-o", tmp_path / "g"),
                           "no pattern bundle folder")
+
+
+def test_render_a_melodic_pattern_through_an_instrument_releases_on_the_note_off(tiny_pitched_bundle, tmp_path):
+    import soundfile as sf
+
+    from ganshot.engine.engine import Engine
+    from ganshot.engine.kit import save_kit
+    from tests.support.instruments import held_note, instrument_kit, release_gains
+    from tests.support.patterns import fixed_melodic_bundle
+
+    note, start, length, tempo = 60, 1, 2, 300.0  # a C4 from the second 16th, held two (the tiny note is 0.13 s)
+    bundle = fixed_melodic_bundle(tmp_path, row=note - 36, start=start, length=length)
+    kit = instrument_kit(tiny_pitched_bundle, low=48, high=72, class_name="keys", path=str(tiny_pitched_bundle.path),
+                         release_ms=10.0)
+    kit_path = save_kit(kit, tmp_path / "keys.json")
+    out = tmp_path / "tune.wav"
+    result = run_cli("render", kit_path, "--pattern", bundle, "--bars", 2, "--tempo", tempo, "-o", out)
+    assert result.returncode == 0, result.stderr
+    with Engine(tiny_pitched_bundle, kit, sample_rate=RATE, backend="onnx") as engine:
+        assert engine.wait_ready(60)
+        buffer = np.array(engine.instrument_note_buffer(1, note))
+    audio, rate = sf.read(out, dtype="float32", always_2d=True)
+    step_frames = 60.0 / (4 * tempo) * RATE
+    on, off = int(round(start * step_frames)), int(round((start + length) * step_frames))
+    release = int(round(10.0 * RATE / 1000))
+    assert off - on < len(buffer) - release  # the note-off falls inside the note: the release is heard
+    left = audio[:, 0]
+    gain = float(np.max(np.abs(left))) / float(np.max(np.abs(buffer[:off - on]))) if np.any(left) else 0.0
+    expected = held_note(buffer, gain, on, off, release, len(left))
+    assert np.max(np.abs(left - expected)) <= 1e-4 * np.max(np.abs(expected))
+    assert not np.any(left[off + release:])  # silent after the release: the note-off was honoured
+    assert release_gains(release)[0] < 1.0

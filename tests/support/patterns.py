@@ -99,3 +99,28 @@ def fixed_pattern_bundle(root, name: str = "fixed") -> Path:
             return pick * self.a + (1 - pick) * self.b + 0 * z.sum()
 
     return export_pattern_generator(Fixed(), spec, Path(root) / name, name=name, mode="drums", bars=2)
+
+
+def fixed_melodic_bundle(root, name: str = "tune", row: int = 24, start: int = 4, length: int = 6) -> Path:
+    """A real exported melodic bundle whose generator ignores z: one note, row ``row`` (MIDI 36 + row),
+    from step ``start`` for ``length`` steps of each 2-bar pattern (onset and hold channels)."""
+    import torch
+
+    from ganshot.engine.pattern_midi import MODES
+    from ganshot.training.patterns.export import export_pattern_generator
+    from ganshot.training.patterns.model import PatternGenerator, PatternSpec
+
+    spec = PatternSpec(rows=MODES["melodic"].num_rows, channels=2, steps=32, **TINY_SPEC)
+
+    class Fixed(PatternGenerator):
+        def __init__(self):
+            super().__init__(spec)
+            roll = torch.zeros(1, 2, 32, spec.rows)
+            roll[0, 0, start, row] = 1.0
+            roll[0, 1, start:start + length, row] = 1.0
+            self.register_buffer("roll", roll)
+
+        def forward(self, z):
+            return self.roll.expand(z.shape[0], -1, -1, -1) + 0 * z.sum()
+
+    return export_pattern_generator(Fixed(), spec, Path(root) / name, name=name, mode="melodic", bars=2)
