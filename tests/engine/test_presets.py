@@ -34,3 +34,19 @@ def test_seeded_kit_names_gm_pads():
     bundle, _ = load_model_and_kit()
     kit = seeded_kit(bundle, range(16))
     assert kit.pads[0].name == "Kick" and kit.pads[6].name == "Closed Hat" and kit.pads[6].choke_group == 1
+
+
+def test_the_embedded_grooves_play_drum_hits_on_the_default_kit():
+    from ganshot.engine.gm_drums import DRUM_CHANNEL  # noqa: F401 - the grooves are GM drum notes
+    from ganshot.engine.pattern_bundle import load_pattern_bundle
+    from ganshot.engine.pattern_source import LoopLoader, resolve_source
+    from ganshot.engine.presets import patterns_root
+
+    kind, path = resolve_source(patterns_root(), "grooves")
+    assert kind == "bundle" and load_pattern_bundle(path).drums  # hash-checked
+    loop = LoopLoader().load(kind, path, seed=3)
+    _, kit = load_model_and_kit()
+    notes = {note for _, note, velocity in loop.hits if velocity > 0}
+    assert loop.bars >= 1 and len(loop.hits) >= 8
+    assert all(kit.index_for_note(note) >= 0 for note in notes), notes  # every hit has a pad
+    assert LoopLoader().load(kind, path, seed=4).hits != loop.hits  # a new seed, a new groove
