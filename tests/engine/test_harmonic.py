@@ -93,3 +93,14 @@ def test_conditional_spec_round_trip_and_refusals():
             HarmonicSpec(**fields)
     with pytest.raises(FormatError, match="unknown key"):
         spec_from_dict("harmonic", {**spec.to_dict(), "vibrato": 1})
+
+
+def test_the_controls_are_smoothed_over_frames():
+    from ganshot.engine.harmonic import SMOOTHING_FRAMES, smoothing_matrix
+
+    m = smoothing_matrix(20).double()
+    assert torch.allclose(m.sum(dim=1), torch.ones(20, dtype=torch.float64))
+    assert torch.allclose(m @ torch.full((20,), 3.0, dtype=torch.float64), torch.full((20,), 3.0, dtype=torch.float64))
+    assert int((m[10] > 0).sum()) == SMOOTHING_FRAMES and int((m[0] > 0).sum()) == SMOOTHING_FRAMES // 2 + 1
+    alternating = torch.tensor([(-1.0) ** i for i in range(20)], dtype=torch.float64)
+    assert (m @ alternating)[3:-3].abs().max() < 0.1  # a frame-rate tremolo is all but gone
