@@ -179,9 +179,11 @@ def _refine(diff: np.ndarray, period: np.ndarray) -> np.ndarray:
             return period
         width = int(half[fits].max())
         offsets = np.arange(-width, width + 1)
-        centre = np.clip(np.round(target).astype(int), width + 1, tau_max - width - 1)
-        window = diff[rows[:, None], centre[:, None] + offsets[None, :]]
-        window = np.where(np.abs(offsets)[None, :] <= half[:, None], window, np.inf)
+        centre = np.round(target).astype(int)
+        # each row looks around its own centre: lags are clipped one by one (a centre clipped to the
+        # widest row's window would shift a short period's search onto another multiple)
+        lags = np.clip(centre[:, None] + offsets[None, :], 1, tau_max - 1)
+        window = np.where(np.abs(offsets)[None, :] <= half[:, None], diff[rows[:, None], lags], np.inf)
         lag = centre + offsets[np.argmin(window, axis=1)]
         lag = np.clip(lag, 1, tau_max - 1)
         refined = (lag + _parabola(diff, lag)) / (2.0 * multiple)

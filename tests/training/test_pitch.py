@@ -128,3 +128,16 @@ def test_pitched_figures_and_timbre_steps():
     labels = ["a"] * 12 + ["b"] * 12
     both = np.concatenate([real[:12], mixed[12:]])
     assert np.isfinite(timbre_step_db(timbre_envelopes(both, SR), midi, labels))
+
+
+def test_short_periods_stay_in_tune_beside_long_period_frames():
+    """Regression: the refinement once searched every frame's multiples around a centre clipped to the
+    widest frame's window, so a 1318.5 Hz note after a 100 Hz stretch read an octave low (659 Hz)."""
+    rate = 16000
+    t = np.arange(rate // 2) / rate
+    low, high = 0.3 * np.sin(2 * np.pi * 100.0 * t), 0.3 * np.sin(2 * np.pi * 1318.5 * np.arange(3 * rate // 2) / rate)
+    f0, voiced = estimate_f0(np.concatenate([low, high]), rate)
+    late = f0[len(f0) // 2:][voiced[len(f0) // 2:]]
+    assert late.size > 10 and np.all(np.abs(1200 * np.log2(late / 1318.5)) < 5)
+    early = f0[: len(f0) // 5][voiced[: len(f0) // 5]]
+    assert early.size > 5 and np.all(np.abs(1200 * np.log2(early / 100.0)) < 5)
