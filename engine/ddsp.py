@@ -137,6 +137,7 @@ def filtered_noise(knots: torch.Tensor, noise: torch.Tensor, num_samples: int) -
     (:func:`noise_band_table`) -> float32[B, N]: each band scaled by its knots, linear in between, summed."""
     bands, frames = knots.shape[1], knots.shape[2] - 1
     hop = num_samples // frames
+    noise = noise.to(knots.dtype)  # a float16 table (engine.harmonic) is cast once; float32 stays as it is
     ramp = torch.arange(hop, dtype=torch.float32, device=knots.device) / hop  # [J]
     framed = noise.reshape(bands, frames, hop).permute(1, 0, 2)  # [F, K, J]
     # Linear interpolation of the knots within each frame, as two batched matmuls (no [B, K, N] tensor).

@@ -137,7 +137,9 @@ class HarmonicGenerator(nn.Module):
         self.loudness_head = nn.Linear(hidden, knots)
         self.partials_head = nn.Linear(hidden, spec.harmonics * knots)
         self.noise_head = nn.Linear(hidden, spec.noise_bands * knots)
-        self.register_buffer("noise", noise_band_table(spec.noise_bands, spec.num_samples, spec.sample_rate))
+        # float16: 3.1 MB less in each of generator.onnx and .safetensors (a bundle is at most 25 MB); the
+        # noise's spectrum and level survive 11-bit mantissas, and the graph casts it back to float32
+        self.register_buffer("noise", noise_band_table(spec.noise_bands, spec.num_samples, spec.sample_rate).half())
         hop = spec.num_samples // spec.frames
         self.register_buffer("frame_start", torch.arange(spec.frames, dtype=torch.float64) * hop, persistent=False)
         self.register_buffer("in_frame", torch.arange(hop, dtype=torch.float32), persistent=False)

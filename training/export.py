@@ -199,7 +199,9 @@ def export_generator(
     Raises GanshotError (nothing written) when ONNX Runtime disagrees with torch.
     """
     classes = _check_export_args(generator, spec, name, classes)
-    model = copy.deepcopy(generator).to("cpu", torch.float32).eval()
+    model = copy.deepcopy(generator).to("cpu").eval()
+    for param in model.parameters():  # float32 weights; buffers keep their dtype (engine.harmonic's float16 noise)
+        param.data = param.data.float()
     meta = {
         "name": str(name),
         "architecture": spec.architecture,
