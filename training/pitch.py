@@ -14,7 +14,8 @@ Method (de Cheveigné & Kawahara 2002, "YIN"): each frame's difference function
 (``d = e(0) + e(tau) - 2 r(tau)``), normalised by its cumulative mean (``d'``), and the
 period is the first local minimum of ``d'`` whose depth (read off a parabola through its
 three lags, so short periods that fall between integer lags are not missed) is below
-:data:`YIN_THRESHOLD` (the deepest dip when none is), refined by parabolic interpolation
+:data:`YIN_THRESHOLD` (when none is, the first dip within :data:`FALLBACK_SLACK` of the deepest: in a
+noisy note every multiple of the period dips about as deep, and the deepest is a coin toss), refined by parabolic interpolation
 on the raw ``d`` and then on its dips at 2, 4, 8, ... periods. A frame is voiced when that minimum is below :data:`VOICING_THRESHOLD`
 and the frame is louder than ``silence_db`` dBFS.
 
@@ -43,6 +44,7 @@ DEFAULT_FMAX_HZ = 4200.0  # above MIDI 108 (C8, 4186 Hz); capped below Nyquist
 HOP_S = 0.01
 YIN_THRESHOLD = 0.15  # d' below this: a period (the paper's 0.1-0.15)
 VOICING_THRESHOLD = 0.35  # the best d' of a voiced frame is below this
+FALLBACK_SLACK = 0.05  # with no dip below YIN_THRESHOLD: the first dip at most this much above the deepest
 SILENCE_DB = -70.0  # dBFS: quieter frames are unvoiced whatever their shape
 SUSTAIN_DB = 20.0  # dB below the loudest frame that still counts as the note's sustain
 ATTACK_S = 0.05
@@ -138,7 +140,10 @@ def _yin(x: np.ndarray, sample_rate: int, fmin_hz: float, fmax_hz: float, hop_s:
     depth = np.where(is_dip, np.maximum(depth, 0.0), np.inf)
     below = depth < YIN_THRESHOLD
     first = np.argmax(below, axis=1)
-    fallback = np.argmin(np.where(is_dip, depth, mid), axis=1)  # no dip that deep: the deepest one
+    # no dip that deep (a noisy note: every multiple of the period dips about as deep): the first dip
+    # within FALLBACK_SLACK of the deepest, not the deepest itself, which noise puts on any multiple
+    deepest = np.min(np.where(is_dip, depth, mid), axis=1, keepdims=True)
+    fallback = np.argmax(is_dip & (depth <= deepest + FALLBACK_SLACK), axis=1)
     pick = np.where(below.any(axis=1), first, fallback)
     rows = np.arange(norm.shape[0])
     best = pick + tau_min

@@ -141,3 +141,15 @@ def test_short_periods_stay_in_tune_beside_long_period_frames():
     assert late.size > 10 and np.all(np.abs(1200 * np.log2(late / 1318.5)) < 5)
     early = f0[: len(f0) // 5][voiced[: len(f0) // 5]]
     assert early.size > 5 and np.all(np.abs(1200 * np.log2(early / 100.0)) < 5)
+
+
+def test_a_noisy_note_is_read_at_its_period_not_a_multiple():
+    """With a quarter of the energy in noise no dip of d' reaches the threshold and every multiple of
+    the period dips about as deep; the first of those near-equal dips is the period."""
+    rate, f0 = 16000, 1174.66
+    t = np.arange(2 * rate) / rate
+    tone = 0.4 * np.sin(2 * np.pi * f0 * t) + 0.9 * np.sin(2 * np.pi * 2 * f0 * t) + 0.15 * np.sin(2 * np.pi * 3 * f0 * t)
+    noise = np.random.default_rng(7).standard_normal(t.size)
+    noise *= np.sqrt(0.3 * np.mean(tone ** 2) / np.mean(noise ** 2))
+    note = note_pitch(tone + noise, rate)
+    assert abs(cents_error(note.f0_hz, 86)) < 50, note
