@@ -6,7 +6,6 @@ block) and is the instrument's exact linear release fade; nothing else sounds.""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import time
 
@@ -14,7 +13,7 @@ import numpy as np
 import pytest
 
 from tests.support.instruments import held_note, instrument_kit
-from tests.support.jack_client import start_period_capture
+from tests.support.jack_client import period_captured
 from tests.support.osc_jack import BLOCK, RATE, Served
 from tests.support.period_capture import read_period_capture
 from tests.support.web import osc_status_json, poll
@@ -48,15 +47,11 @@ def test_oscsend_holds_and_releases_a_note_on_ganshot_serve_on_jack(jack_server,
         ready = lambda: (lambda e: e["instrument_notes_total"] > 0 and  # noqa: E731
                          e["instrument_notes_ready"] == e["instrument_notes_total"])(osc_status_json(served.port)["engine"])
         poll(ready, "every instrument note rendered ahead")  # however loaded the machine is
-        capture = start_period_capture(str(tmp_path / "capture.npz"), 30, env=server.env)
-        try:
+        with period_captured(str(tmp_path / "capture.npz"), 30, env=server.env):
             _oscsend(served.port, "/note/on", "if", str(NOTE), "1.0")
             time.sleep(0.1)
             _oscsend(served.port, "/note/off", "i", str(NOTE))
             time.sleep(0.7)  # the release and the rest of the buffer play out
-        finally:
-            capture.send_signal(signal.SIGINT)
-            capture.wait(timeout=30)
     finally:
         said = served.stop()
     assert "Traceback" not in said and "ganshot: stopped" in said, said

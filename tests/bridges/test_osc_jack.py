@@ -8,14 +8,13 @@ test_pd_headless.py, which drives it from Pure Data.
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import time
 
 import numpy as np
 import pytest
 
-from tests.support.jack_client import start_period_capture
+from tests.support.jack_client import period_captured
 from tests.support.osc_jack import BLOCK, RATE, Served, assert_hit_at, hit_onsets, saved_kit_for, single_hit
 from tests.support.period_capture import read_period_capture
 
@@ -35,15 +34,11 @@ def test_oscsend_plays_a_pad_on_ganshot_serve_on_jack(jack_server, tiny_bundle, 
     server = jack_server(sample_rate=RATE, block_size=BLOCK, sync=True)
     served = Served(server.env, kit_path, tmp_path / "renders")
     try:
-        capture = start_period_capture(str(tmp_path / "capture.npz"), 30, env=server.env)
-        try:
+        with period_captured(str(tmp_path / "capture.npz"), 30, env=server.env):
             sent = subprocess.run(["oscsend", "localhost", str(served.port), "/pad/trigger", "if", "0", "1.0"],
                                   capture_output=True, text=True, timeout=10)
             assert sent.returncode == 0, sent.stderr
             time.sleep(0.3)  # the hit (6144 frames, 0.13 s) plays out
-        finally:
-            capture.send_signal(signal.SIGINT)
-            capture.wait(timeout=30)
     finally:
         said = served.stop()
     assert "Traceback" not in said and "ganshot: stopped" in said, said

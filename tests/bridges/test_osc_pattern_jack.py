@@ -5,13 +5,12 @@ offline render sample for sample, and the switch happens on a bar line."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import time
 
 import pytest
 
-from tests.support.jack_client import start_period_capture
+from tests.support.jack_client import period_captured
 from tests.support.osc_jack import BLOCK, RATE, Served, assert_hit_at, saved_kit_for, single_hit
 from tests.support.patterns import write_midi
 from tests.support.period_capture import read_period_capture
@@ -44,17 +43,13 @@ def test_oscsend_loops_and_switches_patterns_on_the_bar_grid(jack_server, tiny_b
     served = Served(server.env, kit_path, tmp_path / "renders", "--patterns-root", str(patterns),
                     "--tempo", str(TEMPO_BPM))
     try:
-        capture = start_period_capture(str(tmp_path / "capture.npz"), 30, env=server.env)
-        try:
+        with period_captured(str(tmp_path / "capture.npz"), 30, env=server.env):
             oscsend(served.port, "/pattern/play", "isi", "0", "every-beat.mid", "0")
             time.sleep(2.3)  # two bars and some
             oscsend(served.port, "/pattern/play", "is", "0", "half-time.mid")  # from the next free bar line
             time.sleep(2.2)
             oscsend(served.port, "/pattern/stop")
             time.sleep(1.5)  # the stop waits for a bar line; the last hit plays out
-        finally:
-            capture.send_signal(signal.SIGINT)
-            capture.wait(timeout=30)
     finally:
         said = served.stop()
     assert "Traceback" not in said and "ganshot: stopped" in said, said

@@ -17,7 +17,9 @@ so a period lost on a loaded machine is a hole, not a shift: use it to measure d
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -87,3 +89,15 @@ def start_period_capture(out: str, seconds: float, sources=PORTAUDIO_OUTPUTS, ti
         raise SystemExit(f"period_capture did not start on {', '.join(sources)} (exit {capture.returncode})")
     time.sleep(settle_s)  # let the graph settle after the capture joined
     return capture
+
+
+@contextlib.contextmanager
+def period_captured(out: str, seconds: float, env: dict | None = None, **kwargs):
+    """``with period_captured(path, 30, env=server.env):`` a :func:`start_period_capture` for the
+    block's duration: stopped (SIGINT) and waited for when the block ends, however it ends."""
+    capture = start_period_capture(str(out), seconds, env=env, **kwargs)
+    try:
+        yield capture
+    finally:
+        capture.send_signal(signal.SIGINT)
+        capture.wait(timeout=30)
