@@ -50,3 +50,23 @@ def test_the_embedded_grooves_play_drum_hits_on_the_default_kit():
     assert loop.bars >= 1 and len(loop.hits) >= 8
     assert all(kit.index_for_note(note) >= 0 for note in notes), notes  # every hit has a pad
     assert LoopLoader().load(kind, path, seed=4).hits != loop.hits  # a new seed, a new groove
+
+
+def test_the_reeds_kit_plays_its_four_instruments_in_tune():
+    from ganshot.engine.presets import presets_root
+
+    bundle, kit = load_model_and_kit(kit_path=presets_root() / "kits" / "reeds.json")  # sha256 checked
+    assert bundle.pitch_range == (36, 96) and kit.has_instruments
+    assert [pad.class_name for pad in kit.pads] == ["alto_sax", "violin", "clarinet", "cello"]
+    assert [pad.instrument.channel for pad in kit.pads] == [None, 1, 2, 3]
+    with Engine(bundle, kit, sample_rate=48000, backend="onnx") as engine:
+        assert engine.wait_ready(120)
+        assert engine.kit.index_for_note(60) == 0 and engine.kit.index_for_note(60, channel=3) == 3
+        engine.note_on(69, 1.0, at_frame=engine.mixer.frame)  # A4 on the sax
+        out = engine.mixer.render(24000)[:, 0].astype(np.float64)
+    assert np.isfinite(out).all() and np.abs(out).max() > 0.01
+    spectrum = np.abs(np.fft.rfft(out[4800:] * np.hanning(len(out) - 4800)))
+    freqs = np.fft.rfftfreq(len(out) - 4800, 1 / 48000)
+    partials = [k * 440.0 for k in range(1, 6)]
+    peak = freqs[np.argmax(spectrum)]
+    assert min(abs(peak - p) for p in partials) < 5.0, peak  # the strongest line is a partial of A4
