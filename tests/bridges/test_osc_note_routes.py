@@ -8,14 +8,13 @@ import time
 
 import numpy as np
 import pytest
-from pythonosc.osc_bundle_builder import OscBundleBuilder
-from pythonosc.osc_message_builder import OscMessageBuilder
 
 from ganshot.bridges.osc.addresses import ADDRESSES, RouteContext, coerce, route
 from ganshot.bridges.osc.fast_path import FAST_PARSER
 from ganshot.bridges.osc.validate import Message, OscError, parse_datagram
 from ganshot.engine.engine import Engine
 from tests.support.instruments import held_note, instrument_kit
+from tests.support.osc_timed import FakeStream, bundle
 
 RATE = 48000
 CENTRE = float(np.cos(np.pi / 4))
@@ -98,26 +97,6 @@ def test_timed_routes_take_the_frame_of_their_context(engine):
     assert all(ADDRESSES[a].timed for a in ("/note/on", "/note/off", "/sustain"))
 
 
-class FakeStream:
-    """A running stream's clock: frame ``frame0`` is heard at ``t0`` (monotonic), RATE frames a second."""
-
-    active = True
-
-    def __init__(self, frame0: int):
-        self.t0, self.frame0, self.given = time.monotonic(), frame0, []
-
-    def frame_at_monotonic(self, t: float) -> int:
-        self.given.append(self.frame0 + int(round((t - self.t0) * RATE)))
-        return self.given[-1]
-
-
-def bundle(at_unix_s: float, address: str, *args) -> bytes:
-    message = OscMessageBuilder(address)
-    for value in args:
-        message.add_arg(value)
-    builder = OscBundleBuilder(at_unix_s)
-    builder.add_content(message.build())
-    return builder.build().dgram
 
 
 def test_bundles_place_the_note_and_its_release_on_their_frames(engine, tmp_path):

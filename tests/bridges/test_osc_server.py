@@ -12,7 +12,6 @@ import time
 import numpy as np
 import pytest
 import soundfile as sf
-from pythonosc.osc_bundle_builder import OscBundleBuilder
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.udp_client import SimpleUDPClient
@@ -27,6 +26,7 @@ from ganshot.engine.errors import UserInputError
 from ganshot.engine.latent import seeded_latent
 from tests.support import kit_for
 from tests.support.osc_corpus import MALFORMED
+from tests.support.osc_timed import FakeStream, bundle
 
 RATE = 48000
 NEXT_MESSAGE_S = 0.050  # the next valid message is answered this soon after a malformed one
@@ -265,28 +265,6 @@ def test_flood_is_bounded_by_the_socket_buffer_and_drops_are_counted(engine, mak
 
 def _gain(pad: int, gain_db: float) -> bytes:
     return encode_message("/pad/gain", "if", (pad, gain_db))
-
-
-class FakeStream:
-    """A running stream's clock: frame ``frame0`` is heard at ``t0`` (monotonic), RATE frames a second."""
-
-    active = True
-
-    def __init__(self, frame0: int):
-        self.t0, self.frame0, self.given = time.monotonic(), frame0, []
-
-    def frame_at_monotonic(self, t: float) -> int:
-        self.given.append(self.frame0 + int(round((t - self.t0) * RATE)))
-        return self.given[-1]
-
-
-def bundle(at_unix_s: float, address: str, *args) -> bytes:
-    message = OscMessageBuilder(address)
-    for value in args:
-        message.add_arg(value)
-    builder = OscBundleBuilder(at_unix_s)
-    builder.add_content(message.build())
-    return builder.build().dgram
 
 
 def onset(channel: np.ndarray) -> int:
