@@ -2,12 +2,34 @@
 
 ``judge(report, targets)`` fills ``report["targets"]``; ``console_lines(report)`` is what
 ``ganshot evaluate`` prints; ``markdown(report, grid_name)`` is ``report.md``. The printers
-read v1 reports too (they show the figures a v1 report has).
+read v1 reports too (they show the figures a v1 report has). ``read_report`` reads any
+evaluation ``report.json`` back (drums and pitched), refusing formats and versions it does not know.
 """
 
 from __future__ import annotations
 
-__all__ = ["judge", "markdown", "console_lines"]
+from pathlib import Path
+
+__all__ = ["judge", "markdown", "console_lines", "read_report", "MAX_REPORT_BYTES"]
+
+MAX_REPORT_BYTES = 64 * 1024 * 1024
+
+
+def read_report(path, report_format: str, readable_versions: tuple) -> dict:
+    """``report.json`` (``path`` a folder or the file) of ``report_format`` at one of ``readable_versions``;
+    FormatError with one line otherwise."""
+    from ganshot.engine.errors import FormatError
+    from ganshot.engine.strict_json import read_json_file
+
+    path = Path(path)
+    report = read_json_file(path / "report.json" if path.is_dir() else path, MAX_REPORT_BYTES, "evaluation report")
+    if not isinstance(report, dict) or report.get("format") != report_format:
+        raise FormatError(f"{path}: not a {report_format} report")
+    if report.get("version") not in readable_versions:
+        word = "versions" if len(readable_versions) > 1 else "version"
+        raise FormatError(f"{path}: {report_format} version {report.get('version')!r} is not supported "
+                          f"(this ganshot reads {word} {', '.join(map(str, readable_versions))})")
+    return report
 
 
 def _yes(met: bool) -> str:

@@ -49,13 +49,12 @@ import torch
 
 from ganshot.engine.atomic import atomic_write_text
 from ganshot.engine.bundle import load_bundle
-from ganshot.engine.errors import FormatError, UserInputError
+from ganshot.engine.errors import UserInputError
 from ganshot.engine.latent import seeded_latent
 from ganshot.engine.runtime import load_generator_runtime
 from ganshot.engine.spectrogram import write_png
 
 from ganshot.engine.sheet import LOW_HZ, labelled_sheet
-from ganshot.engine.strict_json import read_json_file
 
 from .artefacts import SILENCE_DB, TAIL_SHARE, tail_floor_db, tonal_lines_db
 from .classifier import ClassifierConfig, load_classifier, log_mel, save_classifier, train_classifier
@@ -253,14 +252,9 @@ def _grid(report: dict, real, real_labels, generated, probs, path: Path) -> Path
 
 def load_report(path) -> dict:
     """Read a ``report.json`` of a version in :data:`READABLE_VERSIONS` (v1 reports lack the v2 figures)."""
-    path = Path(path)
-    report = read_json_file(path / REPORT_JSON if path.is_dir() else path, 64 * 1024 * 1024, "evaluation report")
-    if not isinstance(report, dict) or report.get("format") != REPORT_FORMAT:
-        raise FormatError(f"{path}: not a {REPORT_FORMAT} report")
-    if report.get("version") not in READABLE_VERSIONS:
-        raise FormatError(f"{path}: {REPORT_FORMAT} version {report.get('version')!r} is not supported "
-                          f"(this ganshot reads versions {', '.join(map(str, READABLE_VERSIONS))})")
-    return report
+    from ._evaluate_report import read_report
+
+    return read_report(path, REPORT_FORMAT, READABLE_VERSIONS)
 
 
 def _prepare(bundle_path, data_dir, out_dir, n: int):

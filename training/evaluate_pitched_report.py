@@ -8,11 +8,6 @@ target, like the drums summary); ``markdown(report, accuracy_png, cents_png)`` i
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from ganshot.engine.errors import FormatError
-from ganshot.engine.strict_json import read_json_file
-
 __all__ = ["judge", "console_lines", "markdown", "load_pitched_report", "REPORT_FORMAT", "REPORT_VERSION",
            "READABLE_VERSIONS"]
 
@@ -182,11 +177,6 @@ def markdown(report: dict, accuracy_png: str, cents_png: str) -> str:
 
 def load_pitched_report(path) -> dict:
     """Read a pitched ``report.json`` (a folder or the file) of a version in :data:`READABLE_VERSIONS`."""
-    path = Path(path)
-    report = read_json_file(path / "report.json" if path.is_dir() else path, 64 * 1024 * 1024, "evaluation report")
-    if not isinstance(report, dict) or report.get("format") != REPORT_FORMAT:
-        raise FormatError(f"{path}: not a {REPORT_FORMAT} report")
-    if report.get("version") not in READABLE_VERSIONS:
-        raise FormatError(f"{path}: {REPORT_FORMAT} version {report.get('version')!r} is not supported "
-                          f"(this ganshot reads version {', '.join(map(str, READABLE_VERSIONS))})")
-    return report
+    from ._evaluate_report import read_report
+
+    return read_report(path, REPORT_FORMAT, READABLE_VERSIONS)
