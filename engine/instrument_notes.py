@@ -43,8 +43,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .instrument import root_note
-from .postprocess import _resample  # one soxr set-up; a note may lie MAX_RESAMPLE_SEMITONES (> a pad's 24) away
+from .instrument import MAX_RESAMPLE_SEMITONES, root_note
+from .postprocess import pitch_shift_by_resampling
 
 __all__ = ["InstrumentNotes", "PRIORITY_WAIT_S", "note_order"]
 
@@ -219,7 +219,8 @@ class InstrumentNotes:
                     if not self._current(job):
                         return
                 shift = note - root
-                buffer = job.buffer if shift == 0 else _owned(_resample(job.buffer, rate * 2.0 ** (shift / 12.0), rate))
+                buffer = job.buffer if shift == 0 else _owned(pitch_shift_by_resampling(
+                    job.buffer, shift, rate, max_semitones=MAX_RESAMPLE_SEMITONES))  # past a pad's ±24
                 if not self._store(job, [note], [buffer]):
                     return
             return

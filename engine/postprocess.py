@@ -182,13 +182,18 @@ def _resample(audio: np.ndarray, src: float, dst: float, quality: str = RESAMPLE
     return np.ascontiguousarray(soxr.resample(frames, src, dst, quality=quality).T, dtype=np.float32)
 
 
-def pitch_ratio(pitch_semitones) -> float:
-    """Playback speed for ``pitch_semitones`` (``2 ** (s / 12)``), range-checked."""
-    pitch_semitones = check_float(pitch_semitones, "pitch_semitones", MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES)
+def pitch_ratio(pitch_semitones, max_semitones: float = MAX_PITCH_SEMITONES) -> float:
+    """Playback speed for ``pitch_semitones`` (``2 ** (s / 12)``), range-checked: the pad range
+    [MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES], or ±``max_semitones`` when a caller allows more
+    (an instrument's notes resampled from their root, engine/instrument_notes.py)."""
+    low, high = (MIN_PITCH_SEMITONES, MAX_PITCH_SEMITONES) if max_semitones == MAX_PITCH_SEMITONES else (
+        -max_semitones, max_semitones)
+    pitch_semitones = check_float(pitch_semitones, "pitch_semitones", low, high)
     return math.pow(2.0, pitch_semitones / 12.0)
 
 
-def pitch_shift_by_resampling(audio, pitch_semitones, sample_rate, to_rate=None) -> np.ndarray:
+def pitch_shift_by_resampling(audio, pitch_semitones, sample_rate, to_rate=None,
+                              max_semitones: float = MAX_PITCH_SEMITONES) -> np.ndarray:
     """Play ``audio`` (float[N] or [B, N] at ``sample_rate`` Hz) ``pitch_semitones`` higher.
 
     The buffer is treated as recorded at ``sample_rate·2**(s/12)`` and resampled to
@@ -198,4 +203,4 @@ def pitch_shift_by_resampling(audio, pitch_semitones, sample_rate, to_rate=None)
     """
     rate = _check_rate("sample_rate", sample_rate)
     out_rate = rate if to_rate is None else _check_rate("to_rate", to_rate)
-    return _resample(_check_audio(audio), rate * pitch_ratio(pitch_semitones), out_rate)
+    return _resample(_check_audio(audio), rate * pitch_ratio(pitch_semitones, max_semitones), out_rate)
