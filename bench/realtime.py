@@ -322,7 +322,9 @@ def main(argv=None) -> None:
             ("(i) underflows after start-up", f"{after['underflows'] - before['underflows']}", "0"),
             ("    jackd xruns: ours running / ours not woken / others", f"{running} / {not_woken} / {others}",
              "0 / - / -"),
-            ("    max callback", f"{after['max_callback_ns'] / 1e3:.1f} us", f"<< {period_us:.0f} us period"),
+            ("    max callback: wall / CPU per block", f"{after['max_callback_ns'] / 1e3:.1f} us / "
+             f"{after['max_callback_cpu_ns'] / 1e3:.1f} us", f"<< {period_us:.0f} us period"),
+            ("    callbacks that blocked (lock, GIL, page)", f"{after['callback_waits'] - before['callback_waits']}", "0"),
             ("    late starts / dropped commands / stolen voices",
              f"{after['late_starts'] - before['late_starts']} / "
              f"{after['commands_dropped'] - before['commands_dropped']} / "

@@ -33,7 +33,14 @@
  *
  * Each callback publishes (frame at block start, currentTime, outputBufferDacTime) in a
  * seqlock'd snapshot for Python's clock mapping, counts PortAudio's output-underflow
- * flag and records its own worst run time (max_callback_ns, via clock_gettime).
+ * flag and records its own worst run time (max_callback_ns, via clock_gettime). What the
+ * real-time contract is about (no wait for a lock, the GIL or a page fault) is kept apart from
+ * what a loaded machine does to a callback (preempts it, so its wall time grows): each callback
+ * also reads its thread's CPU clock and its voluntary context switches and major page faults
+ * (getrusage RUSAGE_THREAD, on Linux). max_callback_cpu_ns is the CPU time of the costliest
+ * callback per block of frames heard (the JACK clock lock's catch-up mixes lost cycles in the
+ * same callback; its frames are divided out), and callback_waits counts the callbacks in which
+ * the thread blocked: the one thing the audio thread must never do.
  *
  * Record tap: while recording is on, ganshot_mix copies every mixed block (after the
  * master gain and the limiter: exactly what it outputs) into a third SPSC ring, audio -> Python, of
@@ -57,6 +64,10 @@
  * mistaken for the acknowledgement of the stop.
  */
 #include "_cmixer_state.h"
+#include <sys/resource.h> /* getrusage(RUSAGE_THREAD): did the audio thread block? */
+#if defined(__linux__) && !defined(RUSAGE_THREAD)
+#error "RUSAGE_THREAD needs _GNU_SOURCE (Python.h defines it): callback_waits would say nothing"
+#endif
 #include "_cmixer_jack.h" /* the JACK MIDI input owned by C: drain_midi() and the ganshot_midi_* functions */
 
 /* ---- setup, Python thread ------------------------------------------------ */
@@ -413,16 +424,39 @@ void ganshot_mix(ganshot_state *s, float *out, int64_t frames) {
 
 #include "_cmixer_jack_clock.h" /* jack_clock_lock() and the ganshot_jack_clock_* functions */
 
+static int64_t elapsed_ns(const struct timespec *a, const struct timespec *b) {
+    return (int64_t)(b->tv_sec - a->tv_sec) * 1000000000 + (b->tv_nsec - a->tv_nsec);
+}
+
+static void store_max(_Atomic int64_t *peak, int64_t value) { /* one writer: the audio thread */
+    if (value > atomic_load_explicit(peak, RELAXED)) atomic_store_explicit(peak, value, RELAXED);
+}
+
+/* The calling thread's voluntary context switches plus major page faults: it grows only when the
+ * thread blocked (a lock, a futex, a sleep, I/O for a page). Preemption is not counted (nivcsw).
+ * 0 where RUSAGE_THREAD does not exist: there, callback_waits stays 0 and says nothing. */
+static uint64_t thread_waits(void) {
+#ifdef RUSAGE_THREAD
+    struct rusage usage;
+    if (getrusage(RUSAGE_THREAD, &usage) == 0) return (uint64_t)usage.ru_nvcsw + (uint64_t)usage.ru_majflt;
+#endif
+    return 0;
+}
+
 /* PortAudio stream callback (PaStreamCallback); userData is the ganshot_state. */
 int ganshot_callback(const void *input, void *output, unsigned long frame_count,
                      const ganshot_time_info *time_info, unsigned long status_flags, void *user_data) {
     ganshot_state *s = (ganshot_state *)user_data;
-    struct timespec t0, t1;
+    struct timespec t0, t1, cpu0, cpu1;
+    uint64_t waits0 = thread_waits();
     (void)input;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
     count(&s->callbacks);
     if (status_flags & GANSHOT_PA_OUTPUT_UNDERFLOW) count(&s->underflows);
+    uint64_t caught0 = atomic_load_explicit(&s->frames_caught_up, RELAXED);
     jack_clock_lock(s, (int64_t)frame_count); /* before the snapshot: it names the frame heard */
+    uint64_t caught = atomic_load_explicit(&s->frames_caught_up, RELAXED) - caught0;
     if (time_info) { /* seqlock writer: odd while the snapshot is being written */
         uint64_t seq = atomic_load_explicit(&s->clock_seq, RELAXED);
         atomic_store_explicit(&s->clock_seq, seq + 1, RELAXED);
@@ -435,10 +469,13 @@ int ganshot_callback(const void *input, void *output, unsigned long frame_count,
         atomic_store_explicit(&s->clock_seq, seq + 2, memory_order_release);
     }
     ganshot_mix(s, (float *)output, (int64_t)frame_count);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    int64_t ns = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec);
-    if (ns > atomic_load_explicit(&s->max_callback_ns, RELAXED))
-        atomic_store_explicit(&s->max_callback_ns, ns, RELAXED);
+    if (thread_waits() != waits0) count(&s->callback_waits);
+    store_max(&s->max_callback_ns, elapsed_ns(&t0, &t1));
+    if (frame_count) /* per block heard: catch-up frames are divided out */
+        store_max(&s->max_callback_cpu_ns,
+                  (int64_t)((double)elapsed_ns(&cpu0, &cpu1) * (double)frame_count / (double)(frame_count + caught)));
     return 0; /* paContinue */
 }
 
@@ -528,6 +565,8 @@ void ganshot_read_counters(ganshot_state *s, ganshot_counters *c) {
     c->frames_done = atomic_load_explicit(&s->frames_done, memory_order_acquire);
     c->max_late_frames = atomic_load_explicit(&s->max_late_frames, RELAXED);
     c->max_callback_ns = atomic_load_explicit(&s->max_callback_ns, RELAXED);
+    c->max_callback_cpu_ns = atomic_load_explicit(&s->max_callback_cpu_ns, RELAXED);
+    c->callback_waits = atomic_load_explicit(&s->callback_waits, RELAXED);
     c->callbacks = atomic_load_explicit(&s->callbacks, RELAXED);
     c->underflows = atomic_load_explicit(&s->underflows, RELAXED);
     c->late_starts = atomic_load_explicit(&s->late_starts, RELAXED);
@@ -550,6 +589,7 @@ void ganshot_read_counters(ganshot_state *s, ganshot_counters *c) {
 void ganshot_reset_peaks(ganshot_state *s) {
     atomic_store_explicit(&s->max_late_frames, 0, RELAXED);
     atomic_store_explicit(&s->max_callback_ns, 0, RELAXED);
+    atomic_store_explicit(&s->max_callback_cpu_ns, 0, RELAXED);
     atomic_fetch_add_explicit(&s->peaks_reset, 1, RELAXED); /* the limiter's peaks: the mixer restarts them */
     atomic_store_explicit(&s->limiter_min_gain, 1.0f, RELAXED);
     atomic_store_explicit(&s->peak_in_published, 0.0f, RELAXED);

@@ -41,7 +41,9 @@ typedef struct { double inputBufferAdcTime, currentTime, outputBufferDacTime; } 
 typedef struct { uint64_t token; int32_t reason; } ganshot_finished;
 typedef struct {
     int64_t frames_done, max_late_frames, max_callback_ns;
+    int64_t max_callback_cpu_ns; /* the audio thread's CPU time in its costliest block (time preempted not counted) */
     uint64_t callbacks, underflows, late_starts, commands_dropped, voices_stolen, finished_overflows;
+    uint64_t callback_waits;     /* callbacks in which the audio thread blocked (gave up the CPU, or a major page fault) */
     int32_t voices_active, voices_sounding;
     uint64_t limited_frames;   /* frames the master limiter turned down */
     float limiter_gain;        /* its gain at the end of the last block (1: not limiting) */

@@ -64,7 +64,8 @@ MAX_GAIN = 16.0  # +24 dB per channel; more is a caller's bug, not a musical cho
 MAX_CHOKE_GROUP = 2**31 - 1  # the mixer's own range; kits use limits.MAX_CHOKE_GROUP (16)
 MAX_FRAME = 2**62 - 1  # a start frame: 3 million years at 48 kHz
 MIN_CEILING_DB, MAX_CEILING_DB = -24.0, 0.0  # the master limiter's ceiling, dBFS
-_COUNTERS = ("frames_done", "callbacks", "underflows", "max_callback_ns", "late_starts", "max_late_frames",
+_COUNTERS = ("frames_done", "callbacks", "underflows", "max_callback_ns", "max_callback_cpu_ns", "callback_waits",
+             "late_starts", "max_late_frames",
              "commands_dropped", "voices_stolen", "voices_active", "voices_sounding", "finished_overflows",
              "limited_frames", "clock_catch_ups", "frames_caught_up", "clock_rebases")
 _REAP_BATCH = 256
@@ -290,7 +291,10 @@ class Mixer:
 
     def counters(self) -> dict:
         """frames_done, callbacks, underflows (PortAudio's output-underflow flag),
-        max_callback_ns (the slowest live callback), late_starts, max_late_frames,
+        max_callback_ns (the slowest live callback, wall clock: preemption by a loaded machine
+        counts), max_callback_cpu_ns (the audio thread's CPU time in its costliest callback,
+        per block heard), callback_waits (callbacks in which the audio thread blocked: gave up
+        the CPU or waited for a page; the real-time contract says 0), late_starts, max_late_frames,
         commands_dropped, voices_stolen, voices_active (incl. fading tails), voices_sounding,
         finished_overflows (always 0 unless a bug), finished_<reason> (buffers the mixer gave
         back, per :data:`FINISH_REASONS`: ended, choked, stolen, stopped, cancelled, dropped,
@@ -315,7 +319,7 @@ class Mixer:
         return out
 
     def reset_peaks(self) -> None:
-        """Restart max_callback_ns, max_late_frames and the limiter's peaks (at the next
+        """Restart max_callback_ns, max_callback_cpu_ns, max_late_frames and the limiter's peaks (at the next
         mixed block) from zero (e.g. after start-up)."""
         lib.ganshot_reset_peaks(self._state)
 

@@ -19,7 +19,7 @@ import subprocess
 
 import pytest
 
-from tests.support.jack import assert_underflows_not_ours
+from tests.support.jack import assert_callback_never_waited, assert_underflows_not_ours
 from tests.support.jack_client import client_command
 from tests.support.period_capture import read_period_capture
 
@@ -71,7 +71,15 @@ with AudioStream(mixer, device="system", sample_rate=sr, block_size=block) as st
         wait_until(lambda: mixer.frame > first + len(hit) + 8 * block, args["wait_s"], "the first hit to play")
         import subprocess
         subprocess.Popen(["sh", "-c", f"sleep {args['stall_s']}; kill -CONT {os.getpid()}"])
+        caught_before = mixer.counters()["frames_caught_up"]
+        frame_stop, stop_s = mixer.frame, time.monotonic()
         os.kill(os.getpid(), signal.SIGSTOP)
+        # the first callback after the stop has caught up: how long JACK ran without us, at most
+        wait_until(lambda: mixer.frame > frame_stop, args["wait_s"], "the stream to run after the stop", 0.0005)
+        stalled_s = time.monotonic() - stop_s
+        stall_caught_up = mixer.counters()["frames_caught_up"] - caught_before
+    else:
+        stalled_s, stall_caught_up = 0.0, 0
     wait_until(lambda: mixer.frame > first + gap + len(hit) + 4 * block, args["wait_s"], "the hits to play")
     after, log_to = mixer.counters(), os.path.getsize(args["jack_log"])
     clock_lock, clock_lock_why = stream.clock_lock, stream.clock_lock_why
@@ -86,7 +94,8 @@ with AudioStream(mixer, device="system", sample_rate=sr, block_size=block) as st
 print(json.dumps({"before": before, "after": after, "tokens": tokens, "now_frame": now_frame,
                   "clock_lock": clock_lock, "clock_lock_why": clock_lock_why,
                   "frame_before": frame_before, "frame_after": frame_after, "lead_frames": stream.lead_frames,
-                  "from_monotonic": from_monotonic, "capture_rc": capture.returncode, "wrong_rate": wrong_rate,
+                  "from_monotonic": from_monotonic, "stalled_s": stalled_s,
+                  "stall_caught_up": stall_caught_up, "capture_rc": capture.returncode, "wrong_rate": wrong_rate,
                   "jack_log_window": [log_from, log_to]}))
 """
 
@@ -117,10 +126,14 @@ def test_a_stall_between_the_hits_does_not_move_the_second(jack_server, tmp_path
         if len(capture.onsets(THRESHOLD, 0)) == 2 or not capture.lost_periods:
             break
     assert report["clock_lock"], report["clock_lock_why"]
-    caught_up = report["after"]["frames_caught_up"] - report["before"]["frames_caught_up"]
-    stalled = STALL_S * sample_rate
-    # the cycles JACK ran without the player, less the one its extra wake-up mixes
-    assert caught_up % block_size == 0 and 0.5 * stalled <= caught_up <= stalled + 10 * block_size, report
+    # What the stop's first callback caught up: the cycles JACK ran without the player, less the one
+    # its extra wake-up mixes. At least about the stop asked for, at most what the player measured from
+    # its stop to its first callback after it (longer than asked on a loaded machine: that is the
+    # machine, and the lock must follow it). Catch-ups elsewhere in the run (a loaded machine's late
+    # wake-ups) are the lock's ordinary work, not this stop's.
+    caught_up = report["stall_caught_up"]
+    stalled_at_most = report["stalled_s"] * sample_rate + 2 * block_size
+    assert caught_up % block_size == 0 and 0.5 * STALL_S * sample_rate <= caught_up <= stalled_at_most, report
     _check_two_hits(server, report, capture, underflows_expected=True)
 
 
@@ -158,9 +171,9 @@ def _check_two_hits(server, report, capture, underflows_expected=False):
     # the clock: the frame heard now lies behind the frames mixed, by about the lead
     assert report["frame_before"] - report["lead_frames"] <= report["now_frame"] <= report["frame_after"], report
     assert abs(report["from_monotonic"]) <= report["lead_frames"], report  # time.monotonic() maps alike
-    # the contract: our callback never came near its deadline (a GIL wait would show here)
-    period_ns = block_size / sample_rate * 1e9
-    assert after["max_callback_ns"] < period_ns / 2, report
+    # the contract: our callback never blocked (a GIL wait would show here) and its own work stayed far
+    # inside the deadline
+    assert_callback_never_waited(after, block_size / sample_rate * 1e9, report)
     if not underflows_expected:
         assert_underflows_not_ours(server, report)
 
