@@ -141,3 +141,28 @@ def test_the_lock_mixes_nothing_offline(jack):
     fake = jack(64)
     fake.mixer.render(256)  # render() never consults the JACK clock
     assert fake.mixer.counters()["frames_caught_up"] == 0 and fake.mixer.frame == 256
+
+
+def test_the_callback_measures_its_own_cpu_per_heard_block_and_never_blocks(jack):
+    """The real-time contract's figures: CPU time per block heard (a catch-up's frames divided out,
+    so a stall's unheard mixing does not read as a slow callback) and callbacks that blocked."""
+    fake = jack(128)
+    rng = np.random.default_rng(0)
+    for _ in range(32):  # voices to mix, so a block costs measurable CPU
+        fake.mixer.play(rng.uniform(-0.01, 0.01, 60000).astype(np.float32), 0.5, 0.5)
+    for _ in range(20):
+        fake.wake()
+    fake.mixer.reset_peaks()
+    fake.wake()
+    steady = fake.mixer.counters()
+    assert steady["callback_waits"] == 0  # no lock, no GIL, no page wait inside the callback
+    assert 0 < steady["max_callback_cpu_ns"] <= steady["max_callback_ns"]
+    fake.mixer.reset_peaks()
+    fake.stall(100, second_wake=False)  # one wake-up mixes 98 unheard periods and the one heard
+    stalled = fake.mixer.counters()
+    assert stalled["frames_caught_up"] - steady["frames_caught_up"] == 98 * 128
+    assert stalled["callback_waits"] == 0
+    # wall time holds all 99 blocks' mixing; CPU per heard block holds one (preemption only adds wall)
+    assert stalled["max_callback_cpu_ns"] * 20 < stalled["max_callback_ns"], stalled
+    fake.mixer.reset_peaks()
+    assert fake.mixer.counters()["max_callback_cpu_ns"] == 0
