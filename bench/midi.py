@@ -6,8 +6,8 @@ with the MIDI bridge exactly as ``ganshot serve`` does (AudioStream, then ``star
 ``--midi-in none --midi-api jack``: only the virtual JACK MIDI input "ganshot", drained by the
 bridge's poller thread). The model is the shipped one (``presets/models/drums-v1``) through the
 default kit ``presets/kits/default.json`` (ONNX Runtime, ``--threads``, on the CPU). A separate
-sender process (its own GIL) opens a JACK MIDI output with python-rtmidi, connects it to
-"ganshot" by name and:
+sender process (its own GIL; it and the pollers that time it are in bench/_midi_probe.py) opens a
+JACK MIDI output with python-rtmidi, connects it to "ganshot" by name and:
 
 1. latency: sends ``--probes`` note-ons (note 36, pad 0, velocity 127) about every
    ``--probe-gap-ms``. Pad 0 plays at +24 semitones (256 ms) so that hits never overlap and the
@@ -51,7 +51,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -60,122 +59,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from osc import RecordDrain, match_probes  # noqa: E402  (bench/osc.py)
 from realtime import close_all, start_jackd, stop_process, xrun_attribution  # noqa: E402  (bench/realtime.py)
+from _midi_probe import SENDER, BufferWatch, ClockSampler, next_after, stats  # noqa: E402  (bench/_midi_probe.py)
 
 SAMPLE_RATE, BLOCK_SIZE = 48000, 128
 PROBE_PAD, PROBE_NOTE = 0, 36
 PROBE_PITCH_SEMITONES = 24.0
 KNOB_CC = 21
 MIDI_ARGS = ["--midi-in", "none", "--midi-api", "jack"]
-
-SENDER = r"""
-import json, random, sys, time
-import rtmidi
-
-a = json.loads(sys.argv[1])
-out = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name="bench")
-names = out.get_ports()
-index = [i for i, name in enumerate(names) if name.split(":", 1)[-1] == "ganshot"]
-if len(index) != 1:
-    raise SystemExit(f"no single 'ganshot' input among {names}")
-out.open_port(index[0], "out")
-time.sleep(0.3)  # the connection is made in the JACK graph
-rng = random.Random(1)
-
-sends = []
-for _ in range(a["probes"]):
-    sends.append(time.monotonic())
-    out.send_message([0x99, a["note"], 127])  # channel 10
-    time.sleep(a["probe_gap_s"] * rng.uniform(0.9, 1.1))
-print(json.dumps({"probe_sends": sends}), flush=True)
-sys.stdin.readline()  # "go": the host polls the buffer now
-
-cc = 0xB0
-moves, value = [], 64
-for _ in range(a["moves"]):
-    value = (value + rng.randrange(20, 100)) % 128  # a new position each time: no render cache hit
-    moves.append((time.monotonic(), value))
-    out.send_message([cc, a["cc"], value])
-    time.sleep(a["move_gap_s"])
-sweeps = []
-for k in range(a["sweeps"]):
-    n = a["sweep_values"]
-    lo = rng.randrange(0, 128 - n) if n < 128 else 0
-    values = list(range(lo, lo + n)) if k % 2 == 0 else list(range(lo + n - 1, lo - 1, -1))
-    sent = []
-    for v in values:
-        sent.append((time.monotonic(), v))
-        out.send_message([cc, a["cc"], v])
-        time.sleep(a["sweep_step_s"])
-    sweeps.append(sent)
-    time.sleep(a["sweep_gap_s"])
-out.close_port()
-print(json.dumps({"moves": moves, "sweeps": sweeps}), flush=True)
-"""
-
-
-def percentile(values, q: float) -> float:
-    return float(np.percentile(values, q)) if len(values) else math.nan
-
-
-def stats(values, digits: int = 2) -> str:
-    return (f"{percentile(values, 50):.{digits}f} / {percentile(values, 99):.{digits}f} / "
-            f"{max(values, default=math.nan):.{digits}f} ms")
-
-
-class ClockSampler:
-    """Every ``poll_s``: (monotonic time, stream frame heard then, mixer frame, C input's mixer - JACK frame)."""
-
-    def __init__(self, stream, mixer, notes, poll_s: float = 0.0005):
-        self.stream, self.mixer, self.notes, self.poll_s = stream, mixer, notes, poll_s
-        self.samples: list[tuple] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="bench-clock", daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stop.wait(self.poll_s):
-            now = time.monotonic()
-            offset = self.notes.input.counters().get("mixer_minus_jack", 0) if self.notes else 0
-            self.samples.append((now, self.stream.frame_at_monotonic(now), self.mixer.frame, offset))
-
-    def at(self, t: float) -> tuple:
-        """The last sample taken at or before ``t``."""
-        times = [s[0] for s in self.samples]
-        i = max(0, int(np.searchsorted(times, t, side="right")) - 1)
-        return self.samples[i]
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join(5)
-
-
-class BufferWatch:
-    """Polls ``engine.pad_buffer(pad)`` and notes the monotonic time of each new buffer object."""
-
-    def __init__(self, engine, pad: int, poll_s: float):
-        self.engine, self.pad, self.poll_s = engine, pad, poll_s
-        self.changes: list[float] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="bench-buffer-watch", daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        last = self.engine.pad_buffer(self.pad)
-        while not self._stop.wait(self.poll_s):
-            buffer = self.engine.pad_buffer(self.pad)
-            if buffer is not last:
-                self.changes.append(time.monotonic())
-                last = buffer
-
-    def stop(self) -> list[float]:
-        self._stop.set()
-        self._thread.join(5)
-        return self.changes
-
-
-def next_after(changes: np.ndarray, t: float) -> float | None:
-    i = int(np.searchsorted(changes, t, side="right"))
-    return float(changes[i]) if i < len(changes) else None
 
 
 def main(argv=None) -> None:

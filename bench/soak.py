@@ -116,7 +116,7 @@ def models_for(kit, playing: str) -> list[str]:
 
     from ganshot.engine.bundle import MAX_MODEL_JSON_BYTES, parse_model_json
     from ganshot.engine.errors import GanshotError
-    from ganshot.engine.kit import check_latent_dim, pad_label
+    from ganshot.engine.kit_model import check_latent_dim, pad_label
     from ganshot.engine.presets import models_root
     from ganshot.engine.strict_json import read_json_file
 

@@ -16,6 +16,7 @@ Cheat sheet::
     engine.status()                                 # counters (voices, underflows, ...)
     engine.panic()
     engine.note_on(64, 0.8, at_frame=f); engine.note_off(64, at_frame=g)   # instrument pads: instrument_commands.py
+    engine.load_model("presets/models/drums-v2")   # hot swap, no gap: model_commands.py, model_swap.py
 
 Threads: any thread may call any command. Commands never wait for a render: a latent,
 pitch or kit change queues a render on the :class:`RenderWorker` and the pad keeps its
@@ -46,6 +47,7 @@ from .instrument_commands import InstrumentCommands
 from .kit import Kit, check_model, load_kit, pad_label, save_kit
 from .limits import check_int
 from .mixer import Mixer
+from .model_commands import ModelCommands, bundle_directions
 from .postprocess import PostProcess
 from .pad_latents import PadLatentCommands
 from .render_worker import DEFAULT_CACHE_BYTES, RenderWorker
@@ -58,14 +60,7 @@ DEFAULT_SAMPLE_RATE = 48000
 _RENDER_FIELDS = frozenset({"z", "seed", "directions", "pitch_semitones", "class_name", "truncation"})  # change the sound
 
 
-def _directions_of(bundle) -> tuple:
-    """``(vectors float32[K, latent_dim], sigmas float32[K])`` of a bundle's latent directions, or (None, None)."""
-    if bundle.directions is None:
-        return None, None
-    return (np.asarray(bundle.directions["vectors"], np.float32), np.asarray(bundle.directions["sigmas"], np.float32))
-
-
-class Engine(PadLatentCommands, InstrumentCommands, ControllerCommands):
+class Engine(PadLatentCommands, InstrumentCommands, ControllerCommands, ModelCommands):
     """A loaded model + kit, its render worker and its C mixer (live or offline)."""
 
     def __init__(self, bundle: ModelBundle, kit: Kit, *, sample_rate: int = DEFAULT_SAMPLE_RATE,
@@ -92,7 +87,7 @@ class Engine(PadLatentCommands, InstrumentCommands, ControllerCommands):
         self.worker = RenderWorker(self.runtime, bundle.sha256, self.sample_rate, post=post,
                                    cache_bytes=cache_bytes, on_ready=self._on_ready, enhance=enhance)
         self.worker.on_ready = self._ready_for(self.worker)
-        self._directions, self._sigmas = _directions_of(bundle)
+        self._directions, self._sigmas = bundle_directions(bundle)
         self.model_swap = None  # the last load_model(): its stage and progress show in status()
         self.closed = False
         self.mixer.set_master_gain(float(_latent.db_to_gain(kit.master_gain_db)))
@@ -118,7 +113,7 @@ class Engine(PadLatentCommands, InstrumentCommands, ControllerCommands):
         if not pad.directions:
             return z
         count = len(pad.directions)
-        directions, sigmas = _directions_of(bundle) if bundle is not self.bundle else (self._directions, self._sigmas)
+        directions, sigmas = bundle_directions(bundle) if bundle is not self.bundle else (self._directions, self._sigmas)
         dirs = None if directions is None else directions[:count]
         sigmas = (np.ones(count, np.float32) if sigmas is None else sigmas[:count]) * DIRECTION_RANGE_SIGMAS
         if dirs is not None and len(dirs) < count:
@@ -306,54 +301,6 @@ class Engine(PadLatentCommands, InstrumentCommands, ControllerCommands):
             self.instrument_notes.reset(kit)
         self.mixer.set_master_gain(float(_latent.db_to_gain(kit.master_gain_db)))
         self._render_all(wait=wait)
-
-    # -- models ------------------------------------------------------------------------------
-    def load_model(self, model, *, kit: Kit | None = None, backend: str | None = None,
-                   at_frame: int | None = None, on_done=None):
-        """Swap to another model without a gap: it loads, warms up and pre-renders every pad on a
-        background thread while this one plays, then the next triggers play it (from ``at_frame``,
-        when given). Returns the :class:`~.model_swap.ModelSwap` at once; a swap still running is
-        cancelled. A failure leaves the current model playing (``swap.error``)."""
-        from .model_swap import ModelSwap
-
-        swap = ModelSwap(self, model, kit=kit, backend=backend, at_frame=at_frame, on_done=on_done)
-        with self._lock:
-            previous, self.model_swap = self.model_swap, swap
-        if previous is not None:
-            previous.cancel()
-        return swap.start()
-
-    def install_model(self, bundle: ModelBundle, runtime, worker: RenderWorker, kit: Kit, buffers,
-                      snapshot: Kit | None = None) -> None:
-        """Switch to a prepared model at once (ModelSwap calls this): ``worker`` renders for
-        ``runtime``, ``buffers`` hold every pad of ``kit`` rendered by it. Pads edited since
-        ``snapshot`` (the kit the buffers were rendered from) keep their edits and render again."""
-        check_model(kit, bundle)
-        if len(buffers) != len(kit.pads):
-            raise UserInputError(f"{len(buffers)} buffers for a kit of {len(kit.pads)} pads")
-        worker.on_ready = self._ready_for(worker)
-        with self._lock:
-            if snapshot is not None and len(snapshot.pads) == len(self._kit.pads) == len(kit.pads):
-                edited = [i for i, (then, now) in enumerate(zip(snapshot.pads, self._kit.pads)) if then != now]
-                pads = tuple(now if i in edited else new for i, (new, now) in
-                             enumerate(zip(kit.pads, self._kit.pads)))
-                kit = dataclasses.replace(kit, pads=pads, master_gain_db=self._kit.master_gain_db,
-                                          controllers=self._kit.controllers)
-            else:
-                edited = []
-            old = self.worker
-            self.bundle, self.runtime, self.worker = bundle, runtime, worker
-            self._directions, self._sigmas = _directions_of(bundle)
-            self._kit = kit
-            self._buffers, self._buffer_ids = list(buffers), [0] * len(kit.pads)
-            self._generation_start = 0
-            self.focus = max(0, min(self.focus, len(kit.pads) - 1))
-            self.instrument_notes.reset(kit, buffers)
-        self.mixer.set_master_gain(float(_latent.db_to_gain(kit.master_gain_db)))
-        for index in edited:
-            self._request(index, kit)
-        old.on_ready = None
-        old.close()
 
     def save_kit(self, path) -> None:
         save_kit(self._kit, path)

@@ -2,7 +2,8 @@
 
 Cheat sheet::
 
-    from ganshot.engine.kit import load_kit, save_kit, check_model, resolve_model_path
+    from ganshot.engine.kit import load_kit, save_kit
+    from ganshot.engine.kit_model import check_model, resolve_model_path
     kit = load_kit("presets/kits/808ish.json")                # validated, nothing executed
     folder = resolve_model_path(kit, "presets/kits/808ish.json", "presets/models")
     bundle = load_bundle(folder); check_model(kit, bundle)    # IntegrityError on another model
@@ -26,7 +27,9 @@ refusal is one :class:`FormatError` line naming the field (``pads[3].gain_db mus
 be a number in [-60, 12], got 99``). ``pad.N`` in a target is the 0-based index
 into ``pads``; ``direction.J`` the 0-based index into a pad's ``directions``.
 ``model.path`` is absolute, relative to the kit file's folder, or (a plain name)
-a bundle under the models root; null means ``models_root/model.name``.
+a bundle under the models root; null means ``models_root/model.name``. Finding that
+bundle and checking a loaded one against the kit live in :mod:`.kit_model`
+(re-exported here: ``check_model``, ``check_latent_dim``, ``resolve_model_path``, ``pad_label``).
 
 **Keeps-playing contract.** Loading is pure: :func:`load_kit` / :func:`parse_kit`
 build a brand-new :class:`Kit` or raise, and touch no existing object. Kits are
@@ -51,19 +54,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import atomic_write_bytes, atomic_write_text
-from .errors import FormatError, IntegrityError, UserInputError
+from .errors import FormatError, UserInputError
+from .field_checks import check_bool, check_field_number, check_keys, check_str
 from .kit_schema import (  # noqa: F401 - PAD_KEYS for readers of kit.py
-    PAD_KEYS, Controller, Pad, check_field_number, check_keys, check_pad_fields, check_str, controller_to_json,
-    pad_to_json, parse_controller, parse_pad, check_bool, KIT_ENHANCE_DEFAULT,
+    PAD_KEYS, Controller, Pad, check_pad_fields, controller_to_json, pad_to_json, parse_controller, parse_pad,
+    KIT_ENHANCE_DEFAULT,
 )
-from .instrument import NoteIndex, build_note_index, check_instruments
+from .instrument import NoteIndex, build_note_index
+from .kit_model import check_latent_dim, check_model, pad_label, resolve_model_path
 from .limits import MAX_CONTROLLERS, MAX_GAIN_DB, MAX_NOTE, MAX_PADS, MIN_GAIN_DB, check_float, check_int
 from .strict_json import loads_strict, read_json_file
 
 __all__ = [
     "KIT_FORMAT", "KIT_VERSION", "MAX_KIT_BYTES", "Kit", "ModelRef", "Pad", "Controller",
-    "parse_kit", "parse_controllers", "load_kit", "save_kit", "kit_to_json", "check_latent_dim", "check_model",
-    "resolve_model_path", "pad_label",
+    "parse_kit", "parse_controllers", "load_kit", "save_kit", "kit_to_json",
+    # re-exported from .kit_model, where they live (the engine and older callers import them from here)
+    "check_latent_dim", "check_model", "resolve_model_path", "pad_label",
 ]
 
 KIT_FORMAT = "ganshot-kit"
@@ -76,7 +82,6 @@ STALE_TEMP_S = 3600.0  # without a folder lock, only temp files this old are sur
 KIT_KEYS = ("format", "version", "name", "model", "pads", "controllers", "master_gain_db", "enhance")
 MODEL_KEYS = ("name", "path", "sha256")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _NUMBER_ARRAY = re.compile(r"\[\n\s+([-+0-9.eE,\s]*?)\n\s*\]")  # indent only puts newlines outside strings
 
 
@@ -249,13 +254,6 @@ def parse_kit(data, where: str = "kit", error: type[Exception] = FormatError) ->
                enhance=enhance)
 
 
-def check_latent_dim(kit: Kit, latent_dim: int, where: str = "kit", error: type[Exception] = FormatError) -> None:
-    """Every pad's ``z`` must hold ``latent_dim`` values (seed pads always fit)."""
-    for i, pad in enumerate(kit.pads):
-        if pad.z is not None and len(pad.z) != latent_dim:
-            raise error(f"{where}: pads[{i}].z has {len(pad.z)} values, the model's latent size is {latent_dim}")
-
-
 def load_kit(path: str | os.PathLike, latent_dim: int | None = None) -> Kit:
     """Read, strictly decode and validate the kit file ``path``; a new Kit or one-line FormatError.
 
@@ -363,70 +361,3 @@ def save_kit(kit: Kit, path: str | os.PathLike) -> Path:
             atomic_write_bytes(path.with_name(path.name + ".bak"), path.read_bytes())
         atomic_write_text(path, text)
     return path
-
-
-def resolve_model_path(kit: Kit, kit_path: str | os.PathLike | None, models_root: str | os.PathLike) -> Path:
-    """The bundle folder ``kit.model`` points at (not loaded here); IntegrityError if none is there.
-
-    Absolute paths are used as they are; relative ones are tried against the kit
-    file's folder (the working folder when ``kit_path`` is None), then, for a plain
-    name, under ``models_root``. A null path means ``models_root / model.name``.
-    """
-    ref, root = kit.model, Path(models_root)
-    base = Path(kit_path).parent if kit_path is not None else Path.cwd()
-    if ref.path is None:
-        if not _PLAIN_NAME.fullmatch(ref.name) or ".." in ref.name:
-            raise UserInputError(
-                f"kit {kit.name!r:.60}: model.name {ref.name!r:.60} is not a plain folder name; set model.path"
-            )
-        candidates = [root / ref.name]
-    elif Path(ref.path).is_absolute():
-        candidates = [Path(ref.path)]
-    else:
-        candidates = [base / ref.path]
-        if _PLAIN_NAME.fullmatch(ref.path) and ".." not in ref.path:
-            candidates.append(root / ref.path)
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
-    looked = ", ".join(str(c) for c in candidates)
-    raise IntegrityError(f"kit {kit.name!r:.60}: model {ref.name!r:.60} not found (looked in {looked})")
-
-
-def check_model(kit: Kit, bundle) -> None:
-    """IntegrityError unless ``bundle`` (a ModelBundle) is the model the kit was made for.
-
-    Compares the sha256 of model.json, then every pad's ``z`` length with the
-    bundle's ``latent_dim`` (FormatError), each pad's class, and each instrument's note range with
-    the model (:func:`~.instrument.check_instruments`, UserInputError).
-    """
-    if bundle.sha256 != kit.model.sha256:
-        raise IntegrityError(
-            f"kit {kit.name!r:.60} was made for model {kit.model.name!r:.60} (sha256 {kit.model.sha256[:12]}…) "
-            f"but {bundle.name!r:.60} (sha256 {str(bundle.sha256)[:12]}…) is loaded"
-        )
-    check_latent_dim(kit, bundle.latent_dim, where=f"kit {kit.name!r:.60}")
-    for index, pad in enumerate(kit.pads):
-        pad_label(pad, index, bundle)
-    check_instruments(kit.pads, bundle, f"kit {kit.name!r:.60}", UserInputError)  # note ranges vs the model
-
-
-def pad_label(pad, index: int, bundle) -> int | None:
-    """``pad.class_name`` as the class index of ``bundle`` (None for an unconditional model).
-
-    Raises UserInputError naming the pad and the model's classes when a conditional model gets
-    a pad without a class or with one it does not know, or an unconditional one gets a class."""
-    classes = list(getattr(bundle, "classes", ())) if getattr(bundle, "conditional", False) else []
-    name = getattr(bundle, "name", "loaded")
-    if not classes:
-        if pad.class_name is not None:
-            raise UserInputError(f"pad {index} asks for class {pad.class_name!r}, but the model "
-                                 f"{name} is unconditional: remove class_name")
-        return None
-    if pad.class_name is None:
-        raise UserInputError(f"pad {index} has no class_name; the model {name} is conditional "
-                             f"(classes: {', '.join(classes)})")
-    if pad.class_name not in classes:
-        raise UserInputError(f"pad {index} asks for class {pad.class_name!r}; the model {name} "
-                             f"knows {', '.join(classes)}")
-    return classes.index(pad.class_name)

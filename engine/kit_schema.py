@@ -9,7 +9,9 @@ top of these parsers and owns the file I/O.
 Parsers are pure: they read plain JSON-like values, return frozen dataclasses,
 and raise ``error(...)`` (:class:`FormatError` for files, :class:`UserInputError`
 for live edits) with one line that names the field, e.g.
-``kits/a.json: pads[3].gain_db must be a number in [-60, 12], got 99``.
+``kits/a.json: pads[3].gain_db must be a number in [-60, 12], got 99``. The generic
+field checkers they use (``check_keys``, ``check_int``, ``check_str``, ...) live in
+:mod:`.field_checks`.
 """
 
 from __future__ import annotations
@@ -18,19 +20,18 @@ import math
 from dataclasses import dataclass
 
 from .errors import FormatError
+from .field_checks import MISSING, check_field_number, check_int, check_keys, check_numbers, check_str, get_field
 from .instrument import Instrument, instrument_to_json, parse_instrument
 from .limits import (
     MAX_ABS_Z, MAX_CC_NUMBER, MAX_CHANNEL, MAX_CHOKE_GROUP, MAX_DIRECTION, MAX_DIRECTIONS, MAX_GAIN_DB,
     MAX_LATENT_DIM, MAX_NOTE, MAX_PAD_NAME, MAX_PADS, MAX_PAN, MAX_PITCH_SEMITONES, MAX_SEED, MIN_DIRECTION,
-    MIN_GAIN_DB, MIN_NOTE, MIN_PAN, MIN_PITCH_SEMITONES, check_float,
+    MIN_GAIN_DB, MIN_NOTE, MIN_PAN, MIN_PITCH_SEMITONES,
 )
-from .limits import check_int as _check_int
 
 __all__ = [
     "CONTROLLER_TYPES", "CURVES", "TargetSpec", "Target", "TARGETS", "parse_target", "target_for",
     "Pad", "Controller", "parse_pad", "parse_controller", "pad_to_json", "controller_to_json",
-    "check_keys", "check_int", "check_number", "check_field_number", "check_str", "check_numbers",
-    "check_pad_fields", "check_bool", "KIT_ENHANCE_DEFAULT",
+    "check_pad_fields", "KIT_ENHANCE_DEFAULT",
 ]
 # The limits live in :mod:`.limits`: import them from there.
 
@@ -210,93 +211,10 @@ class Controller:
         return self.min + (self.max - self.min) * x
 
 
-# -- field checkers: each names the field and the rule in one line --------------------------
-
-_MISSING = object()
-
-
-def check_keys(obj, allowed, path: str, where: str, error=FormatError) -> dict:
-    """``obj`` must be a JSON object whose keys are all in ``allowed``."""
-    if not isinstance(obj, dict):
-        raise error(f"{where}: {path} must be an object, got {_type_name(obj)}")
-    for key in obj:
-        if key not in allowed:
-            raise error(f"{where}: {path} has an unknown key {key!r:.60} (allowed: {', '.join(allowed)})")
-    return obj
-
-
-def _type_name(value) -> str:
-    return {bool: "true/false", type(None): "null", dict: "an object", list: "a list", str: "a string"}.get(
-        type(value), type(value).__name__
-    )
-
-
-def _get(obj: dict, key: str, path: str, where: str, default, error):
-    if key in obj:
-        return obj[key]
-    if default is _MISSING:
-        raise error(f"{where}: {path} is missing field {key!r}")
-    return default
-
-
-def check_int(obj, key, path, where, low, high, default=_MISSING, error=FormatError) -> int:
-    """``obj[key]``: an integer (bool is not one) in [low, high]."""
-    value = _get(obj, key, path, where, default, error)
-    return _check_int(value, f"{where}: {path}.{key}" if path else f"{where}: {key}", low, high, error)
-
-
-def check_number(value, field, where, low, high, error=FormatError) -> float:
-    """A finite int or float (bool is not one) in [low, high], returned as float."""
-    return check_float(value, f"{where}: {field}", low, high, error)
-
-
-def check_field_number(obj, key, path, where, low, high, default=_MISSING, error=FormatError) -> float:
-    value = _get(obj, key, path, where, default, error)
-    return check_number(value, f"{path}.{key}" if path else key, where, low, high, error)
-
+# -- pads and controllers -------------------------------------------------------------------
 
 #: kit-level ``enhance``: run the bundle's enhancement post-filter (when it carries one) on every pad.
 KIT_ENHANCE_DEFAULT = True
-
-
-def check_bool(obj, key, path, where, default=_MISSING, error=FormatError) -> bool:
-    """``obj[key]``: true or false (not 0/1, not a string)."""
-    value = _get(obj, key, path, where, default, error)
-    if not isinstance(value, bool):
-        field = f"{path}.{key}" if path else key
-        raise error(f"{where}: {field} must be true or false, got {_type_name(value)}")
-    return value
-
-
-def check_str(obj, key, path, where, max_len, default=_MISSING, error=FormatError, nonempty=False) -> str:
-    """One line of text: no control characters, at most ``max_len`` characters."""
-    value = _get(obj, key, path, where, default, error)
-    field = f"{path}.{key}" if path else key
-    if not isinstance(value, str):
-        raise error(f"{where}: {field} must be a string, got {_type_name(value)}")
-    if len(value) > max_len or (nonempty and not value.strip()):
-        size = f"1 to {max_len}" if nonempty else f"at most {max_len}"
-        raise error(f"{where}: {field} must be {size} characters, got {len(value)}")
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise error(f"{where}: {field} must be one line without control characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate, e.g. from a "\ud800" escape
-        raise error(f"{where}: {field} is not valid Unicode text (lone surrogate)") from None
-    return value
-
-
-def check_numbers(value, field, where, low, high, max_len, error=FormatError, min_len=0) -> tuple[float, ...]:
-    """A list of ``min_len..max_len`` numbers, each checked with :func:`check_number`."""
-    if not isinstance(value, (list, tuple)):
-        raise error(f"{where}: {field} must be a list of numbers, got {_type_name(value)}")
-    if not min_len <= len(value) <= max_len:
-        raise error(f"{where}: {field} must hold {min_len} to {max_len} values, got {len(value)}")
-    return tuple(check_number(v, f"{field}[{i}]", where, low, high, error) for i, v in enumerate(value))
-
-
-# -- pads and controllers -------------------------------------------------------------------
-
 PAD_KEYS = ("note", "name", "z", "seed", "directions", "gain_db", "pan", "pitch_semitones", "choke_group",
             "class_name", "truncation", "instrument")
 MAX_CLASS_NAME = 100  # characters, as bundles' class names
@@ -354,7 +272,7 @@ def check_pad_fields(changes: dict, path: str, where: str, error=FormatError) ->
 def parse_pad(data, path: str, where: str, error=FormatError) -> Pad:
     """One entry of ``pads``; ``path`` is its place in the file, e.g. ``pads[3]``."""
     check_keys(data, PAD_KEYS, path, where, error)
-    _get(data, "note", path, where, _MISSING, error)
+    get_field(data, "note", path, where, MISSING, error)
     has_z, has_seed = data.get("z") is not None, data.get("seed") is not None
     if has_z == has_seed:
         which = "both z and seed" if has_z else "neither z nor seed"
@@ -366,7 +284,7 @@ def parse_pad(data, path: str, where: str, error=FormatError) -> Pad:
 def parse_controller(data, path: str, where: str, error=FormatError) -> Controller:
     """One entry of ``controllers``; ``min``/``max`` default to the target's full range."""
     check_keys(data, CONTROLLER_KEYS, path, where, error)
-    kind = _get(data, "type", path, where, "cc", error)
+    kind = get_field(data, "type", path, where, "cc", error)
     if not isinstance(kind, str) or kind not in CONTROLLER_TYPES:
         raise error(f"{where}: {path}.type must be one of {', '.join(CONTROLLER_TYPES)}, got {kind!r:.60}")
     channel = data.get("channel")
@@ -382,7 +300,7 @@ def parse_controller(data, path: str, where: str, error=FormatError) -> Controll
         known = ", ".join(spec.pattern for spec in TARGETS)
         raise error(f"{where}: {path}.target {text!r:.60} is not a known target ({known})")
     low, high = target.spec.low, target.spec.high
-    curve = _get(data, "curve", path, where, "linear", error)
+    curve = get_field(data, "curve", path, where, "linear", error)
     if not isinstance(curve, str) or curve not in CURVES:
         raise error(f"{where}: {path}.curve must be one of {', '.join(CURVES)}, got {curve!r:.60}")
     return Controller(

@@ -1,4 +1,5 @@
-"""The Python face of ganshot's C mixer (engine/_cmixer.c): the only module touching its state.
+"""The Python face of ganshot's C mixer (engine/_cmixer.c): the only module touching its state
+(with its record-tap mixin, engine/record_tap.py).
 
 Real-time contract: the audio thread runs only C code. It never allocates, logs, touches
 files, takes a lock a Python thread may hold, or waits for the GIL. Python hands it
@@ -27,10 +28,8 @@ scheduled frames stay exact (no look-ahead delay). ``counters()`` shows what it 
 ``limiter_reduction_db`` now, ``limiter_max_reduction_db`` and ``peak_db`` (before it)
 since reset_peaks(), ``limited_frames``.
 
-Recording (what engine/recorder.py uses): ``record_start(capacity_frames)`` makes the C
-mixer copy every mixed block into a lock-free ring; ``record_read()`` drains it from a
-Python thread; ``record_stop()`` then ``record_release()`` end it. A full ring drops
-frames and counts them (``record_info()``), it never blocks the audio thread.
+Recording (what engine/recorder.py uses): ``record_start``, ``record_read``, ``record_stop``,
+``record_release`` and ``record_info``, from :class:`~.record_tap.RecordTap` (engine/record_tap.py).
 """
 
 from __future__ import annotations
@@ -45,6 +44,7 @@ import numpy as np
 from ._cmixer import ffi, lib
 from .errors import UserInputError
 from .limits import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, check_float, check_int
+from .record_tap import RecordTap
 
 __all__ = ["Mixer", "FADE_FRAMES", "MAX_RELEASE_FRAMES", "MAX_VOICES_LIMIT", "MAX_GAIN", "FINISH_REASONS", "MAX_RECORD_FRAMES",
            "LIMITER_RELEASE_MS", "MIN_CEILING_DB", "MAX_CEILING_DB"]
@@ -95,7 +95,7 @@ def _immutable(array: np.ndarray) -> bool:
     return array is None or isinstance(array, bytes)
 
 
-class Mixer:
+class Mixer(RecordTap):
     """Stereo one-shot mixer with sample-exact starts, choke groups and voice stealing.
 
     ``sample_rate`` in Hz; ``max_voices`` voices sound at once (the oldest is stolen with
@@ -205,83 +205,6 @@ class Mixer:
             self._mixing.release()
         self.reap()
         return out
-
-    # -- recording (the C record tap; see _cmixer.c's header for the handshake) -----
-    def record_start(self, capacity_frames: int) -> None:
-        """Copy every mixed frame from the next block on into a fresh ring of at least
-        ``capacity_frames`` stereo frames (rounded up to a power of two), allocated here.
-
-        Read it with record_read() faster than it fills: a full ring drops frames.
-        """
-        check_int(capacity_frames, "capacity_frames", 1, MAX_RECORD_FRAMES)
-        with self._record_lock:
-            self._record_free_locked()  # the last recording's ring, if still held
-            status = lib.ganshot_record_start(self._state, int(capacity_frames))
-        if status == -1:
-            raise MemoryError(f"could not allocate a record ring of {capacity_frames} frames")
-        if status != 1:
-            why = "already recording" if self.record_info()["recording"] else \
-                "the last recording's ring is still in use by a stream that is not running"
-            raise UserInputError(f"cannot start recording: {why}")
-
-    def record_read(self, max_frames: int | None = None) -> np.ndarray:
-        """The recorded frames waiting in the ring, oldest first -> float32[n, 2] (n may be 0)."""
-        with self._record_lock:
-            waiting = int(lib.ganshot_record_waiting(self._state))
-            n = waiting if max_frames is None else max(0, min(waiting, int(max_frames)))
-            out = np.empty((n, 2), dtype=np.float32)
-            if n:  # cffi drops the GIL for this call
-                n = int(lib.ganshot_record_read(self._state, ffi.cast("float *", out.ctypes.data), n))
-            return out[:n]
-
-    def record_stop(self, timeout_s: float = 1.0) -> bool:
-        """Stop recording from the next block on; True once no block can write the ring any
-        more (the mixer acknowledged, or nothing mixes), after which record_read() returns the
-        complete tail. False if no block acknowledged within ``timeout_s`` while a stream is
-        attached (one that is stopped but not closed mixes no block, so loses none either)."""
-        with self._record_lock:
-            lib.ganshot_record_stop(self._state)
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if lib.ganshot_record_acknowledged(self._state):
-                return True
-            if self._mixing.acquire(blocking=False):  # no block in progress, later ones see "off"
-                self._mixing.release()
-                return True
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.001)
-
-    def record_release(self) -> bool:
-        """Free the stopped recording's ring (unread frames are lost). False when a stream
-        might still write it: it is then freed by the next record_start(), when the stream
-        closes, or with the Mixer - never while the audio thread could touch it."""
-        with self._record_lock:
-            return self._record_free_locked()
-
-    def record_info(self) -> dict:
-        """recording, acknowledged (off, and the mixer began a block since), first_frame (the
-        stream frame of the first recorded frame, None before one), capacity_frames,
-        frames_recorded (into the ring), frames_waiting (not read yet), frames_dropped and
-        overflows (blocks cut short by a full ring)."""
-        r = ffi.new("ganshot_record_info *")
-        with self._record_lock:  # the ring's size is a plain field that start/release write
-            lib.ganshot_record_info_read(self._state, r)
-        return {"recording": bool(r.recording), "acknowledged": bool(r.acknowledged),
-                "first_frame": None if r.first_frame < 0 else int(r.first_frame),
-                "capacity_frames": int(r.capacity_frames), "frames_recorded": int(r.frames_recorded),
-                "frames_waiting": int(r.frames_waiting), "frames_dropped": int(r.frames_dropped),
-                "overflows": int(r.overflows)}
-
-    def _record_free_locked(self) -> bool:
-        if lib.ganshot_record_free(self._state, 0):  # acknowledged by the mixer
-            return True
-        if self._mixing.acquire(blocking=False):  # nothing mixes while we hold it
-            try:
-                return bool(lib.ganshot_record_free(self._state, 1))
-            finally:
-                self._mixing.release()
-        return False
 
     # -- state ------------------------------------------------------------------
     @property

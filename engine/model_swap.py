@@ -147,7 +147,8 @@ class ModelSwap:
 
     def _prerender(self, bundle, runtime):
         from .instrument import render_pitch
-        from .kit import ModelRef, check_model
+        from .kit import ModelRef
+        from .kit_model import check_model
         from .render_worker import RenderWorker
 
         engine = self.engine

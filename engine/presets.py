@@ -18,7 +18,8 @@ from pathlib import Path
 from .bundle import ModelBundle, load_bundle
 from .errors import UserInputError
 from .gm_drums import note_class
-from .kit import Kit, ModelRef, Pad, check_model, load_kit, resolve_model_path
+from .kit import Kit, ModelRef, Pad, load_kit
+from .kit_model import check_model, resolve_model_path
 
 __all__ = ["presets_root", "models_root", "default_kit_path", "resolve_bundle", "load_model_and_kit",
            "seeded_kit", "GM_PAD_NAMES", "FIRST_PAD_NOTE"]

@@ -29,7 +29,8 @@ Steps:
    one-shots, 5-fold accuracy, 0.5 = indistinguishable); the tail noise floor per drum
    family and the tonal lines at k·fs/16 (:mod:`~ganshot.training.artefacts`), generated
    against real (the whole dataset, families by label; generated families by the
-   classifier's verdict); the classifier's own accuracy on the held-out kits.
+   classifier's verdict); the classifier's own accuracy on the held-out kits. The figures that
+   need no classifier (memorisation, tail floors, tonal lines) live in :mod:`.evaluate_figures`.
 5. Files: ``report.json`` (format ``ganshot-evaluation`` v2; :func:`load_report` reads v1
    and v2), ``report.md`` and ``classes.png`` (one labelled row per class: a real test
    one-shot, then the generated one-shots the classifier is surest of, seeds under the
@@ -45,7 +46,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from ganshot.engine.atomic import atomic_write_text
 from ganshot.engine.bundle import load_bundle
@@ -56,12 +56,13 @@ from ganshot.engine.spectrogram import write_png
 
 from ganshot.engine.sheet import LOW_HZ, labelled_sheet
 
-from .artefacts import SILENCE_DB, TAIL_SHARE, tail_floor_db, tonal_lines_db
-from .classifier import ClassifierConfig, load_classifier, log_mel, save_classifier, train_classifier
+from .artefacts import SILENCE_DB, TAIL_SHARE
+from .classifier import ClassifierConfig, load_classifier, save_classifier, train_classifier
 from .data import OneShotDataset
-from .metrics import PROBE_FOLDS, coverage, frechet_distance, inception_score, nearest_distances, probe_accuracy
+from .evaluate_figures import FAMILIES, memorisation, tail_floors, tonal_lines
+from .metrics import PROBE_FOLDS, coverage, frechet_distance, inception_score, probe_accuracy
 
-__all__ = ["evaluate", "split_items", "render_seeds", "generation_labels", "memorisation", "load_report", "tail_floors", "tonal_lines",
+__all__ = ["evaluate", "split_items", "render_seeds", "generation_labels", "load_report",
            "FAMILIES", "TARGETS", "PRESENT_SHARE", "REPORT_FORMAT", "REPORT_VERSION", "READABLE_VERSIONS"]
 
 REPORT_FORMAT, REPORT_VERSION = "ganshot-evaluation", 2
@@ -71,21 +72,12 @@ CLASSIFIER_FILE, REPORT_JSON, REPORT_MD, GRID_PNG = "classifier.safetensors", "r
 MIN_GENERATED, MAX_GENERATED = 10, 100_000
 PRESENT_SHARE = 0.01
 GRID_COLUMNS = 8
-#: drum family -> dataset classes that count as it (the targets' "kick, snare, hat, tom, cymbal").
-FAMILIES = {
-    "kick": ("kick",),
-    "snare": ("snare",),
-    "hat": ("closed_hat", "pedal_hat", "open_hat"),
-    "tom": ("low_tom", "mid_tom", "high_tom"),
-    "cymbal": ("crash", "ride", "other_cymbal"),
-}
 #: the targets (issue 10): IS >= 0.9 x real test's, FD <= 2 x floor, a probe that tells real from generated
 #: no better than 0.75, tail floors within 6 dB of real per family, no tonal line more than 3 dB above real's,
 #: every family present, and no sign of memorisation (no more than this share of generated one-shots closer
 #: to the training set than 95 % of real test ones). The classifier's held-out accuracy is an aim, not a target.
 TARGETS = {"is_ratio_min": 0.9, "fd_ratio_max": 2.0, "probe_max": 0.75, "tail_db_max": 6.0, "tonal_db_max": 3.0,
            "copy_share_max": 0.10, "classifier_accuracy_aim": 0.85}
-COPY_QUANTILE = 0.05
 
 
 def _group_key(item) -> str:
@@ -163,69 +155,6 @@ def _classifier(out_dir: Path, dataset, fingerprint: str, train_idx, split: dict
                              dataset.sample_rate, config)
     save_classifier(model, path, dataset_sha256=fingerprint, config=config, extra={"split": split})
     return model, False
-
-
-def _unit_rows(audio, sample_rate: int) -> np.ndarray:
-    """Log-mel rows centred and scaled to unit length: the space memorisation is judged in."""
-    feats = []
-    for start in range(0, len(audio), 256):
-        mel = log_mel(torch.as_tensor(np.asarray(audio[start:start + 256], np.float32)), sample_rate)
-        feats.append(mel.flatten(1).numpy().astype(np.float64))
-    rows = np.concatenate(feats)
-    rows -= rows.mean(axis=1, keepdims=True)
-    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
-
-
-def memorisation(generated, real_train, real_test, sample_rate: int) -> dict:
-    """How close generated one-shots sit to the training set, against real test one-shots.
-
-    A *copy* is a generated one-shot nearer to its nearest training one-shot than
-    ``1 - COPY_QUANTILE`` of the real test ones are; a model that generalises makes about
-    ``COPY_QUANTILE`` of them, one that replays its training set nearly all.
-    """
-    train_rows = _unit_rows(real_train, sample_rate)
-    nn_gen = nearest_distances(_unit_rows(generated, sample_rate), train_rows)
-    nn_test = nearest_distances(_unit_rows(real_test, sample_rate), train_rows)
-    threshold = float(np.quantile(nn_test, COPY_QUANTILE))
-    return {"space": "log-mel, unit-norm rows", "generated_nn_median": float(np.median(nn_gen)),
-            "test_nn_median": float(np.median(nn_test)),
-            "median_ratio": float(np.median(nn_gen) / max(np.median(nn_test), 1e-12)),
-            "copy_threshold": threshold, "copy_share": float((nn_gen < threshold).mean()),
-            "copy_share_expected": COPY_QUANTILE}
-
-
-def _family_index(classes) -> np.ndarray:
-    """int[C]: the :data:`FAMILIES` position of each class, -1 for classes of no family."""
-    position = {member: i for i, members in enumerate(FAMILIES.values()) for member in members}
-    return np.array([position.get(c, -1) for c in classes], dtype=np.int64)
-
-
-def tail_floors(real, real_labels, generated, generated_labels, classes) -> dict:
-    """family -> {real_db, generated_db, difference_db, real_count, generated_count}: median tail floors.
-
-    Labels index ``classes``; a family with no one-shot on one side has None there.
-    """
-    family_of = _family_index(classes)
-    real_db, gen_db = tail_floor_db(real), tail_floor_db(generated)
-    real_fam, gen_fam = family_of[np.asarray(real_labels)], family_of[np.asarray(generated_labels)]
-    out = {}
-    for index, family in enumerate(FAMILIES):
-        r, g = real_db[real_fam == index], gen_db[gen_fam == index]
-        real_median = float(np.median(r)) if r.size else None
-        gen_median = float(np.median(g)) if g.size else None
-        both = real_median is not None and gen_median is not None
-        out[family] = {"real_db": real_median, "generated_db": gen_median,
-                       "difference_db": gen_median - real_median if both else None,
-                       "real_count": int(r.size), "generated_count": int(g.size)}
-    return out
-
-
-def tonal_lines(real, generated, sample_rate: int) -> dict:
-    """{"lines": [{frequency_hz, real_db, generated_db, excess_db}], "max_excess_db"}: line prominences."""
-    real_lines, gen_lines = tonal_lines_db(real, sample_rate), tonal_lines_db(generated, sample_rate)
-    lines = [{"frequency_hz": f, "real_db": real_lines[f], "generated_db": gen_lines[f],
-              "excess_db": gen_lines[f] - real_lines[f]} for f in real_lines]
-    return {"lines": lines, "max_excess_db": max(line["excess_db"] for line in lines)}
 
 
 def _grid(report: dict, real, real_labels, generated, probs, path: Path) -> Path:

@@ -26,10 +26,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ganshot.engine.kit_schema import check_keys, check_str
+from ganshot.engine.field_checks import check_keys, check_str
 from ganshot.engine.strict_json import read_json_file
 from ganshot.engine.errors import FormatError, GanshotError
-from ganshot.engine.kit import Kit, check_model, load_kit, resolve_model_path
+from ganshot.engine.kit import Kit, load_kit
+from ganshot.engine.kit_model import check_model, resolve_model_path
 
 __all__ = ["KITSET_FORMAT", "KITSET_VERSION", "MAX_KITS", "MAX_KITSET_BYTES", "KitSet", "KitSwitcher",
            "parse_kitset", "load_kitset", "first_kit_path"]

@@ -15,7 +15,8 @@ Cheat sheet::
 Modules: :mod:`.validate` (the OSC 1.0 wire format, checked in full before anything
 acts; python-osc's parser is not used, see its docstring), :mod:`.addresses` (the
 address table, coercion rules, ``route``, bundle timetags), :mod:`.fast_path` (the
-flood's simple messages read and checked quickly, to the same result), :mod:`.server`
+flood's simple messages read and checked quickly, to the same result), :mod:`.dispatch`
+(one pass over received datagrams: parse, timetags, knob coalescing, engine commands), :mod:`.server`
 (socket, io and render threads, bounded buffers, counters, rate-limited ``/fail``),
 :mod:`.net` (address resolution, allow-list, token bucket, the kernel's socket figures), :mod:`.render_cache` (the
 bounded ``/render`` folder), :mod:`.cli` (the ``ganshot serve`` flags).

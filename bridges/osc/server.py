@@ -9,16 +9,10 @@ Cheat sheet::
 Threads and buffers (nothing here runs on, or waits for, the audio thread)::
 
     io thread:     waits for the socket (select, POLL_S), then drains it without blocking, up to
-                   BATCH_MAX datagrams a pass -> allow-list -> per datagram: a simple message of a
-                   known layout (FastParser: /pad/trigger, /pad/knob, /note, ...) is read at once,
-                   anything else goes through parse_datagram (every check) -> per message:
-                   timetag -> coerce -> Engine command -> reply, or RenderJob -> bounded render
-                   queue (full: dropped, /fail). Knob edits (the routes that call Engine.apply)
-                   are checked at once but applied newest-wins per target (address, pad,
-                   direction) when a message of another kind comes (a /pad/trigger: only that
-                   pad's and master's), or at the end of the pass: a flood of knob moves costs
-                   one edit per knob and pass (``coalesced`` counts the others), and a trigger
-                   still hears every move sent before it.
+                   BATCH_MAX datagrams a pass -> allow-list -> the pass goes to the
+                   :class:`~.dispatch.Dispatcher` (parse, timetag, coerce, knob edits coalesced
+                   newest-wins per target, Engine command) -> reply, or RenderJob -> bounded
+                   render queue (full: dropped, /fail).
     render thread: render z -> WAV in the RenderCache -> /rendered
     /model/load:   Engine.load_model (its own thread) -> /model/loaded, or /fail
 
@@ -30,11 +24,9 @@ default; Linux caps it at net.core.rmem_max and counts ~1 KiB per small datagram
 flood the server cannot keep up with fills it and the kernel drops the rest, which the
 server reads back from /proc/net/udp (``socket_drops``, Linux only) and counts in ``dropped``.
 
-No handler ever sleeps: a bundle's future timetag becomes a stream frame
-(``Engine.frame_for_time``) for the mixer to start the voice at; more than
-``max_ahead_s`` ahead is refused; a past one plays at once and counts in ``late``.
-Messages without a sample-exact meaning (knobs, kits, ...) in a future bundle apply on
-arrival. Every refused datagram or message counts in ``rejected`` and is answered with
+No handler ever sleeps: a bundle's future timetag becomes a stream frame, more than
+``max_ahead_s`` ahead is refused, a past one plays at once and counts in ``late`` (see
+:mod:`.dispatch`). Every refused datagram or message counts in ``rejected`` and is answered with
 ``/fail s:address s:reason`` (token bucket, ``fail_per_s``), and logged (``log_per_s``).
 Senders outside the allow-list are counted in ``denied`` and get no reply.
 Replies go to the sender's host at ``reply_port`` when set, else to its source port.
@@ -57,21 +49,17 @@ import queue
 import select
 import socket
 import threading
-import time
 from pathlib import Path
 
 from ganshot.bridges._counters import Counters
 from ganshot.engine.errors import GanshotError, UserInputError
 from ganshot.engine.limits import check_int
 
-from .addresses import ADDRESSES, MatchJob, ModelJob, RenderJob, Reply, RouteContext, When, coerce, run, schedule
-from .fast_path import FAST_COERCERS, FAST_PARSER
+from .addresses import MatchJob, ModelJob, RenderJob, Reply
+from .dispatch import Dispatcher
 from .net import RateLimiter, is_allowed, resolve, socket_stats
 from .render_cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, RenderCache, default_render_dir
-from .validate import (
-    IMMEDIATE, MAX_BUNDLE_DEPTH, MAX_DATAGRAM_BYTES, OscError, encode_message, flatten, parse_datagram,
-    peek_address,
-)
+from .validate import MAX_BUNDLE_DEPTH, MAX_DATAGRAM_BYTES, encode_message
 
 __all__ = ["OscServer", "RateLimiter", "is_allowed", "socket_stats", "DEFAULT_HOST", "DEFAULT_PORT",
            "DEFAULT_MAX_AHEAD_S", "DEFAULT_BUFFER_KIB", "MAX_BUFFER_KIB", "DEFAULT_RENDER_QUEUE_SIZE", "COUNTERS"]
@@ -85,7 +73,6 @@ POLL_S = 0.1  # how often idle threads look at the stop flag
 BATCH_MAX = 64  # datagrams the io thread reads and dispatches in one pass
 COUNTERS = ("received", "accepted", "rejected", "dropped", "late", "denied", "fails_sent", "fails_suppressed",
             "replies", "renders", "send_errors", "models_loaded", "coalesced", "batch_max")
-_IMMEDIATE = When(None)
 
 log = logging.getLogger(__name__)
 
@@ -147,14 +134,14 @@ class OscServer:
                                  render_max_files, render_max_bytes)
         self._counters = Counters(COUNTERS)
         self._live = _LiveCounters(self)
-        self._ctx_now = RouteContext(None, self._live, self.kit_dir)  # an untimed message's context
+        self._dispatcher = Dispatcher(engine, self._live, self._counters, reject=self._reject, deliver=self._deliver,
+                                      kit_dir=self.kit_dir, max_ahead_s=self.max_ahead_s,
+                                      max_datagram_bytes=max_datagram_bytes, max_depth=max_depth)
         self._render_queue: queue.Queue = queue.Queue(render_queue_size)
         self._fail_limiter = RateLimiter(fail_per_s, fail_burst)
         self._log_limiter, self._logs_suppressed = RateLimiter(log_per_s, log_burst), 0
         self._allowed: dict = {}  # sender host -> is_allowed (bounded: cleared past 4096 hosts)
         self._stopping = threading.Event()
-        self._edits: dict = {}  # knob edits of the pass being dispatched (io thread only)
-        self._accepted = self._coalesced = 0  # written by the io thread only, read by counters(): no lock
         self._threads: list[threading.Thread] = []
         self._sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
@@ -197,7 +184,7 @@ class OscServer:
         """A snapshot of :data:`COUNTERS`, with the kernel's socket drops in ``dropped``, plus
         ``socket_drops``, ``socket_queue_bytes``, ``socket_buffer_bytes`` and the render queue's depth."""
         snap = self._counters.snapshot()
-        snap["accepted"], snap["coalesced"] = self._accepted, self._coalesced
+        snap["accepted"], snap["coalesced"] = self._dispatcher.accepted, self._dispatcher.coalesced
         stats = None if self._sock.fileno() < 0 else socket_stats(self._sock)
         waiting, drops = stats if stats is not None else (0, 0)
         snap["dropped"] += drops
@@ -210,7 +197,7 @@ class OscServer:
         while not self._stopping.is_set():
             batch = self._drain()
             if batch:
-                self.handle_batch(batch)
+                self._dispatcher.handle_batch(batch)
                 continue
             try:
                 select.select([self._sock], [], [], POLL_S)
@@ -251,81 +238,10 @@ class OscServer:
         """Dispatch ``[(datagram bytes, sender address), ...]`` in order as one pass: knob edits
         coalesce across it and the last ones are applied at its end. (The io thread's work; tests
         call it with datagrams of their own.)"""
-        for data, sender in batch:
-            try:
-                self._handle_datagram(data, sender)
-            except Exception as err:  # never let one datagram stop the server
-                self._reject(sender, peek_address(data), f"internal error ({type(err).__name__})", err)
-        self._flush_edits()
+        self._dispatcher.handle_batch(batch)
 
-    def _handle_datagram(self, data: bytes, sender) -> None:
-        """Parse one datagram and handle its messages; knob edits wait in ``_edits`` (newest wins
-        per target) until a message of another kind, or the end of the pass, flushes them."""
-        message = FAST_PARSER.parse(data) if len(data) <= self.max_datagram_bytes else None
-        if message is not None:  # a simple message of a known layout: nothing else to check
-            self._dispatch(message, IMMEDIATE, sender, 0.0)
-            return
-        try:
-            packet = parse_datagram(data, self.max_datagram_bytes, self.max_depth)
-        except OscError as err:
-            self._reject(sender, peek_address(data), str(err))
-            return
-        now = time.time()
-        for timetag, message in flatten(packet):
-            self._dispatch(message, timetag, sender, now)
-
-    def _dispatch(self, message, timetag: int, sender, now: float) -> None:
-        """Check one message (timetag, address, arguments); run it, or keep it as a knob edit."""
-        try:
-            when = _IMMEDIATE if timetag == IMMEDIATE else schedule(timetag, now, self.max_ahead_s)
-            spec = ADDRESSES.get(message.address)
-            if spec is None:
-                raise OscError(f"unknown address {message.address}")
-            fast = FAST_COERCERS.get((message.address, message.tags))
-            values = fast(message) if fast is not None else coerce(spec, message)
-        except OscError as err:
-            self._reject(sender, message.address, str(err))
-            return
-        if spec.command == "apply":  # a knob: checked now, applied at the flush
-            key = (message.address, values[:-1])
-            if self._edits.pop(key, None) is not None:  # valid, and replaced by a newer value
-                self._accepted += 1
-                self._coalesced += 1
-            self._edits[key] = (spec, values, when, sender)
-            return
-        if self._edits:  # a trigger after a knob move hears the move: a pad's trigger flushes that
-            # pad's edits (and master's), anything else flushes them all
-            self._flush_edits(values[0] if spec.address == "/pad/trigger" else None)
-        self._run(spec, values, when, sender)
-
-    def _flush_edits(self, pad: int | None = None) -> None:
-        """Apply the waiting knob edits (all, or those of ``pad`` and of no pad), oldest first."""
-        if pad is None:
-            edits, self._edits = self._edits, {}
-        else:
-            keys = [k for k in self._edits if not k[1] or k[1][0] == pad]
-            edits = {k: self._edits.pop(k) for k in keys}
-        for spec, values, when, sender in edits.values():
-            self._run(spec, values, when, sender)
-
-    def _run(self, spec, values: tuple, when: When, sender) -> None:
-        """Run one checked message's command, count it, and send or queue what it returns."""
-        timed = when.unix_s is not None and spec.timed
-        at_frame = self._frame_for(when.unix_s) if timed else None
-        ctx = self._ctx_now if at_frame is None else RouteContext(at_frame, self._live, self.kit_dir)
-        try:
-            result = run(spec, values, self.engine, ctx)
-        except OscError as err:
-            self._reject(sender, spec.address, str(err))
-            return
-        except Exception as err:
-            self._reject(sender, spec.address, f"internal error ({type(err).__name__})", err)
-            return
-        self._accepted += 1
-        if timed and when.late:
-            self._counters.add("late")
-        if result is None:
-            return
+    def _deliver(self, spec, result, sender) -> None:
+        """What a command returned: a reply sent, a model swap started, or a job queued for the render thread."""
         if isinstance(result, Reply):
             self._send(sender, result.address, result.tags, result.args)
         elif isinstance(result, ModelJob):
@@ -338,12 +254,6 @@ class OscServer:
                 self._counters.add("dropped")
                 self._reject(sender, spec.address, f"render queue full ({self._render_queue.maxsize} waiting)",
                              count=False)
-
-    def _frame_for(self, unix_s: float):
-        try:
-            return self.engine.frame_for_time(unix_s)  # None without a live stream: play at once
-        except Exception:  # a stream that has not run a callback yet cannot place a frame
-            return None
 
     def _render_loop(self) -> None:
         """The render thread: /render and /pad/match jobs, one at a time; a reply each, or /fail."""

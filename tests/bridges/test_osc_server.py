@@ -1,4 +1,6 @@
-"""The OSC server over real UDP on 127.0.0.1 (ephemeral ports), python-osc as the peer."""
+"""The OSC server over real UDP on 127.0.0.1 (ephemeral ports), python-osc as the peer: replies,
+renders, refusals and their rate limits, the socket buffer under a flood, binding, flags, model swaps.
+Dispatch (bundle timing, knob edits coalescing in a pass) is in test_osc_dispatch.py."""
 
 from __future__ import annotations
 
@@ -13,108 +15,22 @@ import numpy as np
 import pytest
 import soundfile as sf
 from pythonosc.osc_message import OscMessage
-from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.udp_client import SimpleUDPClient
 
-from ganshot.bridges.osc.addresses import STATUS_FIELDS
 from ganshot.bridges.osc.cli import add_osc_arguments, start_osc
 from ganshot.bridges.osc.render_cache import RenderCache
-from ganshot.bridges.osc.server import OscServer, RateLimiter, is_allowed
+from ganshot.bridges.osc.server import RateLimiter, is_allowed
 from ganshot.bridges.osc.validate import encode_message
-from ganshot.engine.engine import Engine
 from ganshot.engine.errors import UserInputError
 from ganshot.engine.latent import seeded_latent
-from tests.support import kit_for
 from tests.support.osc_corpus import MALFORMED
-from tests.support.osc_timed import FakeStream, bundle
+from tests.support.osc_peer import OSC_FIXTURES, RATE, Peer, status_values, wait_for
 
-RATE = 48000
 NEXT_MESSAGE_S = 0.050  # the next valid message is answered this soon after a malformed one
 UDP_MAX_DATAGRAM = 60000  # the server limit in these tests: an oversized datagram still fits in UDP
 
 
-@pytest.fixture
-def engine(tiny_bundle):
-    with Engine(tiny_bundle, kit_for(tiny_bundle), sample_rate=RATE, backend="onnx") as eng:
-        yield eng
-        eng.stream = None  # a FakeStream has nothing to close
-
-
-@pytest.fixture
-def make_server(tmp_path):
-    servers = []
-
-    def _make(engine, **kwargs):
-        kwargs.setdefault("port", 0)
-        kwargs.setdefault("render_dir", tmp_path / "renders")
-        kwargs.setdefault("kit_dir", tmp_path)
-        server = OscServer(engine, **kwargs).start()
-        servers.append(server)
-        return server
-
-    yield _make
-    for server in servers:
-        server.close()
-
-
-class Peer:
-    """A UDP socket on 127.0.0.1 that sends python-osc messages or raw bytes and reads the replies."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-
-    def send(self, address: str, *args) -> None:
-        builder = OscMessageBuilder(address)
-        for value in args:
-            builder.add_arg(value)
-        self.send_raw(builder.build().dgram)
-
-    def send_raw(self, data: bytes) -> None:
-        self.sock.sendto(data, ("127.0.0.1", self.port))
-
-    def expect(self, address: str, timeout: float = 2.0) -> OscMessage:
-        end = time.monotonic() + timeout
-        while (left := end - time.monotonic()) > 0:
-            self.sock.settimeout(left)
-            try:
-                message = OscMessage(self.sock.recv(65536))
-            except socket.timeout:
-                break
-            if message.address == address:
-                return message
-        raise AssertionError(f"no {address} reply within {timeout} s")
-
-    def close(self):
-        self.sock.close()
-
-
-@pytest.fixture
-def peer_for():
-    peers = []
-
-    def _peer(server):
-        peers.append(Peer(server.port))
-        return peers[-1]
-
-    yield _peer
-    for peer in peers:
-        peer.close()
-
-
-def status_values(reply: OscMessage) -> dict:
-    """A /status.reply's arguments by their STATUS_FIELDS names."""
-    return dict(zip((name for name, _, _ in STATUS_FIELDS), reply.params, strict=True))
-
-
-def wait_for(predicate, timeout=3.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.005)
-    return predicate()
+engine_fixture, make_server_fixture, peer_for_fixture = OSC_FIXTURES  # engine, make_server, peer_for
 
 
 def test_status_is_answered_to_a_python_osc_client(engine, make_server):
@@ -267,40 +183,6 @@ def _gain(pad: int, gain_db: float) -> bytes:
     return encode_message("/pad/gain", "if", (pad, gain_db))
 
 
-def onset(channel: np.ndarray) -> int:
-    return int(np.argmax(np.abs(channel) > 1e-6))
-
-
-def test_future_bundle_starts_at_the_exact_frame(engine, make_server, peer_for):
-    engine.mixer.render(2 * RATE)
-    engine.stream = stream = FakeStream(engine.mixer.frame)
-    server = make_server(engine)
-    peer = peer_for(server)
-    peer.send_raw(bundle(time.time() + 0.3, "/pad/trigger", 1, 1.0))
-    assert wait_for(lambda: engine.status()["triggers"] == 1)
-    (frame,) = stream.given
-    assert abs(frame - (stream.frame0 + 0.3 * RATE)) < 0.1 * RATE  # about 0.3 s ahead of "now"
-    start = engine.mixer.frame
-    out = engine.mixer.render(frame - start + 8192)
-    first = onset(engine.pad_buffer(1))
-    assert onset(out[:, 0]) == frame - start + first  # the sample the timetag named
-    assert server.counters()["late"] == 0 and engine.status()["late"] == 0
-
-
-def test_bundle_too_far_ahead_is_refused_and_a_past_one_is_late(engine, make_server, peer_for):
-    engine.mixer.render(2 * RATE)
-    engine.stream = FakeStream(engine.mixer.frame)
-    server = make_server(engine, max_ahead_s=5.0)
-    peer = peer_for(server)
-    peer.send_raw(bundle(time.time() + 3600, "/pad/trigger", 0))
-    assert "ahead; the limit is 5 s" in peer.expect("/fail").params[1]
-    peer.send_raw(bundle(time.time() - 1.0, "/pad/trigger", 0))
-    assert wait_for(lambda: server.counters()["late"] == 1)
-    assert engine.status()["triggers"] == 1  # only the past one played
-    engine.mixer.render(1024)
-    assert engine.status()["late"] == 1  # at once: the mixer counts the start frame it missed
-    assert server.counters()["rejected"] == 1
-
 
 def test_allow_list_and_binding():
     allow = (ipaddress.ip_network("192.168.1.0/24"),)
@@ -406,52 +288,3 @@ def test_a_model_that_fails_to_load_answers_fail_and_the_old_one_plays_on(engine
     fail = peer.expect("/fail")
     assert fail.params[0] == "/model/load" and "inside the kit folder" in fail.params[1]
     assert server.counters()["models_loaded"] == 0
-
-
-# -- batches: knob edits coalesce newest-wins, triggers hear every move before them -----------------
-
-class RecordingEngine:
-    """Records the commands the server runs, in order (no sound)."""
-
-    def __init__(self, engine):
-        self._engine, self.calls = engine, []
-
-    def __getattr__(self, name):
-        return getattr(self._engine, name)
-
-    def apply(self, target, value):
-        self.calls.append((str(target), round(value, 6)))
-        return self._engine.apply(target, value)
-
-    def trigger(self, index, velocity=1.0, at_frame=None):
-        self.calls.append(("trigger", index))
-        return 0
-
-
-def test_a_batch_coalesces_knob_edits_per_target_and_keeps_order_around_triggers(engine, tmp_path):
-    from ganshot.bridges.osc.server import OscServer
-
-    recorder = RecordingEngine(engine)
-    server = OscServer(recorder, port=0, render_dir=tmp_path / "renders", kit_dir=tmp_path)  # not started
-    try:
-        def dgram(address, *args):
-            builder = OscMessageBuilder(address)
-            for value in args:
-                builder.add_arg(value)
-            return builder.build().dgram
-
-        batch = [dgram("/pad/gain", 0, -1.0), dgram("/pad/gain", 1, -2.0), dgram("/pad/gain", 0, -3.0),
-                 dgram("/pad/gain", 0, -99.0),  # out of range: refused at once, not coalesced
-                 dgram("/pad/trigger", 0, 1.0),  # hears pad 0 at -3
-                 dgram("/pad/knob", 2, 0, 0.1), dgram("/pad/knob", 2, 1, 0.2), dgram("/pad/knob", 2, 0, 0.3)]
-        server.handle_batch([(data, ("127.0.0.1", 9)) for data in batch])
-    finally:
-        server.close()
-    # the trigger of pad 0 flushes pad 0's edit only; pad 1's waits for the end of the batch
-    assert recorder.calls == [("pad.0.gain_db", -3.0), ("trigger", 0), ("pad.1.gain_db", -2.0),
-                              ("pad.2.direction.1", 0.2), ("pad.2.direction.0", 0.3)]
-    counters = server.counters()
-    assert counters["coalesced"] == 2 and counters["rejected"] == 1
-    assert counters["accepted"] == 7  # every valid message, coalesced ones included
-    assert engine.kit.pads[0].gain_db == -3.0
-    assert engine.kit.pads[2].directions[:2] == pytest.approx((0.3, 0.2))

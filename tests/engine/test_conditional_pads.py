@@ -10,7 +10,8 @@ import pytest
 from ganshot.engine.bundle import load_bundle
 from ganshot.engine.engine import Engine
 from ganshot.engine.errors import FormatError, IntegrityError, UserInputError
-from ganshot.engine.kit import Kit, ModelRef, Pad, check_model, kit_to_json, parse_kit
+from ganshot.engine.kit import Kit, ModelRef, Pad, kit_to_json, parse_kit
+from ganshot.engine.kit_model import check_model
 from ganshot.engine.latent import seeded_latent
 from ganshot.engine.onnx_runtime import OnnxGenerator
 from tests.support import kit_for

@@ -1,18 +1,15 @@
-"""Kit file format: round trip, every refusal (one line naming the field), edits, model checks.
+"""Kit file format: every refusal (one line naming the field), edits, targets, arbitrary input.
 
-Pure file and data tests: no model is rendered, no torch or onnxruntime is imported.
+Pure data tests: no model is rendered, no torch or onnxruntime is imported. Files on disk
+(save/load) are tests/engine/test_kit_file.py; the model a kit belongs to, test_kit_model.py.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import json
-import os
 import subprocess
 import sys
-import time
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -22,60 +19,12 @@ from hypothesis import strategies as st
 from ganshot.engine import kit as kit_mod
 from ganshot.engine.kit_schema import TARGETS, Controller, parse_target
 from ganshot.engine.limits import MAX_DIRECTIONS, MAX_LATENT_DIM
-from ganshot.engine.errors import FormatError, IntegrityError, UserInputError
-from ganshot.engine.kit import (
-    MAX_KIT_BYTES, Kit, ModelRef, Pad, check_model, kit_to_json, load_kit, parse_kit,
-    resolve_model_path, save_kit,
-)
-
-SHA = "ab" * 32
-LATENT = 8
+from ganshot.engine.errors import FormatError, UserInputError
+from ganshot.engine.kit import Pad, kit_to_json, parse_kit
+from tests.support.kits import LATENT, SHA, kit_data
 
 
-def kit_data(**top) -> dict:
-    """A valid kit dict; ``top`` overrides top-level fields."""
-    rng = np.random.default_rng(0)
-    data = {
-        "format": "ganshot-kit",
-        "version": 1,
-        "name": "test kit",
-        "model": {"name": "drums-v0", "path": "drums-v0", "sha256": SHA},
-        "pads": [
-            {"note": 36, "name": "Kick", "seed": 7, "directions": [0.5, -1], "gain_db": -3, "choke_group": 0},
-            {"note": 38, "name": "Snare", "z": rng.standard_normal(LATENT).tolist(), "pan": 0.25},
-            {"note": 42, "name": "Closed Hat", "seed": 0, "choke_group": 1, "pitch_semitones": -2.5},
-            {"note": 46, "name": "Open Hat", "z": rng.uniform(-1, 1, LATENT).tolist(), "choke_group": 1},
-        ],
-        "controllers": [
-            {"type": "cc", "channel": None, "number": 74, "target": "focused.direction.0", "curve": "exp"},
-            {"type": "cc", "channel": 9, "number": 7, "target": "pad.3.gain_db", "min": -30, "max": 0},
-            {"number": 1, "target": "master.gain_db", "min": 6, "max": -60, "curve": "log"},
-        ],
-        "master_gain_db": -1.5,
-    }
-    data.update(top)
-    return data
-
-
-def write(path, data) -> str:
-    path.write_text(json.dumps(data), encoding="utf-8")
-    return str(path)
-
-
-# -- round trip ---------------------------------------------------------------------------
-
-
-def test_round_trip_is_exact(tmp_path):
-    kit = parse_kit(kit_data())
-    path = save_kit(kit, tmp_path / "k.json")
-    again = load_kit(path, latent_dim=LATENT)
-    assert again == kit
-    assert again.pads[1].z == tuple(kit_data()["pads"][1]["z"])  # floats survive bit for bit
-    assert parse_kit(kit_to_json(again)) == kit
-    first = path.read_bytes()
-    save_kit(again, path)
-    assert path.read_bytes() == first  # stable text
-    assert b"\n" not in first.split(b'"z": [')[1].split(b"]")[0]  # number lists on one line
+# -- parsing: defaults --------------------------------------------------------------------
 
 
 def test_defaults_fill_in():
@@ -87,72 +36,6 @@ def test_defaults_fill_in():
     assert (ctl.type, ctl.channel, ctl.min, ctl.max, ctl.curve) == ("cc", None, -1.0, 1.0, "linear")
     assert kit.master_gain_db == 0.0
     assert "z=<8 floats>" in repr(parse_kit(kit_data()).pads[1])
-
-
-def test_save_keeps_previous_as_bak(tmp_path):
-    path = tmp_path / "k.json"
-    one = parse_kit(kit_data(name="one"))
-    save_kit(one, path)
-    assert not (tmp_path / "k.json.bak").exists()
-    save_kit(parse_kit(kit_data(name="two")), path)
-    assert load_kit(tmp_path / "k.json.bak") == one
-    assert load_kit(path).name == "two"
-    assert sorted(os.listdir(tmp_path)) == ["k.json", "k.json.bak"]
-
-
-def test_save_cleans_abandoned_temp_files_only(tmp_path):
-    path = tmp_path / "k.json"
-    stale = [tmp_path / ".k.json.abcd_123.tmp", tmp_path / ".k.json.bak.zz99zz99.tmp"]
-    keep = [tmp_path / ".other.json.abcd_123.tmp", tmp_path / ".k.json.notmine.tmp", tmp_path / "k.json.tmp"]
-    for f in stale + keep:
-        f.write_text("{")
-    save_kit(parse_kit(kit_data()), path)
-    assert not any(f.exists() for f in stale)
-    assert all(f.exists() for f in keep)
-
-
-def test_save_refuses_invalid_kit_and_leaves_file(tmp_path):
-    path = tmp_path / "k.json"
-    save_kit(parse_kit(kit_data()), path)
-    before = path.read_bytes()
-    bad = Kit(name="x", model=ModelRef("m", SHA), pads=(Pad(note=36, seed=1, gain_db=99.0),))
-    with pytest.raises(UserInputError, match=r"pads\[0\]\.gain_db"):
-        save_kit(bad, path)
-    nan = Kit(name="x", model=ModelRef("m", SHA), master_gain_db=float("nan"))
-    with pytest.raises(UserInputError, match="cannot write"):
-        save_kit(nan, path)
-    with pytest.raises(UserInputError, match="folder"):
-        save_kit(parse_kit(kit_data()), tmp_path)
-    assert path.read_bytes() == before
-    assert sorted(os.listdir(tmp_path)) == ["k.json"]
-
-
-def test_failed_load_leaves_the_playing_kit_alone(tmp_path):
-    path = save_kit(parse_kit(kit_data()), tmp_path / "k.json")
-    playing = load_kit(path)
-    snapshot = copy.deepcopy(kit_to_json(playing))
-    path.write_text(path.read_text().replace('"gain_db": -3.0', '"gain_db": 99'))
-    with pytest.raises(FormatError, match=r"pads\[0\]\.gain_db"):
-        playing = load_kit(path)  # the engine's swap: only a fully built kit replaces the reference
-    assert kit_to_json(playing) == snapshot
-
-
-def test_save_refuses_to_replace_a_huge_file(tmp_path):
-    path = tmp_path / "k.json"
-    with open(path, "wb") as handle:
-        handle.truncate(MAX_KIT_BYTES + 1)
-    with pytest.raises(UserInputError, match="larger than any kit"):
-        save_kit(parse_kit(kit_data()), path)
-    assert path.stat().st_size == MAX_KIT_BYTES + 1
-
-
-def test_save_follows_symlink(tmp_path):
-    real = tmp_path / "real.json"
-    save_kit(parse_kit(kit_data(name="one")), real)
-    link = tmp_path / "link.json"
-    link.symlink_to(real)
-    save_kit(parse_kit(kit_data(name="two")), link)
-    assert link.is_symlink() and load_kit(real).name == "two"
 
 
 # -- refusals: error type, and the message names the field ----------------------------------
@@ -244,94 +127,6 @@ def test_parse_refuses_naming_the_field(change, message):
 def test_top_level_must_be_object():
     with pytest.raises(FormatError, match="top level must be a JSON object"):
         parse_kit([kit_data()])
-
-
-FILE_REFUSALS = [
-    (b"\xff\xfe{}", "not UTF-8"),
-    (b'{"format": "ganshot-kit", "version": 1, "master_gain_db": NaN}', "non-finite number NaN"),
-    (b'{"format": "ganshot-kit", "version": 1, "master_gain_db": -Infinity}', "non-finite number -Infinity"),
-    (b'{"format": "ganshot-kit", "version": 1, "master_gain_db": 1e999}', "non-finite number 1e999"),
-    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
-    (b'{"seed": ' + b"9" * 5000 + b"}", "not valid JSON"),
-    (b'{"format": "ganshot-kit",', "not valid JSON"),
-]
-
-
-@pytest.mark.parametrize("raw, message", FILE_REFUSALS, ids=[m for _, m in FILE_REFUSALS])
-def test_load_refuses_bad_bytes(tmp_path, raw, message):
-    path = tmp_path / "k.json"
-    path.write_bytes(raw)
-    with pytest.raises(FormatError, match=message) as info:
-        load_kit(path)
-    assert str(path) in str(info.value) and "\n" not in str(info.value)
-
-
-def test_load_refuses_huge_file_quickly(tmp_path):
-    path = tmp_path / "huge.json"
-    with open(path, "wb") as handle:
-        handle.truncate(1 << 30)  # sparse: 1 GiB that is never read
-    start = time.perf_counter()
-    with pytest.raises(FormatError, match=f"larger than {MAX_KIT_BYTES} bytes"):
-        load_kit(path)
-    assert time.perf_counter() - start < 0.5
-
-
-def test_load_refuses_missing_folder_and_device(tmp_path):
-    with pytest.raises(FormatError, match="missing"):
-        load_kit(tmp_path / "nope.json")
-    with pytest.raises(FormatError, match="not a regular file"):
-        load_kit(tmp_path)
-    if os.path.exists("/dev/zero"):
-        with pytest.raises(FormatError, match="not a regular file"):
-            load_kit("/dev/zero")
-
-
-def test_load_checks_latent_size(tmp_path):
-    data = kit_data()
-    data["pads"][3]["z"] = [0.0] * 64
-    path = write(tmp_path / "k.json", data)
-    load_kit(path)  # fine without a model to compare with
-    with pytest.raises(FormatError, match=r"pads\[1\]\.z has 8 values, the model's latent size is 64"):
-        load_kit(path, latent_dim=64)
-    data["pads"][1]["z"] = [0.0] * 100
-    with pytest.raises(FormatError, match=r"pads\[3\]\.z has 64 values, the model's latent size is 100"):
-        load_kit(write(tmp_path / "k.json", data), latent_dim=100)
-
-
-# -- the model a kit belongs to -------------------------------------------------------------
-
-
-def test_check_model():
-    kit = parse_kit(kit_data())
-    same = SimpleNamespace(name="drums-v0", sha256=SHA, latent_dim=LATENT)
-    check_model(kit, same)
-    other = SimpleNamespace(name="drums-v1", sha256="cd" * 32, latent_dim=LATENT)
-    with pytest.raises(IntegrityError, match=r"made for model 'drums-v0' \(sha256 abababababab…\) but 'drums-v1'"):
-        check_model(kit, other)
-    with pytest.raises(FormatError, match=r"pads\[1\]\.z has 8 values, the model's latent size is 100"):
-        check_model(kit, SimpleNamespace(name="drums-v0", sha256=SHA, latent_dim=100))
-
-
-def test_resolve_model_path(tmp_path):
-    kits, models = tmp_path / "kits", tmp_path / "models"
-    (models / "drums-v0").mkdir(parents=True)
-    (kits / "bundles" / "mine").mkdir(parents=True)
-    kit_path = kits / "k.json"
-    kit = parse_kit(kit_data())
-    assert resolve_model_path(kit, kit_path, models) == models / "drums-v0"  # plain name: models root
-    (kits / "drums-v0").mkdir()
-    assert resolve_model_path(kit, kit_path, models) == kits / "drums-v0"  # next to the kit wins
-
-    def with_path(path, name="drums-v0"):
-        return parse_kit(kit_data(model={"name": name, "path": path, "sha256": SHA}))
-
-    assert resolve_model_path(with_path("bundles/mine"), kit_path, models) == kits / "bundles" / "mine"
-    assert resolve_model_path(with_path(str(models / "drums-v0")), kit_path, models) == models / "drums-v0"
-    assert resolve_model_path(with_path(None), kit_path, models) == models / "drums-v0"
-    with pytest.raises(IntegrityError, match="'gone' not found"):
-        resolve_model_path(with_path("bundles/gone", name="gone"), kit_path, models)
-    with pytest.raises(UserInputError, match="not a plain folder name"):
-        resolve_model_path(with_path(None, name="../../etc"), kit_path, models)
 
 
 # -- lookups and immutable edits ------------------------------------------------------------

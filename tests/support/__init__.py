@@ -12,7 +12,11 @@ Submodules: :mod:`.jack` (a private jackd per test, onsets, jackd's xrun lines),
 :mod:`.jack_client` (stdlib-only helpers for the JACK client scripts run in subprocesses),
 :mod:`.osc_jack` (``ganshot serve`` + jack_capture, shared by the OSC and Pd tests),
 :mod:`.bundles` (hand-made bundle sources and refusals), :mod:`.osc_corpus` (raw OSC datagrams),
-:mod:`.patterns` (hand-made MIDI files, tiny pattern datasets and bundles).
+:mod:`.patterns` (hand-made MIDI files, tiny pattern datasets and bundles), :mod:`.kits` (kit
+JSON data shared by the kit tests), :mod:`.osc_peer` (a UDP peer and engine/server contexts for the
+OSC server tests), :mod:`.osc_timed` (a fake stream clock and timed bundles), :mod:`.recording`
+(the recorder tests' shared helpers), :mod:`.period_capture` (a JACK capture stamping every period),
+:mod:`.jack_midi_probe` (frame-exact JACK MIDI sends and capture).
 Fixtures (``tiny_bundle``, ``make_dataset``, ``jack_server``) live in tests/conftest.py.
 """
 

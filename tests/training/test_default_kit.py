@@ -154,7 +154,7 @@ def test_a_conditional_model_renders_each_pads_class_and_the_kit_asks_for_it(tmp
     import torch
 
     from ganshot.engine.bundle import load_bundle
-    from ganshot.engine.kit import check_model
+    from ganshot.engine.kit_model import check_model
     from ganshot.engine.presets import seeded_kit
     from ganshot.engine.wavegan import GeneratorSpec, WaveGANGenerator
     from ganshot.training.export import export_generator

@@ -13,7 +13,8 @@ import soundfile as sf
 from ganshot.engine.errors import FormatError, UserInputError
 from ganshot.training._evaluate_report import console_lines, markdown
 from ganshot.training.classifier import ClassifierConfig
-from ganshot.training.evaluate import FAMILIES, evaluate, load_report, memorisation, split_items, tail_floors
+from ganshot.training.evaluate import evaluate, load_report, split_items
+from ganshot.training.evaluate_figures import FAMILIES, memorisation, tail_floors
 from ganshot.training.manifest import Manifest, ManifestItem, load_manifest, save_manifest
 
 from tests.support import synth_hit

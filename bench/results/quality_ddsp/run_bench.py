@@ -1,7 +1,7 @@
 """The DDSP-vs-WaveGAN bench of bench/results/quality_ddsp/ (issue 10), as it was run. Not a test.
 
 bench/quality_per_cpu_hour.py with two additions, without changing it: every evaluation also
-measures the tail noise floor per drum family and the tonal lines (training/evaluate.py's
+measures the tail noise floor per drum family and the tonal lines (training/evaluate_figures.py's
 ``tail_floors`` / ``tonal_lines``, generated vs the real test split), and each recipe's last
 judged generator is exported to ``--bundles`` (for bench/render_speed.py). FD ratio, probe and
 IS ratio are computed exactly as the bench computes them (same latents, same labels)::
@@ -42,7 +42,7 @@ def _real_test(data_dir: Path, seed: int) -> None:
 
 def _judge(generator, ref, n: int, seed: int, latent_dim: int) -> dict:
     """bench._judge plus tails and tonal lines, on the very same generated one-shots."""
-    from ganshot.training.evaluate import tail_floors, tonal_lines
+    from ganshot.training.evaluate_figures import tail_floors, tonal_lines
 
     audio, labels = bench.render_judged(generator, ref, n, seed, latent_dim)
     judged, probs = bench.scores(audio, ref)
