@@ -245,6 +245,17 @@ def percentile(values, q: float) -> float:
 
 
 # -- main --------------------------------------------------------------------------------------
+def steal_seconds() -> float | None:
+    """Seconds of CPU the hypervisor ran others on this machine's vCPUs (/proc/stat "steal", all
+    CPUs), or None where there is no such column. A callback preempted by the host shows as wall
+    time far above its CPU time (max_callback_ns against max_callback_cpu_ns): not ours to fix."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -294,11 +305,13 @@ def main(argv=None) -> None:
         mixer = engine.mixer
         mixer.reset_peaks()
         before, worker_before, log_from = mixer.counters(), engine.worker.stats(), log_path.stat().st_size
+        steal_before = steal_seconds()
 
         load = Load(engine, stream, args)
         load.run(args.seconds)
 
         after, worker_after, log_to = mixer.counters(), engine.worker.stats(), log_path.stat().st_size
+        steal_s = None if steal_before is None else steal_seconds() - steal_before
         status, latency_s = engine.status(), stream.latency_s
         time.sleep(0.5)  # the last probe rings out and reaches the capture
         stop_process(capture, signal.SIGINT)  # jack_capture closes its file on Ctrl-C
@@ -325,6 +338,8 @@ def main(argv=None) -> None:
             ("    max callback: wall / CPU per block", f"{after['max_callback_ns'] / 1e3:.1f} us / "
              f"{after['max_callback_cpu_ns'] / 1e3:.1f} us", f"<< {period_us:.0f} us period"),
             ("    callbacks that blocked (lock, GIL, page)", f"{after['callback_waits'] - before['callback_waits']}", "0"),
+            ("    CPU time the host took from this VM (steal, all vCPUs)",
+             "-" if steal_s is None else f"{steal_s * 1e3:.0f} ms", "0 on bare metal"),
             ("    late starts / dropped commands / stolen voices",
              f"{after['late_starts'] - before['late_starts']} / "
              f"{after['commands_dropped'] - before['commands_dropped']} / "
