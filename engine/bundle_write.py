@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 from .atomic import fsync_dir, sha256_file, umask_mode
-from .bundle import BUNDLE_FORMAT, BUNDLE_VERSION, MODEL_JSON, _check_name, load_bundle, parse_model_json
+from .bundle import BUNDLE_FORMAT, BUNDLE_VERSION, MODEL_JSON, load_bundle, parse_model_json
+from .bundle_schema import check_file_name
 from .errors import FormatError, UserInputError
 
 __all__ = ["write_bundle", "publish_bundle"]
@@ -65,7 +66,7 @@ def publish_bundle(bundle_dir: str | os.PathLike, meta: dict, files: dict, parse
     if backup.exists() and not _is_bundle_dir(backup):
         raise UserInputError(f"{backup}: exists and is not a {what} backup; move it away first")
     for fname in files:
-        _check_name(fname, "write_bundle")
+        check_file_name(fname, "write_bundle")
     from ganshot import __version__  # the top package is a light module (version string only)
 
     meta = copy.deepcopy(meta)

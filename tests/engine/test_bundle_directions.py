@@ -7,7 +7,8 @@ import math
 
 import pytest
 
-from ganshot.engine.bundle import MAX_DIRECTIONS, MODEL_JSON, load_bundle, parse_model_json
+from ganshot.engine.bundle import MODEL_JSON, load_bundle, parse_model_json
+from ganshot.engine.limits import MAX_DIRECTIONS
 from ganshot.engine.bundle_write import write_bundle
 from ganshot.engine.errors import FormatError
 from tests.support.bundles import LATENT, edit_meta, make_meta, make_sources, refused
