@@ -219,9 +219,9 @@ class MidiMapper:
                 return ()
             self.counts["notes"] += 1
             return (Trigger(message.note, message.velocity / 127.0),)
-        if kind in ("note_on", "note_off"):
-            self.counts["note_offs"] += 1
-            return ()
+        if kind in ("note_on", "note_off"):  # a note-off the kit does not claim: a drum pad's, or a
+            self.counts["note_offs"] += 1   # note held from the kit before a switch, which still ends
+            return (NoteOff(message.note, message.channel),)
         if kind == "control_change":
             return self._control_change(message.channel, message.control, message.value, kit, focus, learn_target)
         if kind == "pitchwheel":

@@ -16,6 +16,7 @@ from ganshot.bridges.midi.server import MidiServer
 from ganshot.engine.engine import Engine
 from ganshot.engine.kit import Controller
 from ganshot.engine.offline import midi_events, midi_note_events, render_midi_file
+from tests.support import kit_for
 from tests.support.instruments import held_note, instrument_kit
 
 RATE = 48000
@@ -30,7 +31,8 @@ def test_notes_of_an_instrument_become_note_on_and_off(tiny_bundle):
     assert mapper.handle(mido.Message("note_off", channel=4, note=50), kit) == (NoteOff(50, 4),)
     assert mapper.handle(mido.Message("note_on", channel=4, note=50, velocity=0), kit) == (NoteOff(50, 4),)
     assert mapper.handle(mido.Message("note_on", note=36, velocity=127), kit) == (Trigger(36, 1.0),)
-    assert mapper.handle(mido.Message("note_off", note=36), kit) == ()  # drum pads: one-shots
+    # a drum pad's note-off goes to the engine too, which has no voice of it to end: one-shots play out
+    assert mapper.handle(mido.Message("note_off", note=36), kit) == (NoteOff(36, 0),)
     assert mapper.handle(mido.Message("note_on", note=80, velocity=64), kit) == ()  # outside every range
     assert mapper.counts == Counter(instrument_notes=1, instrument_note_offs=2, notes=1, note_offs=1,
                                     notes_unmapped=1)
@@ -69,6 +71,20 @@ def test_the_server_plays_held_notes_and_releases_them(tiny_bundle):
         server.handle(b"\xb1\x40\x00")  # pedal up
         assert not engine.instrument_voices.sounding()
         assert server.counters()["accepted"] == 6 and engine.status()["notes_released"] == 2
+
+
+def test_a_note_held_across_a_kit_switch_still_ends_on_its_note_off(tiny_bundle):
+    """A performer holds a note, switches to a kit without that instrument (program change), lets go:
+    the note releases then, not when its buffer runs out."""
+    with Engine(tiny_bundle, instrument_kit(tiny_bundle, release_ms=5.0), sample_rate=RATE, backend="onnx") as engine:
+        assert engine.wait_ready(60)
+        server = MidiServer(engine)
+        server.handle(b"\x90\x3c\x64")  # note 60 on the instrument pad
+        assert [v.note for v in engine.instrument_voices.sounding()] == [60]
+        engine.set_kit(kit_for(tiny_bundle, num_pads=2), wait=True)  # drums only: nothing claims note 60
+        server.handle(b"\x80\x3c\x00")
+        assert not engine.instrument_voices.sounding()
+        assert engine.status()["notes_released"] == 1
 
 
 def _melody(path, channel: int = 0) -> list[tuple[int, str, int, int]]:

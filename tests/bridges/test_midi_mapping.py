@@ -10,7 +10,7 @@ import mido
 import pytest
 
 from ganshot.bridges.midi.mapping import (
-    DEFAULT_CC_MAP, DIRECTION_CCS, MASTER_GAIN_CC, MAX_14BIT, Bind, MidiMapper, Panic, SelectKit, SetFocus, SetParam,
+    DEFAULT_CC_MAP, DIRECTION_CCS, MASTER_GAIN_CC, MAX_14BIT, Bind, MidiMapper, NoteOff, Panic, SelectKit, SetFocus, SetParam,
     Trigger, bind_controller, cc_map_markdown, parse_bytes,
 )
 from ganshot.engine.kit_schema import Controller
@@ -39,8 +39,8 @@ def test_notes_play_the_kit_pad_by_note_with_velocity():
     assert mapper.handle(note(38, 127), kit) == (Trigger(38, 1.0),)
     assert mapper.handle(note(37, 64, channel=0), kit) == (Trigger(37, 64 / 127),)
     assert mapper.handle(note(60), kit) == ()  # no pad on note 60
-    assert mapper.handle(note(38, 0), kit) == ()  # note-on velocity 0 is a note-off
-    assert mapper.handle(mido.Message("note_off", note=38), kit) == ()
+    assert mapper.handle(note(38, 0), kit) == (NoteOff(38, 9),)  # note-on velocity 0 is a note-off
+    assert mapper.handle(mido.Message("note_off", note=38), kit) == (NoteOff(38, 0),)  # the engine ends held notes
     assert mapper.counts == Counter(notes=2, notes_unmapped=1, note_offs=2)
 
 
