@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 from ganshot.engine.limits import MAX_CHANNEL, check_float, check_int
-from ganshot.engine.tail_gate import DEFAULT_MARGIN_DB as DEFAULT_TAIL_GATE_DB, MAX_MARGIN_DB, MIN_MARGIN_DB
+from ganshot.engine.tail_gate import DEFAULT_CUT_FADE_MS, MAX_CUT_FADE_MS, MAX_MARGIN_DB, MIN_MARGIN_DB
+from ganshot.engine.tail_gate import DEFAULT_MARGIN_DB as DEFAULT_TAIL_GATE_DB
 
 __all__ = ["cmd_serve", "cmd_render", "cmd_export_kit", "DEMO_PATTERN"]
 
@@ -36,6 +37,17 @@ def _gate_margin(text: str):
     return check_float(value, "the margin (dB, or off)", MIN_MARGIN_DB, MAX_MARGIN_DB, argparse.ArgumentTypeError)
 
 
+def _cut_fade(text: str) -> float:
+    """--cut-fade-ms: milliseconds, 0 (or off) for none; the range is the cut fade's own."""
+    if text.strip().lower() == "off":
+        return 0.0
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"milliseconds or off, got {text!r:.40}") from None
+    return check_float(value, "the cut fade (ms, or off)", 0.0, MAX_CUT_FADE_MS, argparse.ArgumentTypeError)
+
+
 def _load(args):
     from ganshot.engine.presets import load_model_and_kit
 
@@ -51,7 +63,8 @@ def _engine(args, loaded=None, **kwargs):
         from ganshot.engine.postprocess import PostProcess
 
         kwargs.setdefault("post", PostProcess(tail_gate_db=args.tail_gate_db,
-                                              extend_bandwidth=not getattr(args, "no_bandwidth_extension", False)))
+                                              extend_bandwidth=not getattr(args, "no_bandwidth_extension", False),
+                                              cut_fade_ms=getattr(args, "cut_fade_ms", DEFAULT_CUT_FADE_MS)))
     return Engine(bundle, kit, sample_rate=args.sample_rate, backend=getattr(args, "backend", "auto"), **kwargs)
 
 
@@ -261,6 +274,9 @@ def add_engine_commands(sub, fmt) -> None:
         p.add_argument("--tail-gate-db", type=_gate_margin, default=DEFAULT_TAIL_GATE_DB, metavar="DB|off",
                        help="end each one-shot's tail in exact zeros where it sinks to within DB of its own flat "
                             f"noise floor (the generator's hiss; default {DEFAULT_TAIL_GATE_DB:g}); off: keep the tails")
+        p.add_argument("--cut-fade-ms", type=_cut_fade, default=DEFAULT_CUT_FADE_MS, metavar="MS|off",
+                       help="a one-shot the model's length cuts while it still rings (a crash, an open hat) falls 60 dB "
+                            f"over its last MS instead of stopping dead (default {DEFAULT_CUT_FADE_MS:g}); off: none")
         p.add_argument("--no-bandwidth-extension", action="store_true",
                        help="play a low-rate model as it is (no top octave continued above its Nyquist)")
 

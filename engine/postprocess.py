@@ -4,7 +4,7 @@ Cheat sheet::
 
     from ganshot.engine.postprocess import PostProcess, postprocess, resample, pitch_shift_by_resampling
 
-    post = PostProcess()                                   # DC off, 5 ms fade-out, peak <= -0.5 dBFS
+    post = PostProcess()                                   # DC off, tail gate, cut fade, 5 ms fade-out, peak <= -0.5 dBFS
     audio, nonfinite = postprocess(audio, 48000, post)     # float32[N] or [B, N] -> same shape
     audio48 = resample(audio16, 16000, 48000)              # soxr "HQ"; [N] or [B, N]
     up = pitch_shift_by_resampling(audio, 12.0, 48000)     # an octave up: half as long
@@ -23,9 +23,12 @@ Cheat sheet::
    generator's hiss), it falls to exactly 0 along a raised-cosine ramp (:mod:`.tail_gate`; its
    floor rule leaves sustained and still-decaying sounds alone). ``tail_gate_db`` is the margin
    over the floor below which the tail counts as floor (None: off).
-5. **Fade-out** — the last ``fade_out_ms`` fall to exactly 0 along a raised-cosine
+5. **Cut fade** — a row the buffer's end cuts while it still rings (a crash at -25 dB) falls
+   60 dB over its last ``cut_fade_ms``, evenly in dB, instead of stopping dead
+   (:mod:`.tail_gate`; decayed one-shots are untouched; 0: off).
+6. **Fade-out** — the last ``fade_out_ms`` fall to exactly 0 along a raised-cosine
    half ramp, so a clipped tail never clicks.
-6. **Peak limit** — a row whose peak exceeds ``peak_limit_db`` dBFS is scaled down
+7. **Peak limit** — a row whose peak exceeds ``peak_limit_db`` dBFS is scaled down
    as a whole (no distortion); quieter rows are untouched.
 
 Pitch by resampling plays the buffer faster or slower, like a sampler: +12 semitones
@@ -42,7 +45,10 @@ import numpy as np
 
 from .errors import UserInputError
 from .bandwidth import extend_bandwidth
-from .tail_gate import DEFAULT_MARGIN_DB, GATE_FADE_MS, MAX_MARGIN_DB, MIN_MARGIN_DB, gate_points
+from .tail_gate import (
+    DEFAULT_CUT_FADE_MS, DEFAULT_MARGIN_DB, GATE_FADE_MS, MAX_CUT_FADE_MS, MAX_MARGIN_DB, MIN_MARGIN_DB, cut_fade,
+    cut_rows, gate_points,
+)
 from .limits import MAX_PITCH_SEMITONES, MAX_SAMPLE_RATE, MIN_PITCH_SEMITONES, MIN_SAMPLE_RATE, check_float
 
 __all__ = [
@@ -74,7 +80,8 @@ class PostProcess:
     ``remove_dc``: subtract each row's mean. ``fade_out_ms``: raised-cosine fade to 0
     over the last milliseconds (0: none). ``peak_limit_db``: scale a row down so that
     ``max|x| <= 10**(peak_limit_db/20)`` (None: no limit). ``tail_gate_db``: the tail gate's
-    margin over a one-shot's noise floor (None: no gate). ``extend_bandwidth``: continue a row's
+    margin over a one-shot's noise floor (None: no gate). ``cut_fade_ms``: how long a one-shot that
+    still rings at its end takes to fall 60 dB (0: none). ``extend_bandwidth``: continue a row's
     top band above the Nyquist its source had (when postprocess() is told it).
     """
 
@@ -83,6 +90,7 @@ class PostProcess:
     peak_limit_db: float | None = -0.5
     tail_gate_db: float | None = DEFAULT_MARGIN_DB
     extend_bandwidth: bool = True
+    cut_fade_ms: float = DEFAULT_CUT_FADE_MS
 
     def __post_init__(self) -> None:
         for name in ("remove_dc", "extend_bandwidth"):
@@ -90,6 +98,8 @@ class PostProcess:
                 raise UserInputError(f"{name} must be true or false, got {getattr(self, name)!r:.40}")
         fade = check_float(self.fade_out_ms, "fade_out_ms", 0.0, MAX_FADE_OUT_MS)
         object.__setattr__(self, "fade_out_ms", fade)  # 5 and 5.0 make one cache key
+        cut = check_float(self.cut_fade_ms, "cut_fade_ms", 0.0, MAX_CUT_FADE_MS)
+        object.__setattr__(self, "cut_fade_ms", cut)
         if self.peak_limit_db is not None:
             limit = check_float(self.peak_limit_db, "peak_limit_db (or None)", MIN_PEAK_LIMIT_DB, MAX_PEAK_LIMIT_DB)
             object.__setattr__(self, "peak_limit_db", limit)
@@ -148,6 +158,11 @@ def postprocess(audio, sample_rate, params: PostProcess = PostProcess(),
                 ramp = min(gate_fade, rows.shape[1] - start)
                 rows[row, start:start + ramp] *= fade_out_ramp(ramp)
                 rows[row, start + ramp:] = 0.0
+    cut = min(int(round(params.cut_fade_ms * rate / 1000.0)), rows.shape[1] // 4)  # at most a quarter of the row
+    if cut > 1:
+        ringing = cut_rows(rows, rate)
+        if ringing.any():
+            rows[ringing, -cut:] *= cut_fade(cut)
     fade = min(int(round(params.fade_out_ms * rate / 1000.0)), rows.shape[1])
     if fade > 0:
         rows[:, -fade:] *= fade_out_ramp(fade)

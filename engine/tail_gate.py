@@ -19,16 +19,26 @@ What it removes lies within ``margin_db`` of the floor, so the decay itself is u
 where the hiss masks it. One-shots without such a floor (real recordings gone to digital
 silence, sustained sounds, still-decaying cymbals) pass unchanged.
 
-Cheat sheet (postprocess() applies it: PostProcess(tail_gate_db=6.0), the default)::
+The opposite case, a one-shot the model's length cuts while it still rings (a crash or an open hat
+at -25 dB when a 1.024 s buffer ends): a 5 ms fade-out stops it dead, which no cymbal does. Such a
+row (its last :data:`CUT_PROBE_MS` within :data:`CUT_LEVEL_DB` of its loudest frame) gets a *cut
+fade* instead: its last ``cut_fade_ms`` fall :data:`CUT_DEPTH_DB`, evenly in dB (an exponential
+decay, as a choked cymbal dies), before the final fade-out takes it to 0. A one-shot that has
+decayed by its end, as every drum of the data has, is not touched.
+
+Cheat sheet (postprocess() applies both: PostProcess(tail_gate_db=6.0, cut_fade_ms=250.0), the defaults)::
 
     starts = gate_points(rows, 48000, margin_db=6.0)  # int64[B]: where each row's ramp to 0 starts (N: none)
+    cut = cut_rows(rows, 48000)                        # bool[B]: still ringing at its end
+    rows[cut, -n:] *= cut_fade(n)                      # float32[n]: 0 dB down to -CUT_DEPTH_DB, even in dB
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["gate_points", "GATE_HOP_MS", "GATE_FADE_MS", "FLOOR_SHARE", "FLAT_DB", "MIN_RANGE_DB",
+__all__ = ["gate_points", "cut_rows", "cut_fade", "CUT_PROBE_MS", "CUT_LEVEL_DB", "CUT_DEPTH_DB",
+           "DEFAULT_CUT_FADE_MS", "MAX_CUT_FADE_MS", "GATE_HOP_MS", "GATE_FADE_MS", "FLOOR_SHARE", "FLAT_DB", "MIN_RANGE_DB",
            "MIN_MARGIN_DB", "MAX_MARGIN_DB", "DEFAULT_MARGIN_DB", "DEEP_DB"]
 
 GATE_HOP_MS = 5.0  # level frames
@@ -39,6 +49,10 @@ MIN_RANGE_DB = 45.0  # peak over floor: less is a sustained sound (or a long cym
 DEEP_DB = 60.0  # peak over floor: this deep, a floor need not be flat
 MIN_MARGIN_DB, MAX_MARGIN_DB = 1.0, 24.0
 DEFAULT_MARGIN_DB = 6.0  # PostProcess's default: the tail counts as floor within 6 dB of it
+CUT_PROBE_MS = 50.0  # the end of a row whose level tells whether the buffer cut the sound
+CUT_LEVEL_DB = 40.0  # that end within this of the loudest frame: still ringing (real drums: 60 dB and more down)
+CUT_DEPTH_DB = 60.0  # how far a cut fade falls, evenly in dB, before the final fade-out
+DEFAULT_CUT_FADE_MS, MAX_CUT_FADE_MS = 250.0, 1000.0
 _MIN_FRAMES = 10  # shorter one-shots are left alone
 _SILENT_POWER = 1e-20  # -200 dB: digital silence
 
@@ -52,8 +66,7 @@ def gate_points(rows: np.ndarray, sample_rate: float, margin_db: float) -> np.nd
     frames = length // hop
     if frames < _MIN_FRAMES or count == 0:
         return starts
-    power = np.square(rows[:, :frames * hop], dtype=np.float64).reshape(count, frames, hop).mean(axis=2)
-    level_db = 10.0 * np.log10(np.maximum(power, _SILENT_POWER))
+    level_db = _frame_levels_db(rows, hop, frames)
     tail = level_db[:, frames - max(2, int(frames * FLOOR_SHARE)):]
     half = tail.shape[1] // 2
     floor_db = np.median(tail, axis=1)
@@ -66,3 +79,31 @@ def gate_points(rows: np.ndarray, sample_rate: float, margin_db: float) -> np.nd
         above = np.flatnonzero(level_db[row] > floor_db[row] + margin_db)
         starts[row] = min(length, (int(above[-1]) + 1) * hop if len(above) else 0)
     return starts
+
+
+def _frame_levels_db(rows: np.ndarray, hop: int, frames: int) -> np.ndarray:
+    count = rows.shape[0]
+    power = np.square(rows[:, :frames * hop], dtype=np.float64).reshape(count, frames, hop).mean(axis=2)
+    return 10.0 * np.log10(np.maximum(power, _SILENT_POWER))
+
+
+def cut_rows(rows: np.ndarray, sample_rate: float) -> np.ndarray:
+    """bool[B]: the rows of ``rows[B, N]`` at ``sample_rate`` Hz whose last :data:`CUT_PROBE_MS` lie
+    within :data:`CUT_LEVEL_DB` of their loudest :data:`GATE_HOP_MS` frame (cut while ringing)."""
+    count, length = rows.shape
+    hop = max(1, int(round(sample_rate * GATE_HOP_MS / 1000.0)))
+    probe = max(1, int(round(sample_rate * CUT_PROBE_MS / 1000.0)))
+    frames = length // hop
+    if frames < _MIN_FRAMES or count == 0 or length < 2 * probe:
+        return np.zeros(count, bool)
+    peak_db = _frame_levels_db(rows, hop, frames).max(axis=1)
+    end_power = np.square(rows[:, -probe:], dtype=np.float64).mean(axis=1)
+    end_db = 10.0 * np.log10(np.maximum(end_power, _SILENT_POWER))
+    return (end_db >= peak_db - CUT_LEVEL_DB) & (peak_db > 10.0 * np.log10(_SILENT_POWER))
+
+
+def cut_fade(length: int) -> np.ndarray:
+    """float32[length]: gains from 1 (0 dB) falling evenly in dB to -:data:`CUT_DEPTH_DB` at the last sample."""
+    if length <= 1:
+        return np.ones(max(0, length), np.float32)
+    return (10.0 ** (-CUT_DEPTH_DB / 20.0 * np.arange(length) / (length - 1))).astype(np.float32)

@@ -54,7 +54,8 @@ def test_each_pad_renders_its_class(conditional_bundle):
     direct = OnnxGenerator(conditional_bundle).render(np.repeat(seeded_latent(7, 8)[None], 3, axis=0), np.arange(3))
     for index in range(3):
         peak = np.max(np.abs(direct[index]))
-        assert np.corrcoef(buffers[index][:2000], direct[index][:2000])[0, 1] > 0.99 or peak < 1e-6
+        # the first 3/4: the rest may carry the cut fade (postprocess) of a sound still loud at its end
+        assert np.corrcoef(buffers[index][:1500], direct[index][:1500])[0, 1] > 0.99 or peak < 1e-6
 
 
 def test_a_conditional_model_refuses_pads_without_a_known_class(conditional_bundle, tiny_bundle):

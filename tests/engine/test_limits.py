@@ -52,10 +52,10 @@ def test_an_open_low_end_and_another_error_type():
 def test_the_places_that_read_a_limit_agree():
     """Each bound has one definition; the modules that used to keep their own copy now agree."""
     from ganshot.bridges.osc.addresses import ADDRESSES
-    from ganshot.engine import bundle, kit_schema, postprocess, wavegan
+    from ganshot.engine import bundle_schema, kit_schema, postprocess, wavegan
 
     knob = {arg.name: arg for arg in ADDRESSES["/pad/knob"].args}
-    assert knob["direction"].high == limits.MAX_DIRECTIONS - 1 == bundle.MAX_DIRECTIONS - 1
+    assert knob["direction"].high == limits.MAX_DIRECTIONS - 1 == bundle_schema.MAX_DIRECTIONS - 1
     assert kit_schema.parse_target(f"pad.0.direction.{limits.MAX_DIRECTIONS - 1}") is not None
     assert kit_schema.parse_target(f"pad.0.direction.{limits.MAX_DIRECTIONS}") is None
     pitch = {arg.name: arg for arg in ADDRESSES["/pad/pitch"].args}["semitones"]
