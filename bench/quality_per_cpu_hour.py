@@ -37,6 +37,11 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+# One judge for the benches and training (train.judge_every); the old private names stay for scripts that use them.
+from ganshot.training.judge import judge as _judge  # noqa: E402
+from ganshot.training.judge import judge_reference as _reference  # noqa: E402
+from ganshot.training.judge import render_judged, scores  # noqa: E402,F401
+
 RECIPES = {
     "wgan_gp 5:1 (drums-v1 recipe)": ("wavegan_small", ["train.class_balance=0.5"]),
     "drums_v2 + STFT critics [256, 1024]": ("drums_v2", ["train.critic_warmup_steps=0", "model.stft_critic=[256, 1024]"]),
@@ -46,54 +51,6 @@ RECIPES = {
 
 class _BudgetSpent(Exception):
     pass
-
-
-def _reference(data_dir: Path, classifier_path: Path | None, seed: int):
-    """(classifier, test embeddings, FD floor, real IS, class frequencies) of the dataset's split."""
-    from ganshot.training.classifier import load_classifier, train_classifier
-    from ganshot.training.data import OneShotDataset
-    from ganshot.training.evaluate import split_items
-    from ganshot.training.metrics import frechet_distance, inception_score
-
-    dataset = OneShotDataset(data_dir)
-    train_idx, test_idx = split_items(dataset.manifest, seed=seed)
-    audio, labels = dataset.audio.numpy(), dataset.labels.numpy()
-    if classifier_path is not None:
-        clf, _ = load_classifier(classifier_path)
-    else:
-        clf = train_classifier(audio[train_idx], labels[train_idx], dataset.classes, dataset.sample_rate)
-    p_test, e_test = clf.predict(audio[test_idx])
-    _, e_train = clf.predict(audio[train_idx])
-    floor = frechet_distance(e_train, e_test)
-    freq = np.bincount(labels, minlength=len(dataset.classes)) / len(labels)
-    return clf, e_test, floor, inception_score(p_test, splits=1)[0], freq, dataset.classes
-
-
-def render_judged(generator, ref, n: int, seed: int, latent_dim: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """(audio float32[n, samples], class labels or None): the seeded one-shots every judge scores; a
-    conditional generator gets labels drawn in the real data's class proportions."""
-    freq = ref[4]
-    rng = np.random.default_rng(seed)
-    z = torch.from_numpy(rng.standard_normal((n, latent_dim)).astype(np.float32))
-    labels = torch.from_numpy(rng.choice(len(freq), size=n, p=freq)) if generator.spec.conditional else None
-    with torch.no_grad():
-        audio = torch.cat([generator(z[i:i + 64], None if labels is None else labels[i:i + 64])
-                           for i in range(0, n, 64)]).numpy()
-    return audio, None if labels is None else labels.numpy()
-
-
-def scores(audio: np.ndarray, ref) -> tuple[dict, np.ndarray]:
-    """({fd_ratio, probe, is_ratio}, the classifier's probabilities) of generated ``audio``."""
-    from ganshot.training.metrics import frechet_distance, inception_score, probe_accuracy
-
-    clf, e_test, floor, real_is, _, _ = ref
-    probs, emb = clf.predict(audio)
-    return {"fd_ratio": frechet_distance(emb, e_test) / floor, "probe": probe_accuracy(e_test, emb)["accuracy"],
-            "is_ratio": inception_score(probs, splits=1)[0] / real_is}, probs
-
-
-def _judge(generator, ref, n: int, seed: int, latent_dim: int) -> dict:
-    return scores(render_judged(generator, ref, n, seed, latent_dim)[0], ref)[0]
 
 
 def write_results(rows: list[dict], out: Path, table: str, plot, png_name: str) -> None:

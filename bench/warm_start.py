@@ -35,7 +35,9 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quality_per_cpu_hour import _judge, _reference, pyplot, write_results  # noqa: E402  (one judge for both benches)
+from quality_per_cpu_hour import pyplot, write_results  # noqa: E402
+
+from ganshot.training.judge import judge, judge_reference  # noqa: E402  (one judge for the benches and training)
 
 
 def _load_ema(run_dir: Path, checkpoint: Path):
@@ -97,13 +99,13 @@ def main(argv=None) -> int:
     if args.cpu_seconds and len(args.cpu_seconds) != len(args.checkpoint):
         parser.error(f"--cpu-seconds given {len(args.cpu_seconds)} times for {len(args.checkpoint)} checkpoints")
     torch.set_num_threads(1)
-    ref = _reference(args.data, args.classifier, args.seed)
+    ref = judge_reference(args.data, args.classifier, args.seed)
     rows = []
     for i, folder in enumerate(args.checkpoint):
         generator, step = _load_ema(args.run, folder)
         cpu = None if not args.cpu_seconds else args.cpu_seconds[i] / 60
         row = {"checkpoint": folder.name, "steps": step, "cpu_minutes": cpu,
-               **_judge(generator, ref, args.n, args.seed, generator.spec.latent_dim)}
+               **judge(generator, ref, args.n, args.seed, generator.spec.latent_dim)}
         rows.append(row)
         print(json.dumps(row), flush=True)
     write_results(rows, args.out, _table(rows), _plot, "warm_start.png")

@@ -94,7 +94,7 @@ def _cmd_train(args) -> int:
 def _cmd_export(args) -> int:
     from ganshot.training.export import export_run
 
-    path = export_run(args.run_dir, args.out, name=args.name, directions_k=args.directions)
+    path = export_run(args.run_dir, args.out, name=args.name, directions_k=args.directions, best=args.best)
     print(f"ganshot: wrote model bundle {path}", file=sys.stderr)
     return 0
 
@@ -280,6 +280,8 @@ def _add_export_command(sub, fmt) -> None:
     export.add_argument("--name", default=None, help="model name (default: the run folder's name)")
     export.add_argument("--directions", type=int, default=8, metavar="K",
                         help="GANSpace latent directions to store in the bundle (0: none)")
+    export.add_argument("--best", action="store_true",
+                        help="export the checkpoint the judge kept (RUN/best/, train.judge_every) instead of the newest")
     export.set_defaults(handler=_cmd_export)
 
 

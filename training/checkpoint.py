@@ -14,13 +14,15 @@ Run folder layout::
                                          used); metadata: format, version, params (JSON), step
         state.pt                         {"format", "version", "step", "seed", "world_size",
                                           "opt_g", "opt_d"}: torch.load(weights_only=True) safe
+    RUN/best/                            the judge's best checkpoint (same files; train.judge_every > 0)
+    RUN/best.json, RUN/judge.jsonl       its figures, and every judgement (ganshot.training.judge)
 
 A checkpoint folder is written as ``checkpoints/.tmp-step_XXXXXXX-PID`` (each file
 fsynced) and renamed into place, so a folder named ``step_*`` is always complete; only
 the newest ``keep`` are kept. Randomness is re-derived from ``(seed, rank, step)`` at
 every step (see ``train.py``), so ``seed`` and ``step`` are the whole RNG state.
 
-:func:`load_generator` is what the exporter calls.
+:func:`load_generator` is what the exporter calls (:func:`load_generator_folder` for ``--best``).
 """
 
 from __future__ import annotations
@@ -55,12 +57,17 @@ __all__ = [
     "CONFIG_FILE",
     "RUN_INFO_FILE",
     "CHECKPOINT_DIR",
+    "BEST_DIR",
+    "save_best",
+    "best_dir",
+    "load_generator_folder",
 ]
 
 CONFIG_FILE = "config.toml"
 RUN_INFO_FILE = "run.json"
 MAX_RUN_INFO_BYTES = 16 * 1024 * 1024
 CHECKPOINT_DIR = "checkpoints"
+BEST_DIR = "best"  # RUN/best/: the judge's best checkpoint (train.judge_every), never pruned
 GENERATOR_FILE = "generator.safetensors"
 EMA_FILE = "generator_ema.safetensors"
 DISCRIMINATOR_FILE = "discriminator.safetensors"
@@ -131,27 +138,80 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def save_checkpoint(run_dir: str | Path, state: TrainState, spec: GeneratorSpec, disc_params: dict, keep: int) -> Path:
-    """Write ``checkpoints/step_XXXXXXX/`` atomically and keep only the newest ``keep``; returns it."""
-    def write(tmp: Path) -> list[str]:
-        g, d = state.tensors()
-        step = str(state.step)
-        save_file(g, tmp / GENERATOR_FILE, metadata={
+def _write_checkpoint_files(tmp: Path, state: TrainState, spec: GeneratorSpec, disc_params: dict) -> list[str]:
+    """The files of a checkpoint folder, written into ``tmp``; returns their names."""
+    g, d = state.tensors()
+    step = str(state.step)
+    save_file(g, tmp / GENERATOR_FILE, metadata={
+        "format": GENERATOR_FORMAT, "version": "1", "spec": json.dumps(spec.to_dict()), "step": step,
+        "architecture": spec.architecture})
+    save_file(d, tmp / DISCRIMINATOR_FILE, metadata={
+        "format": DISCRIMINATOR_FORMAT, "version": "1", "params": json.dumps(disc_params), "step": step})
+    names = [GENERATOR_FILE, DISCRIMINATOR_FILE, STATE_FILE]
+    if state.ema is not None:
+        ema = {k: v.detach().cpu().contiguous() for k, v in state.ema.state_dict().items()}
+        save_file(ema, tmp / EMA_FILE, metadata={
             "format": GENERATOR_FORMAT, "version": "1", "spec": json.dumps(spec.to_dict()), "step": step,
             "architecture": spec.architecture})
-        save_file(d, tmp / DISCRIMINATOR_FILE, metadata={
-            "format": DISCRIMINATOR_FORMAT, "version": "1", "params": json.dumps(disc_params), "step": step})
-        names = [GENERATOR_FILE, DISCRIMINATOR_FILE, STATE_FILE]
-        if state.ema is not None:
-            ema = {k: v.detach().cpu().contiguous() for k, v in state.ema.state_dict().items()}
-            save_file(ema, tmp / EMA_FILE, metadata={
-                "format": GENERATOR_FORMAT, "version": "1", "spec": json.dumps(spec.to_dict()), "step": step,
-                "architecture": spec.architecture})
-            names.append(EMA_FILE)
-        torch.save(state.extra_state(), tmp / STATE_FILE)
-        return names
+        names.append(EMA_FILE)
+    torch.save(state.extra_state(), tmp / STATE_FILE)
+    return names
 
-    return write_step_folder(checkpoint_dir(run_dir, state.step), write, keep)
+
+def save_checkpoint(run_dir: str | Path, state: TrainState, spec: GeneratorSpec, disc_params: dict, keep: int) -> Path:
+    """Write ``checkpoints/step_XXXXXXX/`` atomically and keep only the newest ``keep``; returns it."""
+    return write_step_folder(checkpoint_dir(run_dir, state.step),
+                             lambda tmp: _write_checkpoint_files(tmp, state, spec, disc_params), keep)
+
+
+def save_best(run_dir: str | Path, state: TrainState, spec: GeneratorSpec, disc_params: dict) -> Path:
+    """Write ``RUN/best/`` (the files of a checkpoint folder) over the previous one; returns it.
+
+    Built in a temp sibling, then the old folder is renamed aside, the new one into place and the
+    old one removed: ``best/`` is always complete. A crash between the two renames leaves the
+    previous best as ``.old-best-PID``, which :func:`best_dir` puts back. Never pruned."""
+    run_dir = Path(run_dir)
+    final = best_dir(run_dir)
+    tmp, old = run_dir / f".tmp-{BEST_DIR}-{os.getpid()}", run_dir / f".old-{BEST_DIR}-{os.getpid()}"
+    _build_folder(tmp, lambda folder: _write_checkpoint_files(folder, state, spec, disc_params))
+    try:
+        if final.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+            os.rename(final, old)
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    fsync_dir(run_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def best_dir(run_dir: str | Path) -> Path:
+    """``RUN/best`` (it may not exist); a previous best left aside by a crash mid-swap is put back first."""
+    run_dir = Path(run_dir)
+    final = run_dir / BEST_DIR
+    if not final.is_dir() and run_dir.is_dir():
+        for aside in sorted(run_dir.glob(f".old-{BEST_DIR}-*")):
+            if aside.is_dir():
+                os.rename(aside, final)
+                break
+    return final
+
+
+def _build_folder(tmp: Path, write) -> None:
+    """``write(tmp)`` fills a fresh ``tmp`` and returns the names of its files; each gets the mode the
+    user's umask gives a new file and is fsynced, then the folder itself."""
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        for name in write(tmp):
+            os.chmod(tmp / name, umask_mode())  # safetensors writes 0600 whatever the umask
+            _fsync_file(tmp / name)
+        fsync_dir(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def write_step_folder(final: Path, write, keep: int) -> Path:
@@ -164,13 +224,8 @@ def write_step_folder(final: Path, write, keep: int) -> Path:
         return final  # this step is already saved (e.g. periodic save, then the end of the run)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.parent / f".tmp-{final.name}-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    _build_folder(tmp, write)
     try:
-        for name in write(tmp):
-            os.chmod(tmp / name, umask_mode())  # safetensors writes 0600 whatever the umask
-            _fsync_file(tmp / name)
-        fsync_dir(tmp)
         os.rename(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -242,12 +297,25 @@ def load_generator(run_dir: str | Path, step: int | None = None, ema: bool = Tru
         folder = dict(found).get(step)
         if folder is None:
             raise UserInputError(f"{run_dir}: no checkpoint at step {step} (have {', '.join(str(s) for s, _ in found)})")
-    config = load_config(run_dir / CONFIG_FILE)
+    generator, config = _load_weights(run_dir, folder, ema)
+    return generator, config, step
+
+
+def load_generator_folder(run_dir: str | Path, folder: str | Path, ema: bool = True) -> tuple[WaveGANGenerator, Config, int]:
+    """Like :func:`load_generator`, from one checkpoint-shaped ``folder`` (``RUN/best``); the step is
+    the one its ``state.pt`` records."""
+    folder = Path(folder)
+    generator, config = _load_weights(run_dir, folder, ema)
+    return generator, config, int(_read_state(folder)["step"])
+
+
+def _load_weights(run_dir: str | Path, folder: Path, ema: bool) -> tuple[WaveGANGenerator, Config]:
+    config = load_config(Path(run_dir) / CONFIG_FILE)
     weights = folder / (EMA_FILE if ema and (folder / EMA_FILE).is_file() else GENERATOR_FILE)
     spec = _generator_spec(weights)
     generator = build_generator(spec)
     generator.load_state_dict(load_file(weights))
-    return generator.eval(), config, step
+    return generator.eval(), config
 
 
 def write_run_info(run_dir: str | Path, info: dict) -> Path:

@@ -117,6 +117,9 @@ class TrainConfig:
     ema_decay: float = 0.0  # generator EMA decay (0 = no EMA; export writes the EMA weights when kept)
     augment: bool = False  # shift / gain / EQ-tilt augmentation of everything the critics see
     critic_warmup_steps: int = 0  # --init-from: critic-only steps against the frozen generator first
+    judge_every: int = 0  # generator steps between judgements (FD/probe/IS vs the test split); keeps RUN/best/; 0 = off
+    judge_samples: int = 500  # one-shots each judgement renders
+    judge_classifier: str = ""  # classifier.safetensors the judge uses; "" = train one (RUN/judge_classifier.safetensors)
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,9 @@ _LIMITS = {
     "train.num_workers": (0, 256),
     "train.amp": ("auto", "bf16", "off"),
     "train.class_balance": (0.0, 1.0),
+    "train.judge_every": (0, 1 << 40),
+    "train.judge_samples": (8, 1 << 20),
+    "train.judge_classifier": (None, 4096),  # a path: one line of at most this many characters
 }
 _SECTIONS = {"model": ModelConfig, "train": TrainConfig}
 _LISTS = {"model.stft_critic": 4}  # variable-length lists of integers: key -> most items
@@ -185,6 +191,11 @@ def list_configs() -> list[str]:
 def _check_value(key: str, value, default):
     """Type- and range-check one value against its default's type; returns the clean value."""
     limits = _LIMITS.get(key, (None,))
+    if isinstance(default, str) and limits[0] is None:  # free text (a path)
+        if not isinstance(value, str) or len(value) > limits[-1] or any(c in value for c in "\n\r\0"):
+            raise FormatError(f"config: {key} must be a path on one line of at most {limits[-1]} characters, "
+                              f"got {value!r:.80}")
+        return value
     if isinstance(limits[0], str):
         if not isinstance(value, str) or value not in limits:
             raise FormatError(f"config: {key} must be one of {', '.join(map(repr, limits))}, got {value!r}")

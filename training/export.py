@@ -7,6 +7,7 @@ Cheat sheet::
     export_run("runs/drums", "presets/models/drums")               # last checkpoint
     export_generator(generator, spec, "out/tiny", name="tiny", sample_rate=16000)
     export_run("runs/drums", "out/plain", directions_k=0)          # no latent directions
+    export_run("runs/drums", "out/best", best=True)                # RUN/best/, the judge's best (--best)
 
 What a bundle holds and why:
 
@@ -289,6 +290,7 @@ def export_run(
     step: int | None = None,
     directions_k: int = DEFAULT_DIRECTIONS,
     directions_samples: int = DEFAULT_DIRECTION_SAMPLES,
+    best: bool = False,
 ) -> Path:
     """Export a training run's generator to ``bundle_dir``; returns the bundle path.
 
@@ -297,9 +299,11 @@ def export_run(
     summary and classes from ``run.json``, the latent distribution, and ``directions_k``
     GANSpace latent directions estimated from ``directions_samples`` latents (0: none).
     A run with an EMA generator (``train.ema_decay > 0``) exports the EMA weights and records
-    ``training.weights = "ema"`` in model.json.
+    ``training.weights = "ema"`` in model.json. ``best``: the checkpoint the judge kept
+    (``RUN/best/``, ``train.judge_every``) instead of the newest; model.json's ``training.judge``
+    then holds its figures from ``RUN/best.json``.
     """
-    from .checkpoint import load_generator, load_run_info
+    from .checkpoint import best_dir, load_generator, load_generator_folder, load_run_info
     from .directions import MAX_DIRECTIONS, compute_directions
 
     if isinstance(directions_k, bool) or not isinstance(directions_k, int) or not 0 <= directions_k <= MAX_DIRECTIONS:
@@ -311,7 +315,18 @@ def export_run(
     if not run_dir.is_dir():
         raise FormatError(f"{run_dir}: no training run folder here")
     info = load_run_info(run_dir)
-    generator, config, step = load_generator(run_dir, step)
+    judged = None
+    if best:
+        from .judge import load_best
+
+        if step is not None:
+            raise UserInputError("export: give a step or --best, not both")
+        if not best_dir(run_dir).is_dir():
+            raise UserInputError(f"{run_dir}: the run kept no best checkpoint (train with train.judge_every > 0)")
+        judged = load_best(run_dir)
+        generator, config, step = load_generator_folder(run_dir, best_dir(run_dir))
+    else:
+        generator, config, step = load_generator(run_dir, step)
     spec = generator.spec
     classes = info.get("classes") or []
     if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
@@ -327,6 +342,11 @@ def export_run(
         )
     dataset = info.get("dataset")
     training = _training_record(run_dir, info, config, step)
+    if best:
+        training["checkpoint"] = "best"
+        if judged is not None and judged["step"] == step:  # best.json is written just after best/
+            training["judge"] = {key: judged[key] for key in ("fd_ratio", "probe", "is_ratio")}
+            training["judge"]["samples"] = config.train.judge_samples
     directions = None
     if directions_k > 0:
         directions = compute_directions(

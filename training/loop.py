@@ -1,4 +1,4 @@
-"""One run's training loop: critic steps, generator step, logging, previews, checkpoints.
+"""One run's training loop: critic steps, generator step, logging, previews, checkpoints, the judge.
 
 :func:`ganshot.training.train.train` builds the models and the :class:`TrainLoop`; this module
 runs it. Randomness: ``torch.manual_seed`` is re-derived from ``(seed, rank, step)`` at the
@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from ._distributed import BatchStream, DistContext
 from .augment import augment
-from .checkpoint import CONFIG_FILE, save_checkpoint
+from .checkpoint import CONFIG_FILE, save_best, save_checkpoint
 from .losses import critic_loss, generator_loss, ns_critic_loss, ns_generator_loss
 from .monitor import Monitor
 
@@ -115,9 +115,10 @@ def _quiet() -> bool:
 class TrainLoop:
     """One run's training loop: critic steps, generator step, logging, previews, checkpoints."""
 
-    def __init__(self, ctx, cfg, state, spec, disc_params, dataset, classes, run_dir) -> None:
+    def __init__(self, ctx, cfg, state, spec, disc_params, dataset, classes, run_dir, judge=None) -> None:
         self.ctx, self.cfg, self.state, self.spec, self.disc_params = ctx, cfg, state, spec, disc_params
         self.classes, self.run_dir = classes, run_dir
+        self.judge = judge  # a judge.RunJudge on the main process when train.judge_every > 0
         m, t = cfg.model, cfg.train
         self.pitched = m.pitch_conditional
         weights = None
@@ -187,6 +188,12 @@ class TrainLoop:
             self.saved = save_checkpoint(self.run_dir, self.state, self.spec, self.disc_params,
                                          self.cfg.train.keep_checkpoints)
 
+    def _judge(self, monitor) -> None:
+        """Judge the EMA generator (the live one without EMA); a new best becomes RUN/best/."""
+        state = self.state
+        generator = state.ema.module if state.ema is not None else self.bare_g
+        self.judge(state.step, generator, lambda: save_best(self.run_dir, state, self.spec, self.disc_params), monitor)
+
     def _report(self, progress, monitor, stats: dict, z_preview, y_preview, p_preview=None) -> None:
         m, t, state = self.cfg.model, self.cfg.train, self.state
         if state.step % t.log_every == 0 or state.step == t.steps:
@@ -231,6 +238,8 @@ class TrainLoop:
                 self._report(progress, monitor, stats, z_preview, y_preview, p_preview)
                 if state.step % t.checkpoint_every == 0:
                     self._save()
+                if self.judge is not None and ctx.is_main and self.judge.due(state.step, t.steps):
+                    self._judge(monitor)
                 if on_step is not None:
                     on_step(state, stats)
                 if stop.should_stop(ctx):

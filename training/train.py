@@ -29,6 +29,8 @@ already knows the data instead of a random one).
 * Files: see :mod:`ganshot.training.checkpoint` for the run folder layout. Checkpoints
   every ``checkpoint_every`` steps, at the end and on Ctrl-C. The first Ctrl-C finishes
   the current step, saves and stops; a second one stops at once (still saving).
+* Judge (``train.judge_every > 0``): every that many steps the EMA generator is judged against
+  the dataset's test split and the best checkpoint kept as ``RUN/best/`` (:mod:`ganshot.training.judge`).
 * ``--resume`` continues from the newest checkpoint; the config must equal the stored
   one except for :data:`RESUMABLE_KEYS` (a different architecture is refused).
 """
@@ -63,7 +65,8 @@ from ganshot.engine.generators import build_generator
 
 __all__ = ["train", "load_generator", "sample_latent", "RESUMABLE_KEYS"]
 
-RESUMABLE_KEYS = frozenset({"steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints", "num_workers", "amp"})
+RESUMABLE_KEYS = frozenset({"steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints", "num_workers", "amp",
+                            "judge_every"})
 
 
 def _check_resume(run_dir: Path, stored: Config, wanted: Config) -> None:
@@ -73,6 +76,8 @@ def _check_resume(run_dir: Path, stored: Config, wanted: Config) -> None:
             a, b = getattr(old, f.name), getattr(new, f.name)
             if a != b and not (section == "train" and f.name in RESUMABLE_KEYS):
                 kind = "a different architecture" if section == "model" else "a different training setup"
+                if f.name.startswith("judge_"):
+                    kind = "another yardstick: best.json's figures would not compare"
                 raise UserInputError(
                     f"{run_dir}: cannot resume with {section}.{f.name}={b!r}, the run used {a!r} "
                     f"({kind}; start a new --out instead)")
@@ -183,6 +188,10 @@ def _train(ctx, config, data_dir, run_dir, resume, overrides, max_steps, on_step
             raise UserInputError(f"--steps must be a non-negative integer, got {max_steps!r}")
         cfg = replace(cfg, train=replace(cfg.train, steps=max_steps))
     m, t = cfg.model, cfg.train
+    if t.judge_every > 0:
+        from .judge import check_judge_setup
+
+        check_judge_setup(run_dir, cfg)  # before anything is written
     found = list_checkpoints(run_dir)
     if resume:
         if not (run_dir / CONFIG_FILE).is_file():
@@ -229,7 +238,12 @@ def _train(ctx, config, data_dir, run_dir, resume, overrides, max_steps, on_step
                                  "init_generator": warm})
     if ctx.distributed:
         state.generator, state.discriminator = wrap_ddp(gen, device), wrap_ddp(disc, device)
-    loop = TrainLoop(ctx, cfg, state, spec, disc_params, dataset, classes, run_dir)
+    judge = None
+    if t.judge_every > 0 and ctx.is_main:
+        from .judge import RunJudge
+
+        judge = RunJudge.prepare(run_dir, data_dir, dataset, cfg, say=tqdm.write)
+    loop = TrainLoop(ctx, cfg, state, spec, disc_params, dataset, classes, run_dir, judge)
     if fresh_warm_start and t.critic_warmup_steps > 0:
         loop.critic_warmup(t.critic_warmup_steps)
     return loop.run(on_step)
