@@ -279,6 +279,7 @@ def main(argv=None) -> None:
         from ganshot.engine.bundle import load_bundle
         from ganshot.engine.engine import Engine
         from ganshot.engine.presets import seeded_kit
+        from ganshot.engine.mixer import callbacks_over
         from ganshot.engine.runtime import load_generator_runtime
 
         bundle = load_bundle(args.model or random_bundle(workdir, args.d))
@@ -331,12 +332,15 @@ def main(argv=None) -> None:
         errors = [abs(e) for e in found["errors"]]
         renders = worker_after["renders_done"] - worker_before["renders_done"]
 
+        hist = [b - a for a, b in zip(before["callback_cpu_hist"], after["callback_cpu_hist"])]
+        slow_callbacks, callbacks = callbacks_over(hist, period_us / 2), sum(hist)
         rows = [
             ("(i) underflows after start-up", f"{after['underflows'] - before['underflows']}", "0"),
             ("    jackd xruns: ours running / ours not woken / others", f"{running} / {not_woken} / {others}",
              "0 / - / -"),
             ("    max callback: wall / CPU per block", f"{after['max_callback_ns'] / 1e3:.1f} us / "
              f"{after['max_callback_cpu_ns'] / 1e3:.1f} us", f"<< {period_us:.0f} us period"),
+            ("    callbacks using half a period of CPU or more", f"{slow_callbacks} of {callbacks}", "0"),
             ("    callbacks that blocked (lock, GIL, page)", f"{after['callback_waits'] - before['callback_waits']}", "0"),
             ("    CPU time the host took from this VM (steal, all vCPUs)",
              "-" if steal_s is None else f"{steal_s * 1e3:.0f} ms", "0 on bare metal"),

@@ -39,7 +39,10 @@
  * also reads its thread's CPU clock and its voluntary context switches and major page faults
  * (getrusage RUSAGE_THREAD, on Linux). max_callback_cpu_ns is the CPU time of the costliest
  * callback per block of frames heard (the JACK clock lock's catch-up mixes lost cycles in the
- * same callback; its frames are divided out), and callback_waits counts the callbacks in which
+ * same callback; its frames are divided out), callback_cpu_hist counts the callbacks by that CPU
+ * time in power-of-two microsecond bins (a VM charges interrupt work to whichever thread it
+ * interrupts, so a rare callback reads long without being long: the share says more than the
+ * maximum), and callback_waits counts the callbacks in which
  * the thread blocked: the one thing the audio thread must never do.
  *
  * Record tap: while recording is on, ganshot_mix copies every mixed block (after the
@@ -65,6 +68,8 @@
  */
 #include "_cmixer_state.h"
 #include <sys/resource.h> /* getrusage(RUSAGE_THREAD): did the audio thread block? */
+_Static_assert(sizeof(((ganshot_counters *)0)->callback_cpu_hist) == GANSHOT_CPU_HIST_BINS * sizeof(uint64_t),
+               "callback_cpu_hist's length is GANSHOT_CPU_HIST_BINS");
 #if defined(__linux__) && !defined(RUSAGE_THREAD)
 #error "RUSAGE_THREAD needs _GNU_SOURCE (Python.h defines it): callback_waits would say nothing"
 #endif
@@ -473,9 +478,13 @@ int ganshot_callback(const void *input, void *output, unsigned long frame_count,
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (thread_waits() != waits0) count(&s->callback_waits);
     store_max(&s->max_callback_ns, elapsed_ns(&t0, &t1));
-    if (frame_count) /* per block heard: catch-up frames are divided out */
-        store_max(&s->max_callback_cpu_ns,
-                  (int64_t)((double)elapsed_ns(&cpu0, &cpu1) * (double)frame_count / (double)(frame_count + caught)));
+    if (frame_count) { /* per block heard: catch-up frames are divided out */
+        int64_t cpu_ns = (int64_t)((double)elapsed_ns(&cpu0, &cpu1) * (double)frame_count / (double)(frame_count + caught));
+        store_max(&s->max_callback_cpu_ns, cpu_ns);
+        uint64_t cpu_us = cpu_ns > 0 ? (uint64_t)cpu_ns / 1000u : 0u;
+        int bin = cpu_us ? 63 - __builtin_clzll(cpu_us) : 0; /* floor(log2(us)); 0 and 1 us share bin 0 */
+        count(&s->cpu_hist[bin < GANSHOT_CPU_HIST_BINS ? bin : GANSHOT_CPU_HIST_BINS - 1]);
+    }
     return 0; /* paContinue */
 }
 
@@ -567,6 +576,8 @@ void ganshot_read_counters(ganshot_state *s, ganshot_counters *c) {
     c->max_callback_ns = atomic_load_explicit(&s->max_callback_ns, RELAXED);
     c->max_callback_cpu_ns = atomic_load_explicit(&s->max_callback_cpu_ns, RELAXED);
     c->callback_waits = atomic_load_explicit(&s->callback_waits, RELAXED);
+    for (int i = 0; i < GANSHOT_CPU_HIST_BINS; i++)
+        c->callback_cpu_hist[i] = atomic_load_explicit(&s->cpu_hist[i], RELAXED);
     c->callbacks = atomic_load_explicit(&s->callbacks, RELAXED);
     c->underflows = atomic_load_explicit(&s->underflows, RELAXED);
     c->late_starts = atomic_load_explicit(&s->late_starts, RELAXED);

@@ -21,6 +21,7 @@
 #define GANSHOT_MIDI_NOTE_RING 1024        /* note-ons between the JACK MIDI client and the mixer */
 #define GANSHOT_MIDI_OTHER_RING 4096       /* every other message (CC, ...) on its way to Python */
 #define GANSHOT_CLOCK_MAX_CATCH_UP 16384   /* frames the JACK clock lock mixes unheard at most; beyond, it rebases */
+#define GANSHOT_CPU_HIST_BINS 16           /* callbacks by CPU us per heard block: bin 0 < 2 us, bin k [2^k, 2^(k+1)), last: more */
 #define GANSHOT_MIDI_TOKEN_BASE 4611686018427387904 /* 2^62: a voice token >= this is a MIDI note's (+ table generation) */
 #define GANSHOT_MIDI_PLAYED 1              /* ganshot_midi_message.flags: a note-on the C side played */
 
@@ -44,6 +45,7 @@ typedef struct {
     int64_t max_callback_cpu_ns; /* the audio thread's CPU time in its costliest block (time preempted not counted) */
     uint64_t callbacks, underflows, late_starts, commands_dropped, voices_stolen, finished_overflows;
     uint64_t callback_waits;     /* callbacks in which the audio thread blocked (gave up the CPU, or a major page fault) */
+    uint64_t callback_cpu_hist[16]; /* GANSHOT_CPU_HIST_BINS (cdef wants the number): callbacks by CPU per heard block */
     int32_t voices_active, voices_sounding;
     uint64_t limited_frames;   /* frames the master limiter turned down */
     float limiter_gain;        /* its gain at the end of the last block (1: not limiting) */

@@ -58,6 +58,7 @@ struct ganshot_state {
     alignas(64) _Atomic int64_t frames_done, max_late_frames, max_callback_ns, max_callback_cpu_ns;
     _Atomic uint64_t callbacks, underflows, late_starts, commands_dropped, voices_stolen, finished_overflows;
     _Atomic uint64_t callback_waits;
+    _Atomic uint64_t cpu_hist[GANSHOT_CPU_HIST_BINS];
     _Atomic int32_t voices_active, voices_sounding;
     _Atomic uint64_t limited_frames;
     _Atomic float limiter_gain, limiter_min_gain, peak_in_published, peak_out_published;

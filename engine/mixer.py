@@ -46,7 +46,7 @@ from .errors import UserInputError
 from .limits import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, check_float, check_int
 from .record_tap import RecordTap
 
-__all__ = ["Mixer", "FADE_FRAMES", "MAX_RELEASE_FRAMES", "MAX_VOICES_LIMIT", "MAX_GAIN", "FINISH_REASONS", "MAX_RECORD_FRAMES",
+__all__ = ["Mixer", "callbacks_over", "FADE_FRAMES", "MAX_RELEASE_FRAMES", "MAX_VOICES_LIMIT", "MAX_GAIN", "FINISH_REASONS", "MAX_RECORD_FRAMES",
            "LIMITER_RELEASE_MS", "MIN_CEILING_DB", "MAX_CEILING_DB"]
 
 # The C constants, bound by name from engine/_cmixer.h (GANSHOT_FADE_FRAMES -> FADE_FRAMES, ...):
@@ -75,6 +75,13 @@ _MIXING_WAIT_S = 0.05  # render()/attach wait this long for the mixing lock: the
 
 def _finite_gain(name: str, value) -> float:
     return check_float(value, name, -MAX_GAIN, MAX_GAIN)
+
+
+def callbacks_over(hist, cpu_us: float) -> int:
+    """Callbacks of ``counters()["callback_cpu_hist"]`` whose CPU per block reached ``cpu_us``
+    at least: the bins from the power of two at or below it, so a count errs on the high side."""
+    k = max(0, int(math.floor(math.log2(cpu_us)))) if cpu_us >= 1 else 0
+    return int(sum(hist[min(k, len(hist) - 1):]))
 
 
 def _gain_db(gain: float) -> float:
@@ -216,7 +223,9 @@ class Mixer(RecordTap):
         """frames_done, callbacks, underflows (PortAudio's output-underflow flag),
         max_callback_ns (the slowest live callback, wall clock: preemption by a loaded machine
         counts), max_callback_cpu_ns (the audio thread's CPU time in its costliest callback,
-        per block heard), callback_waits (callbacks in which the audio thread blocked: gave up
+        per block heard), callback_cpu_hist (callbacks by that CPU time: bin 0 under 2 us, bin k
+        [2^k, 2^(k+1)) us, the last all above; see :func:`callbacks_over`), callback_waits
+        (callbacks in which the audio thread blocked: gave up
         the CPU or waited for a page; the real-time contract says 0), late_starts, max_late_frames,
         commands_dropped, voices_stolen, voices_active (incl. fading tails), voices_sounding,
         finished_overflows (always 0 unless a bug), finished_<reason> (buffers the mixer gave
@@ -230,6 +239,7 @@ class Mixer(RecordTap):
         c = ffi.new("ganshot_counters *")
         lib.ganshot_read_counters(self._state, c)
         out = {name: int(getattr(c, name)) for name in _COUNTERS}
+        out["callback_cpu_hist"] = tuple(int(n) for n in c.callback_cpu_hist)
         out["commands_dropped"] += self._dropped_here
         out["buffers_held"] = len(self._buffers)
         out["limiter_reduction_db"] = -_gain_db(float(c.limiter_gain)) + 0.0  # + 0.0: no -0.0

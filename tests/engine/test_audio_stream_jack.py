@@ -19,7 +19,7 @@ import subprocess
 
 import pytest
 
-from tests.support.jack import assert_callback_never_waited, assert_underflows_not_ours
+from tests.support.jack import assert_callback_never_waited, assert_underflows_not_ours, jack_late_lines
 from tests.support.jack_client import client_command
 from tests.support.period_capture import read_period_capture
 
@@ -167,7 +167,9 @@ def _check_two_hits(server, report, capture, underflows_expected=False):
     before, after = report["before"], report["after"]
     assert after["late_starts"] == 0 and after["commands_dropped"] == 0
     assert after["buffers_held"] == 0  # both buffers came back from the audio thread
-    assert after["clock_rebases"] == 0
+    if after["clock_rebases"]:  # the lock starts afresh only when JACK's cycles and ours came apart (an xrun):
+        # a callback woken past the next cycle's start reads that cycle's frame time (seen once, loaded box)
+        assert jack_late_lines(server, report["jack_log_window"]), f"the clock lock started afresh with no xrun: {report}"
     # the clock: the frame heard now lies behind the frames mixed, by about the lead
     assert report["frame_before"] - report["lead_frames"] <= report["now_frame"] <= report["frame_after"], report
     assert abs(report["from_monotonic"]) <= report["lead_frames"], report  # time.monotonic() maps alike

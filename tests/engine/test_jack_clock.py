@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from ganshot.engine._cmixer import ffi, lib
-from ganshot.engine.mixer import Mixer
+from ganshot.engine.mixer import Mixer, callbacks_over
 
 SR = 48000
 
@@ -157,6 +157,8 @@ def test_the_callback_measures_its_own_cpu_per_heard_block_and_never_blocks(jack
     steady = fake.mixer.counters()
     assert steady["callback_waits"] == 0  # no lock, no GIL, no page wait inside the callback
     assert 0 < steady["max_callback_cpu_ns"] <= steady["max_callback_ns"]
+    assert sum(steady["callback_cpu_hist"]) == steady["callbacks"] == 21  # every callback in one bin
+    assert callbacks_over(steady["callback_cpu_hist"], 1) == 21 and callbacks_over(steady["callback_cpu_hist"], 1e9) == 0
     fake.mixer.reset_peaks()
     fake.stall(100, second_wake=False)  # one wake-up mixes 98 unheard periods and the one heard
     stalled = fake.mixer.counters()
@@ -164,5 +166,10 @@ def test_the_callback_measures_its_own_cpu_per_heard_block_and_never_blocks(jack
     assert stalled["callback_waits"] == 0
     # wall time holds all 99 blocks' mixing; CPU per heard block holds one (preemption only adds wall)
     assert stalled["max_callback_cpu_ns"] * 20 < stalled["max_callback_ns"], stalled
+    # the stall's callback lands in the histogram by its CPU per heard block, not by its 99 blocks' work
+    added = [b - a for a, b in zip(steady["callback_cpu_hist"], stalled["callback_cpu_hist"])]
+    (bin_,) = [k for k, n in enumerate(added) if n]  # the one callback of the stall
+    assert added[bin_] == 1
+    assert 2 ** bin_ * 1e3 <= stalled["max_callback_cpu_ns"] < 2 ** (bin_ + 1) * 1e3 or bin_ == 0
     fake.mixer.reset_peaks()
     assert fake.mixer.counters()["max_callback_cpu_ns"] == 0
