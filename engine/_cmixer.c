@@ -304,8 +304,7 @@ static void apply_event(ganshot_state *s, const ganshot_event *ev, int64_t now) 
     if (ev->at_frame >= 0 && ev->at_frame < now) { /* GANSHOT_ASAP (< 0) is never late */
         int64_t late = now - ev->at_frame;
         count(&s->late_starts);
-        if (late > atomic_load_explicit(&s->max_late_frames, RELAXED))
-            atomic_store_explicit(&s->max_late_frames, late, RELAXED);
+        store_max(&s->max_late_frames, late);
     }
     start_voice(s, ev);
 }
@@ -431,10 +430,6 @@ void ganshot_mix(ganshot_state *s, float *out, int64_t frames) {
 
 static int64_t elapsed_ns(const struct timespec *a, const struct timespec *b) {
     return (int64_t)(b->tv_sec - a->tv_sec) * 1000000000 + (b->tv_nsec - a->tv_nsec);
-}
-
-static void store_max(_Atomic int64_t *peak, int64_t value) { /* one writer: the audio thread */
-    if (value > atomic_load_explicit(peak, RELAXED)) atomic_store_explicit(peak, value, RELAXED);
 }
 
 /* The calling thread's voluntary context switches plus major page faults: it grows only when the

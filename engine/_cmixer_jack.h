@@ -226,8 +226,7 @@ static void drain_midi(ganshot_state *s) {
         if (at < s->frame) {
             int64_t late = s->frame - at;
             count(&m->notes_late);
-            if (late > atomic_load_explicit(&m->max_late_frames, RELAXED))
-                atomic_store_explicit(&m->max_late_frames, late, RELAXED);
+            store_max(&m->max_late_frames, late);
             at = s->frame; /* starts at this block's first frame; the mixer counts it late too */
             count(&s->late_starts);
             if (late > atomic_load_explicit(&s->max_late_frames, RELAXED))

@@ -85,6 +85,10 @@ struct ganshot_state {
 
 #define RELAXED memory_order_relaxed
 static void count(_Atomic uint64_t *c) { atomic_fetch_add_explicit(c, 1, RELAXED); }
+/* A peak with one writer (the audio thread): raise it to ``value`` when that is higher. */
+static void store_max(_Atomic int64_t *peak, int64_t value) {
+    if (value > atomic_load_explicit(peak, RELAXED)) atomic_store_explicit(peak, value, RELAXED);
+}
 
 static uint64_t pow2_at_least(uint64_t n) { uint64_t p = 1; while (p < n) p <<= 1; return p; }
 

@@ -80,7 +80,7 @@ def _finite_gain(name: str, value) -> float:
 def callbacks_over(hist, cpu_us: float) -> int:
     """Callbacks of ``counters()["callback_cpu_hist"]`` whose CPU per block reached ``cpu_us``
     at least: the bins from the power of two at or below it, so a count errs on the high side."""
-    k = max(0, int(math.floor(math.log2(cpu_us)))) if cpu_us >= 1 else 0
+    k = int(math.log2(cpu_us)) if cpu_us >= 1 else 0  # floor: log2 >= 0 here
     return int(sum(hist[min(k, len(hist) - 1):]))
 
 

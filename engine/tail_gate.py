@@ -55,6 +55,7 @@ CUT_DEPTH_DB = 60.0  # how far a cut fade falls, evenly in dB, before the final 
 DEFAULT_CUT_FADE_MS, MAX_CUT_FADE_MS = 250.0, 1000.0
 _MIN_FRAMES = 10  # shorter one-shots are left alone
 _SILENT_POWER = 1e-20  # -200 dB: digital silence
+_SILENT_DB = 10.0 * np.log10(_SILENT_POWER)
 
 
 def gate_points(rows: np.ndarray, sample_rate: float, margin_db: float) -> np.ndarray:
@@ -74,7 +75,7 @@ def gate_points(rows: np.ndarray, sample_rate: float, margin_db: float) -> np.nd
     depth = level_db.max(axis=1) - floor_db
     flat |= depth >= DEEP_DB
     deep = depth >= MIN_RANGE_DB
-    audible = floor_db > 10.0 * np.log10(_SILENT_POWER)  # a floor of digital silence needs no gate
+    audible = floor_db > _SILENT_DB  # a floor of digital silence needs no gate
     for row in np.flatnonzero(flat & deep & audible):
         above = np.flatnonzero(level_db[row] > floor_db[row] + margin_db)
         starts[row] = min(length, (int(above[-1]) + 1) * hop if len(above) else 0)
@@ -83,7 +84,10 @@ def gate_points(rows: np.ndarray, sample_rate: float, margin_db: float) -> np.nd
 
 def _frame_levels_db(rows: np.ndarray, hop: int, frames: int) -> np.ndarray:
     count = rows.shape[0]
-    power = np.square(rows[:, :frames * hop], dtype=np.float64).reshape(count, frames, hop).mean(axis=2)
+    return _power_db(np.square(rows[:, :frames * hop], dtype=np.float64).reshape(count, frames, hop).mean(axis=2))
+
+
+def _power_db(power: np.ndarray) -> np.ndarray:
     return 10.0 * np.log10(np.maximum(power, _SILENT_POWER))
 
 
@@ -97,9 +101,8 @@ def cut_rows(rows: np.ndarray, sample_rate: float) -> np.ndarray:
     if frames < _MIN_FRAMES or count == 0 or length < 2 * probe:
         return np.zeros(count, bool)
     peak_db = _frame_levels_db(rows, hop, frames).max(axis=1)
-    end_power = np.square(rows[:, -probe:], dtype=np.float64).mean(axis=1)
-    end_db = 10.0 * np.log10(np.maximum(end_power, _SILENT_POWER))
-    return (end_db >= peak_db - CUT_LEVEL_DB) & (peak_db > 10.0 * np.log10(_SILENT_POWER))
+    end_db = _power_db(np.square(rows[:, -probe:], dtype=np.float64).mean(axis=1))
+    return (end_db >= peak_db - CUT_LEVEL_DB) & (peak_db > _SILENT_DB)
 
 
 def cut_fade(length: int) -> np.ndarray:

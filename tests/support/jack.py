@@ -157,11 +157,11 @@ def assert_underflows_not_ours(server, report, sample_rate: int | None = None, b
     """PortAudio on JACK flags every graph xrun as an output underflow, whoever was late, and
     jackd's words do not say whose work made it late (in synchronous mode it names nobody; a
     client it names "Running" may have been preempted inside its callback by the machine). What the
-    code answers for is its own callback: it must never block (``callback_waits``: voluntary
-    context switches or major page faults inside it, i.e. a wait for the GIL, a lock or a page)
-    and its own work must stay far inside the period (``max_callback_cpu_ns``, the thread's CPU
-    clock, which a preempting load does not inflate the way it inflates the wall-clock
-    ``max_callback_ns``). How often a loaded machine makes JACK late is the benchmarks' business
+    code answers for is its own callback (:func:`assert_callback_never_waited`): it must never
+    block (``callback_waits``: voluntary context switches or major page faults inside it, i.e. a
+    wait for the GIL, a lock or a page) and its own work must stay inside half a period in all but
+    a rare callback (``callback_cpu_hist``, the thread's CPU clock, which a preempting load does
+    not inflate the way it inflates the wall-clock ``max_callback_ns``). How often a loaded machine makes JACK late is the benchmarks' business
     (bench/realtime.py, bench/soak.py)."""
     before, after = report["before"], report["after"]
     underflows = after["underflows"] - before["underflows"]
