@@ -60,6 +60,9 @@ print(json.dumps({"sent": state["next"], "late": state["late"]}))
 """
 
 
+SOURCE_ATTEMPTS = 4
+
+
 def pattern_status(port: int) -> dict:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(5)
@@ -80,9 +83,15 @@ def test_serve_follows_a_jack_midi_clock(jack_server, tiny_bundle, tmp_path):
     try:
         before = pattern_status(served.port)
         assert before["external"] and not before["running"] and before["tempo_bpm"] == 100.0
-        sent = subprocess.run([sys.executable, "-c", SENDER, "150", "8"], env=server.env, capture_output=True,
-                               text=True, timeout=90)
-        assert sent.returncode == 0 and '"sent": 192' in sent.stdout, (sent.stdout, sent.stderr)
+        # A source whose own JACK callback was woken late wrote those ticks late: that run's clock was not
+        # 150 bpm, so it cannot judge the follower. Start again (Start restarts the tempo fit), a few times.
+        for _ in range(SOURCE_ATTEMPTS):
+            sent = subprocess.run([sys.executable, "-c", SENDER, "150", "8"], env=server.env, capture_output=True,
+                                   text=True, timeout=90)
+            assert sent.returncode == 0 and '"sent": 192' in sent.stdout, (sent.stdout, sent.stderr)
+            if json.loads(sent.stdout.strip().splitlines()[-1])["late"] == 0:
+                break
+        assert '"late": 0' in sent.stdout, f"the clock source was late in each of {SOURCE_ATTEMPTS} runs: {sent.stdout}"
         after = pattern_status(served.port)
     finally:
         said = served.stop()
